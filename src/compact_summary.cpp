@@ -1,0 +1,117 @@
+#include "compact_summary.h"
+
+#include <array>
+
+namespace ksc {
+namespace {
+
+constexpr std::string_view kMagic = "ksc1";
+constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64_value(char c) {
+    auto pos = kAlphabet.find(c);
+    return pos == std::string_view::npos ? -1 : static_cast<int>(pos);
+}
+
+}  // namespace
+
+std::string base64_encode(std::string_view bytes) {
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+        unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                     static_cast<unsigned char>(bytes[i + 2]);
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += kAlphabet[(v >> 6) & 63];
+        out += kAlphabet[v & 63];
+    }
+    std::size_t rest = bytes.size() - i;
+    if (rest > 0) {
+        unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+        if (rest == 2) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+Result<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) return make_error("base64 text length is not a multiple of 4");
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        int v[4];
+        int pad = 0;
+        for (int k = 0; k < 4; ++k) {
+            char c = text[i + k];
+            if (c == '=' && i + 4 == text.size() && k >= 2) {
+                v[k] = 0;
+                ++pad;
+                continue;
+            }
+            if (pad > 0) return make_error("base64 padding in the middle of the text");
+            v[k] = base64_value(c);
+            if (v[k] < 0) return make_error(std::string("base64 text has an invalid character '") + c + "'");
+        }
+        unsigned n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+        out += static_cast<char>((n >> 16) & 0xFF);
+        if (pad < 2) out += static_cast<char>((n >> 8) & 0xFF);
+        if (pad < 1) out += static_cast<char>(n & 0xFF);
+    }
+    return out;
+}
+
+std::string encode_compact_summary(const SyscallSet& seen) {
+    std::string out(kMagic);
+    for (Arch arch : all_arches()) {
+        auto it = seen.find(arch);
+        if (it == seen.end() || it->second.empty()) continue;
+        std::uint32_t max = 0;
+        for (auto nr : it->second)
+            if (nr <= kCompactMaxNr && nr > max) max = nr;
+        std::string bitmap(max / 8 + 1, '\0');
+        for (auto nr : it->second)
+            if (nr <= kCompactMaxNr) bitmap[nr / 8] = static_cast<char>(bitmap[nr / 8] | (1 << (nr % 8)));
+        out += ' ';
+        out += arch_name(arch);
+        out += '=';
+        out += base64_encode(bitmap);
+    }
+    out += '\n';
+    return out;
+}
+
+Result<SyscallSet> decode_compact_summary(std::string_view text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+    if (text.substr(0, kMagic.size()) != kMagic || (text.size() > kMagic.size() && text[kMagic.size()] != ' '))
+        return make_error("not a kubectl-seccomp compact summary (it starts with \"ksc1\")");
+    if (text.size() > kTerminationMessageLimit) return make_error("compact summary longer than 4 KiB");
+    text.remove_prefix(kMagic.size());
+    SyscallSet out;
+    while (!text.empty()) {
+        if (text.front() == ' ') {
+            text.remove_prefix(1);
+            continue;
+        }
+        auto end = text.find(' ');
+        std::string_view item = text.substr(0, end);
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end);
+        auto eq = item.find('=');
+        if (eq == std::string_view::npos) return make_error("compact summary item without '=': " + std::string(item));
+        auto arch = arch_from_name(item.substr(0, eq));
+        if (!arch) return make_error("compact summary names an unknown architecture: " + std::string(item.substr(0, eq)));
+        auto bytes = base64_decode(item.substr(eq + 1));
+        if (!bytes) return make_error("compact summary for " + std::string(item.substr(0, eq)) + ": " + bytes.error().message);
+        auto& set = out[*arch];
+        for (std::size_t i = 0; i < bytes->size(); ++i)
+            for (int b = 0; b < 8; ++b)
+                if (static_cast<unsigned char>((*bytes)[i]) & (1 << b)) set.insert(static_cast<std::uint32_t>(i * 8 + b));
+    }
+    return out;
+}
+
+}  // namespace ksc

@@ -1,0 +1,169 @@
+#include "profile_diff.h"
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "syscall_table.h"
+
+namespace ksc {
+namespace {
+
+bool is_plain(const SyscallRule& r) { return r.args.empty() && r.includes.empty() && r.excludes.empty(); }
+
+std::map<std::string, Verdict> plain_verdicts(const Profile& p) {
+    std::map<std::string, Verdict> out;
+    for (const auto& r : p.syscalls) {
+        if (!is_plain(r)) continue;
+        for (const auto& n : r.names) {
+            auto [it, fresh] = out.try_emplace(n, rule_verdict(r));
+            if (!fresh) it->second = more_permissive(it->second, rule_verdict(r));
+        }
+    }
+    return out;
+}
+
+// A profile with no architectures gets the machine's own from the runtime.
+std::vector<std::string> arches_of(const Profile& p) {
+    if (!p.architectures.empty()) return p.architectures;
+    return {std::string(arch_name(native_arch()))};
+}
+
+std::string op_text(ArgOp op) {
+    switch (op) {
+        case ArgOp::NotEqual: return "!=";
+        case ArgOp::LessThan: return "<";
+        case ArgOp::LessEqual: return "<=";
+        case ArgOp::EqualTo: return "==";
+        case ArgOp::GreaterEqual: return ">=";
+        case ArgOp::GreaterThan: return ">";
+        case ArgOp::MaskedEqual: return "&";
+    }
+    return "?";
+}
+
+std::string filter_text(const Filter& f) {
+    std::vector<std::string> parts;
+    if (!f.caps.empty()) parts.push_back(fmt::format("caps {}", fmt::join(f.caps, "+")));
+    if (!f.arches.empty()) parts.push_back(fmt::format("arches {}", fmt::join(f.arches, "|")));
+    if (!f.min_kernel.empty()) parts.push_back(fmt::format("kernel >= {}", f.min_kernel));
+    return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+ChangeKind classify(const Verdict& o, const Verdict& n) {
+    if (permissiveness(n.action) > permissiveness(o.action)) return ChangeKind::Added;
+    if (permissiveness(n.action) < permissiveness(o.action)) return ChangeKind::Removed;
+    return ChangeKind::Changed;
+}
+
+}  // namespace
+
+std::string rule_text(const SyscallRule& r, const std::string& name) {
+    std::string s = fmt::format("{}: {}", name, verdict_text(rule_verdict(r)));
+    std::vector<std::string> conds;
+    for (const auto& a : r.args) {
+        if (a.op == ArgOp::MaskedEqual)
+            conds.push_back(fmt::format("arg{} & {:#x} == {:#x}", a.index, a.value, a.value_two));
+        else
+            conds.push_back(fmt::format("arg{} {} {}", a.index, op_text(a.op), a.value));
+    }
+    if (!conds.empty()) s += fmt::format(" if {}", fmt::join(conds, " and "));
+    if (!r.includes.empty()) s += fmt::format(" when {}", filter_text(r.includes));
+    if (!r.excludes.empty()) s += fmt::format(" unless {}", filter_text(r.excludes));
+    return s;
+}
+
+bool ProfileDiff::same() const {
+    return old_default == new_default && arches_added.empty() && arches_removed.empty() && arches.empty() &&
+           rules.empty() && settings.empty();
+}
+
+bool ProfileDiff::lets_more_through() const {
+    if (permissiveness(new_default.action) > permissiveness(old_default.action)) return true;
+    if (!arches_added.empty()) return true;
+    for (const auto& a : arches)
+        for (const auto& c : a.changes)
+            if (c.kind == ChangeKind::Added) return true;
+    for (const auto& r : rules)
+        if (r.added) return true;
+    return false;
+}
+
+bool ProfileDiff::lets_less_through() const {
+    if (permissiveness(new_default.action) < permissiveness(old_default.action)) return true;
+    if (!arches_removed.empty()) return true;
+    for (const auto& a : arches)
+        for (const auto& c : a.changes)
+            if (c.kind == ChangeKind::Removed) return true;
+    for (const auto& r : rules)
+        if (!r.added) return true;
+    return false;
+}
+
+ProfileDiff diff_profiles(const Profile& o, const Profile& n) {
+    ProfileDiff d;
+    d.old_default = default_verdict(o);
+    d.new_default = default_verdict(n);
+    auto oa = arches_of(o), na = arches_of(n);
+    for (const auto& a : na)
+        if (std::find(oa.begin(), oa.end(), a) == oa.end()) d.arches_added.push_back(a);
+    for (const auto& a : oa)
+        if (std::find(na.begin(), na.end(), a) == na.end()) d.arches_removed.push_back(a);
+
+    auto ov = plain_verdicts(o), nv = plain_verdicts(n);
+    std::set<std::string> names;
+    for (const auto& [k, v] : ov) names.insert(k);
+    for (const auto& [k, v] : nv) names.insert(k);
+    // Per architecture either profile applies to; a name that is no syscall there is no change.
+    std::vector<std::string> all = oa;
+    for (const auto& a : na)
+        if (std::find(all.begin(), all.end(), a) == all.end()) all.push_back(a);
+    for (const auto& arch : all) {
+        auto known = arch_from_name(arch);
+        bool have_table = known && !syscalls(*known).empty();
+        std::vector<SyscallChange> changes;
+        for (const auto& name : names) {
+            if (have_table && !find_syscall(*known, name)) continue;
+            auto oi = ov.find(name);
+            auto ni = nv.find(name);
+            Verdict ve = oi != ov.end() ? oi->second : d.old_default;
+            Verdict vn = ni != nv.end() ? ni->second : d.new_default;
+            if (ve == vn) continue;
+            changes.push_back({name, classify(ve, vn), ve, vn});
+        }
+        std::stable_sort(changes.begin(), changes.end(), [](const SyscallChange& a, const SyscallChange& b) {
+            return std::pair(static_cast<int>(a.kind), a.name) < std::pair(static_cast<int>(b.kind), b.name);
+        });
+        if (changes.empty()) continue;
+        auto same = std::find_if(d.arches.begin(), d.arches.end(), [&](const ArchDiff& ad) { return ad.changes == changes; });
+        if (same != d.arches.end())
+            same->arches.push_back(arch);
+        else
+            d.arches.push_back({{arch}, std::move(changes)});
+    }
+
+    std::set<std::string> orules, nrules;
+    for (const auto& r : o.syscalls)
+        if (!is_plain(r))
+            for (const auto& name : r.names) orules.insert(rule_text(r, name));
+    for (const auto& r : n.syscalls)
+        if (!is_plain(r))
+            for (const auto& name : r.names) nrules.insert(rule_text(r, name));
+    for (const auto& t : orules)
+        if (!nrules.contains(t)) d.rules.push_back({false, t});
+    for (const auto& t : nrules)
+        if (!orules.contains(t)) d.rules.push_back({true, t});
+
+    if (o.flags != n.flags)
+        d.settings.push_back(fmt::format("flags: [{}] -> [{}]", fmt::join(o.flags, ", "), fmt::join(n.flags, ", ")));
+    if (o.listener_path != n.listener_path)
+        d.settings.push_back(fmt::format("listenerPath: \"{}\" -> \"{}\"", o.listener_path, n.listener_path));
+    if (o.listener_metadata != n.listener_metadata)
+        d.settings.push_back(fmt::format("listenerMetadata: \"{}\" -> \"{}\"", o.listener_metadata, n.listener_metadata));
+    return d;
+}
+
+}  // namespace ksc

@@ -1,0 +1,151 @@
+#include "profile_merge.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "errno_names.h"
+
+namespace ksc {
+namespace {
+
+constexpr std::uint32_t kENOSYS = 38;
+
+bool is_plain(const SyscallRule& r) { return r.args.empty() && r.includes.empty() && r.excludes.empty(); }
+
+template <class T>
+void append_unique(std::vector<T>& to, const std::vector<T>& from) {
+    for (const auto& x : from)
+        if (std::find(to.begin(), to.end(), x) == to.end()) to.push_back(x);
+}
+
+}  // namespace
+
+const Verdict& more_permissive(const Verdict& a, const Verdict& b) {
+    if (permissiveness(a.action) != permissiveness(b.action))
+        return permissiveness(a.action) > permissiveness(b.action) ? a : b;
+    if (a.errno_ret != b.errno_ret && b.errno_ret == kENOSYS) return b;
+    return a;
+}
+
+std::string verdict_text(const Verdict& v) {
+    if (!action_takes_errno(v.action)) return std::string(action_name(v.action));
+    auto name = errno_name(static_cast<int>(v.errno_ret));
+    return fmt::format("{}({})", action_name(v.action), name ? std::string(*name) : std::to_string(v.errno_ret));
+}
+
+Verdict default_verdict(const Profile& p) {
+    Verdict v{p.default_action, 0};
+    if (action_takes_errno(p.default_action)) v.errno_ret = p.default_errno_ret.value_or(kDefaultErrno);
+    return v;
+}
+
+Verdict rule_verdict(const SyscallRule& r) {
+    Verdict v{r.action, 0};
+    if (action_takes_errno(r.action)) v.errno_ret = r.errno_ret.value_or(kDefaultErrno);
+    return v;
+}
+
+Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::string> labels,
+                       std::vector<std::string>* warnings) {
+    auto label = [&](std::size_t i) { return i < labels.size() ? labels[i] : fmt::format("profile {}", i + 1); };
+    auto warn = [&](std::string w) {
+        if (warnings) warnings->push_back(std::move(w));
+    };
+    Profile out;
+    if (profiles.empty()) return out;
+
+    Verdict def = default_verdict(profiles[0]);
+    for (std::size_t i = 1; i < profiles.size(); ++i) {
+        Verdict d = default_verdict(profiles[i]);
+        if (d == def) continue;
+        Verdict kept = more_permissive(def, d);
+        warn(fmt::format("default action: {} in {}, {} in {}: kept {}", verdict_text(def), label(0), verdict_text(d),
+                         label(i), verdict_text(kept)));
+        def = kept;
+    }
+    out.default_action = def.action;
+    if (action_takes_errno(def.action)) out.default_errno_ret = def.errno_ret;
+
+    // Each profile's explicit plain verdict per name (within one profile, the most permissive).
+    std::vector<std::map<std::string, Verdict>> explicit_verdicts(profiles.size());
+    std::map<std::string, std::size_t> first_mention;
+    for (std::size_t i = 0; i < profiles.size(); ++i) {
+        for (const auto& r : profiles[i].syscalls) {
+            if (!is_plain(r)) continue;
+            for (const auto& name : r.names) {
+                auto [it, fresh] = explicit_verdicts[i].try_emplace(name, rule_verdict(r));
+                if (!fresh) it->second = more_permissive(it->second, rule_verdict(r));
+                first_mention.try_emplace(name, i);
+            }
+        }
+    }
+    std::map<std::string, Verdict> merged;
+    for (const auto& [name, first] : first_mention) {
+        std::optional<Verdict> v;
+        std::optional<std::pair<Verdict, std::size_t>> first_explicit;
+        for (std::size_t i = 0; i < profiles.size(); ++i) {
+            auto it = explicit_verdicts[i].find(name);
+            Verdict here = it != explicit_verdicts[i].end() ? it->second : default_verdict(profiles[i]);
+            v = v ? more_permissive(*v, here) : here;
+            if (it == explicit_verdicts[i].end()) continue;
+            if (!first_explicit) {
+                first_explicit = {here, i};
+            } else if (!(first_explicit->first == here)) {
+                Verdict kept = more_permissive(first_explicit->first, here);
+                warn(fmt::format("{}: {} in {}, {} in {}: kept {}", name, verdict_text(first_explicit->first),
+                                 label(first_explicit->second), verdict_text(here), label(i), verdict_text(kept)));
+            }
+        }
+        merged[name] = *v;
+    }
+
+    for (const auto& p : profiles) {
+        append_unique(out.architectures, p.architectures);
+        append_unique(out.arch_map, p.arch_map);
+        append_unique(out.flags, p.flags);
+    }
+    for (std::size_t i = 0; i < profiles.size(); ++i) {
+        const auto& p = profiles[i];
+        for (auto [field, value] : {std::pair{&out.listener_path, &p.listener_path},
+                                    std::pair{&out.listener_metadata, &p.listener_metadata}}) {
+            if (value->empty() || *field == *value) continue;
+            if (field->empty())
+                *field = *value;
+            else
+                warn(fmt::format("{} has another seccomp agent listener (\"{}\"): kept \"{}\"", label(i), *value, *field));
+        }
+    }
+
+    for (const auto& [name, v] : merged) {
+        if (v == def) continue;
+        SyscallRule r;
+        r.names = {name};
+        r.action = v.action;
+        if (action_takes_errno(v.action)) r.errno_ret = v.errno_ret;
+        out.syscalls.push_back(std::move(r));
+    }
+    // Conditional rules (args, includes/excludes) are kept as they are, once each, unless the
+    // union already lets their syscalls through unconditionally at least as far.
+    std::vector<SyscallRule> conditional;
+    for (const auto& p : profiles)
+        for (const auto& r : p.syscalls) {
+            if (is_plain(r)) continue;
+            SyscallRule c = r;
+            std::erase_if(c.names, [&](const std::string& name) {
+                auto it = merged.find(name);
+                Verdict plain = it != merged.end() ? it->second : def;
+                return permissiveness(plain.action) >= permissiveness(r.action) &&
+                       permissiveness(r.action) > permissiveness(def.action);
+            });
+            if (c.names.empty()) continue;
+            if (std::find(conditional.begin(), conditional.end(), c) == conditional.end()) conditional.push_back(c);
+        }
+    for (auto& c : conditional) out.syscalls.push_back(std::move(c));
+    normalise(out);
+    return out;
+}
+
+}  // namespace ksc

@@ -1,0 +1,150 @@
+// The stream protocol between seccomp-tracer and the plugin, version 1 (docs/stream.md is the
+// reference; keep the two in step). One JSON object per line, each with "type". Unknown types and
+// unknown fields are ignored so that both sides can grow. This file is the only encoder and the
+// only decoder of the stream: the tracer encodes with it, the plugin decodes with it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "arch.h"
+#include "result.h"
+
+namespace ksc::stream {
+
+inline constexpr int kProtocolMajor = 1;
+inline constexpr int kProtocolMinor = 0;
+// A line longer than this is refused by the decoder (the tracer never writes one: summaries are
+// bounded by the number of syscalls, well under this).
+inline constexpr std::size_t kMaxLineBytes = 4 * 1024 * 1024;
+
+enum class Mode { Attach, Launch };
+std::string_view mode_name(Mode mode);
+
+// The recording method: "seccomp" (SECCOMP_RET_TRACE filter, one stop per syscall, returns not
+// seen) or "ptrace" (PTRACE_SYSCALL, two stops per syscall, returns seen).
+enum class Method { Seccomp, Ptrace };
+std::string_view method_name(Method method);
+
+struct Hello {
+    int protocol_major = kProtocolMajor;
+    int protocol_minor = kProtocolMinor;
+    std::string tracer_version;  // e.g. "0.1.0"
+    std::string kernel;          // uname -r
+    Arch native_arch = Arch::X86_64;
+    Mode mode = Mode::Attach;
+    Method method = Method::Ptrace;
+    std::int64_t pid = 0;  // the tracer's own pid (in its PID namespace)
+};
+
+// A process or thread joined the recording.
+struct Attached {
+    double t = 0;  // seconds since the tracer started
+    std::int64_t pid = 0;
+    std::int64_t tid = 0;
+    std::string comm;
+    std::string exe;    // empty when unreadable
+    bool late = false;  // found by a /proc re-scan, not created by a traced process
+};
+
+// A process or thread left the recording (exited, or was detached on stop).
+struct Exited {
+    double t = 0;
+    std::int64_t pid = 0;
+    std::int64_t tid = 0;
+    std::optional<int> exit_code;  // for a process leader that exited
+    std::optional<int> signal;     // killed by this signal
+    bool detached = false;         // we let go of it; it runs on
+};
+
+// A first-seen (arch, nr) pair: the record itself.
+struct Syscall {
+    double t = 0;
+    Arch arch = Arch::X86_64;
+    std::uint32_t nr = 0;  // without the x32 bit
+    std::string name;      // empty when the table does not know the number
+    std::int64_t pid = 0;
+    std::string comm;
+    bool late = false;  // made by a process found by a /proc re-scan (exec probe, kubectl exec)
+};
+
+struct Progress {
+    double t = 0;
+    std::uint64_t syscalls = 0;  // distinct (arch, nr) pairs
+    std::uint64_t events = 0;    // syscalls stopped at in all
+    std::uint64_t threads = 0;   // threads traced now
+    std::uint64_t processes = 0; // processes traced now
+};
+
+struct SyscallCount {
+    Arch arch = Arch::X86_64;
+    std::uint32_t nr = 0;
+    std::string name;
+    std::uint64_t count = 0;
+    // errno value -> how many calls returned it; only when returns are seen (method ptrace).
+    std::map<int, std::uint64_t> errors;
+    bool late_only = false;  // only processes found by a /proc re-scan made it
+};
+
+struct Lost {
+    std::string reason;
+    std::uint64_t count = 0;
+};
+
+struct Summary {
+    double t = 0;
+    bool final = false;         // true on stop; false for a snapshot
+    bool returns_seen = false;  // false in seccomp-filter mode ("returns not seen")
+    std::vector<SyscallCount> syscalls;
+    std::vector<Lost> lost;
+    std::uint64_t threads_seen = 0;
+    std::uint64_t processes_seen = 0;
+};
+
+struct Message {
+    bool is_error = false;  // "error" or "warning"
+    std::string message;    // one line a human can act on
+    std::string code;       // stable machine-readable reason, e.g. "eperm", "yama", "no-target"
+};
+
+// A line of a type this version does not know (kept for diagnostics, otherwise ignored).
+struct Unknown {
+    std::string type;
+};
+
+using Event = std::variant<Hello, Attached, Exited, Syscall, Progress, Summary, Message, Unknown>;
+
+// One line, without the trailing newline.
+std::string encode(const Event& event);
+
+// One line (a trailing "\r" or "\n" is tolerated). Errors say what was wrong with the line.
+Result<Event> decode(std::string_view line);
+
+// Commands (plugin -> tracer), one per line.
+enum class Command { Stop, Snapshot, Ping };
+std::string_view command_text(Command command);
+// Tolerates surrounding whitespace; nullopt for anything else.
+std::optional<Command> parse_command(std::string_view line);
+
+// Splits a byte stream into lines, bounding each at kMaxLineBytes. Feed it what arrives; it hands
+// back complete lines. A line that grows past the bound is reported once and dropped.
+class LineSplitter {
+public:
+    // Appends data; returns the complete lines it now has.
+    std::vector<std::string> feed(std::string_view data);
+    // The partial line left when the stream ended (empty if none).
+    std::string take_rest();
+    std::uint64_t overlong_lines() const { return overlong_; }
+
+private:
+    std::string buf_;
+    bool skipping_ = false;
+    std::uint64_t overlong_ = 0;
+};
+
+}  // namespace ksc::stream

@@ -1,0 +1,188 @@
+#include "stream.h"
+
+#include <doctest/doctest.h>
+
+using namespace ksc;
+using namespace ksc::stream;
+
+namespace {
+template <class T>
+T roundtrip(const T& in) {
+    auto line = encode(Event{in});
+    CHECK(line.find('\n') == std::string::npos);
+    auto out = decode(line);
+    REQUIRE_MESSAGE(out.ok(), (out.ok() ? "" : out.error().message));
+    REQUIRE(std::holds_alternative<T>(*out));
+    return std::get<T>(*out);
+}
+}  // namespace
+
+TEST_CASE("stream: hello round-trips with its protocol version, mode and method") {
+    Hello h;
+    h.tracer_version = "0.1.0";
+    h.kernel = "6.18.0";
+    h.native_arch = Arch::AARCH64;
+    h.mode = Mode::Launch;
+    h.method = Method::Seccomp;
+    h.pid = 1;
+    auto line = encode(Event{h});
+    CHECK(line.rfind(R"({"type":"hello","protocol":"1.0",)", 0) == 0);
+    auto back = roundtrip(h);
+    CHECK(back.protocol_major == 1);
+    CHECK(back.protocol_minor == 0);
+    CHECK(back.native_arch == Arch::AARCH64);
+    CHECK(back.mode == Mode::Launch);
+    CHECK(back.method == Method::Seccomp);
+    CHECK(back.kernel == "6.18.0");
+}
+
+TEST_CASE("stream: a hello of another major version is decoded so the plugin can refuse it by number") {
+    auto e = decode(R"({"type":"hello","protocol":"2.7","tracer":"9.0.0"})");
+    REQUIRE(e.ok());
+    CHECK(std::get<Hello>(*e).protocol_major == 2);
+    CHECK(std::get<Hello>(*e).protocol_minor == 7);
+    CHECK_FALSE(decode(R"({"type":"hello","protocol":"two"})").ok());
+    CHECK_FALSE(decode(R"({"type":"hello"})").ok());
+}
+
+TEST_CASE("stream: syscall events keep arch, number, name, pid and time to the millisecond") {
+    Syscall s;
+    s.t = 1.23456;
+    s.arch = Arch::X86;
+    s.nr = 11;
+    s.name = "execve";
+    s.pid = 42;
+    s.comm = "sh";
+    s.late = true;
+    auto line = encode(Event{s});
+    CHECK(line.find("\"t\":1.234") != std::string::npos);
+    auto back = roundtrip(s);
+    CHECK(back.arch == Arch::X86);
+    CHECK(back.nr == 11);
+    CHECK(back.name == "execve");
+    CHECK(back.pid == 42);
+    CHECK(back.comm == "sh");
+    CHECK(back.late);
+}
+
+TEST_CASE("stream: a syscall with an unknown number keeps the number and no name") {
+    Syscall s;
+    s.nr = 999;
+    auto back = roundtrip(s);
+    CHECK(back.nr == 999);
+    CHECK(back.name.empty());
+    CHECK(encode(Event{s}).find("\"name\"") == std::string::npos);
+}
+
+TEST_CASE("stream: summary round-trips counts, errno counts by name, late_only and lost") {
+    Summary s;
+    s.final = true;
+    s.returns_seen = true;
+    s.threads_seen = 3;
+    s.processes_seen = 2;
+    SyscallCount c;
+    c.arch = Arch::X86_64;
+    c.nr = 435;
+    c.name = "clone3";
+    c.count = 7;
+    c.errors = {{38, 7}};
+    c.late_only = true;
+    s.syscalls.push_back(c);
+    s.lost.push_back({"thread exited before it could be seized", 1});
+    auto line = encode(Event{s});
+    CHECK(line.find(R"("errors":{"ENOSYS":7})") != std::string::npos);
+    auto back = roundtrip(s);
+    REQUIRE(back.syscalls.size() == 1);
+    CHECK(back.syscalls[0].errors.at(38) == 7);
+    CHECK(back.syscalls[0].late_only);
+    CHECK(back.final);
+    CHECK(back.returns_seen);
+    REQUIRE(back.lost.size() == 1);
+    CHECK(back.lost[0].count == 1);
+}
+
+TEST_CASE("stream: attached, exited, progress and messages round-trip") {
+    Attached a{0.5, 10, 11, "nginx", "/usr/sbin/nginx", true};
+    auto a2 = roundtrip(a);
+    CHECK(a2.tid == 11);
+    CHECK(a2.exe == "/usr/sbin/nginx");
+    CHECK(a2.late);
+    Exited x;
+    x.pid = 10;
+    x.tid = 10;
+    x.signal = 9;
+    auto x2 = roundtrip(x);
+    CHECK(x2.signal == 9);
+    CHECK_FALSE(x2.exit_code.has_value());
+    Progress p{2.0, 40, 1000, 3, 1};
+    CHECK(roundtrip(p).events == 1000);
+    Message m{true, "cannot attach to 7: ptrace refused", "eperm"};
+    auto m2 = roundtrip(m);
+    CHECK(m2.is_error);
+    CHECK(m2.code == "eperm");
+}
+
+TEST_CASE("stream: bytes that are not UTF-8 in comm are replaced so the line stays valid JSON") {
+    Attached a;
+    a.pid = 1;
+    a.comm = std::string("ab\xff\xfe") + "c\n";
+    auto back = roundtrip(a);
+    CHECK(back.comm == "ab??c\n");
+}
+
+TEST_CASE("stream: unknown types and unknown fields are ignored, not errors") {
+    auto e = decode(R"({"type":"futurething","x":1})");
+    REQUIRE(e.ok());
+    CHECK(std::get<Unknown>(*e).type == "futurething");
+    auto s = decode(R"({"type":"syscall","arch":"SCMP_ARCH_X86_64","nr":0,"newfield":[1,2]})");
+    REQUIRE(s.ok());
+    CHECK(std::get<Syscall>(*s).nr == 0);
+}
+
+TEST_CASE("stream: malformed lines are errors that say what is wrong") {
+    CHECK(decode("").error().message.find("not JSON") != std::string::npos);
+    CHECK(decode("[1]").error().message == "not a JSON object");
+    CHECK(decode(R"({"no":"type"})").error().message.find("\"type\"") != std::string::npos);
+    CHECK(decode(R"({"type":"syscall","arch":"SCMP_ARCH_VAX","nr":1})").error().message.find("VAX") !=
+          std::string::npos);
+    CHECK(decode(R"({"type":"syscall","arch":"SCMP_ARCH_X86_64","nr":-1})").error().message.find("\"nr\"") !=
+          std::string::npos);
+    CHECK(decode(R"({"type":"syscall","arch":"SCMP_ARCH_X86_64","nr":1,"pid":"x"})").error().message.find("pid") !=
+          std::string::npos);
+    CHECK_FALSE(decode(R"({"type":"summary","syscalls":[{"arch":"SCMP_ARCH_X86_64","nr":1,"errors":{"EFOO":1}}]})")
+                    .ok());
+    CHECK_FALSE(decode("{\"type\":\"hello\",\"tracer\":\"\xff\"}").ok());
+}
+
+TEST_CASE("stream: deeply nested input does not exhaust the stack") {
+    std::string deep = "{\"type\":\"x\",\"a\":" + std::string(200000, '[') + std::string(200000, ']') + "}";
+    auto e = decode(deep);
+    CHECK(e.ok());
+}
+
+TEST_CASE("stream: commands parse with surrounding whitespace and nothing else") {
+    CHECK(parse_command("stop\n") == Command::Stop);
+    CHECK(parse_command("  snapshot\r\n") == Command::Snapshot);
+    CHECK(parse_command("ping") == Command::Ping);
+    CHECK_FALSE(parse_command("stopp").has_value());
+    CHECK_FALSE(parse_command("").has_value());
+    CHECK(command_text(Command::Snapshot) == "snapshot");
+}
+
+TEST_CASE("stream: the line splitter joins partial reads and bounds line length") {
+    LineSplitter s;
+    CHECK(s.feed("{\"a\"").empty());
+    auto lines = s.feed(":1}\n{\"b\":2}\n{\"c\"");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == "{\"a\":1}");
+    CHECK(lines[1] == "{\"b\":2}");
+    CHECK(s.take_rest() == "{\"c\"");
+
+    LineSplitter big;
+    std::string chunk(1024 * 1024, 'x');
+    for (int i = 0; i < 5; ++i) CHECK(big.feed(chunk).empty());
+    auto after = big.feed("tail\nnext\n");
+    REQUIRE(after.size() == 1);
+    CHECK(after[0] == "next");
+    CHECK(big.overlong_lines() == 1);
+}

@@ -1,0 +1,22 @@
+// YAML text <-> DocNode, with yaml-cpp. Several documents per text ("---"), as kubectl writes them.
+// Errors read "LINE:COLUMN: what was expected". Aliases are expanded with a cap on the nodes made,
+// so a "billion laughs" document fails instead of filling memory.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "doc_node.h"
+#include "result.h"
+
+namespace ksc {
+
+// Empty documents (a leading or trailing "---") are skipped.
+Result<std::vector<DocNode>> parse_yaml_docs(std::string_view text);
+
+// Block style, 2-space indent, keys in the node's order; strings that would read back as another
+// type (numbers, true, null, ...) quoted.
+std::string write_yaml_doc(const DocNode& node);
+
+}  // namespace ksc
