@@ -1,0 +1,58 @@
+// Launch mode's child: started so that the tracer holds it before it runs a single instruction
+// of the command, and (by default) under a one-instruction seccomp filter that returns
+// SECCOMP_RET_TRACE for every syscall, so that each syscall costs one stop instead of two.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "result.h"
+
+namespace ksc::tracer {
+
+// The launch filter's SECCOMP_RET_DATA: bits 13-15 the architecture (one of these codes; 0: not
+// packed, ask PTRACE_GET_SYSCALL_INFO), bit 12 the x32 bit (0x40000000) of the number, bits 0-11 the
+// rest of the number. Every (AUDIT_ARCH, number) the tracer can name fits; anything else is data 0.
+inline constexpr unsigned kTraceDataArchShift = 13;
+inline constexpr unsigned kTraceDataX86_64 = 1, kTraceDataI386 = 2, kTraceDataAarch64 = 3, kTraceDataArm = 4;
+inline constexpr unsigned kTraceDataX32Bit = 1u << 12;
+inline constexpr unsigned kTraceDataNrLimit = 1u << 12;
+
+// The classic BPF program of the launch filter (every call traced, the data packed as above).
+sock_fprog seccomp_trace_program();
+
+// The (AUDIT_ARCH, raw number) packed into `data`, or false when it holds none.
+inline bool unpack_trace_data(unsigned long data, std::uint32_t& audit_arch, std::uint64_t& raw_nr) {
+    static constexpr std::uint32_t kArches[] = {0, 0xC000003E, 0x40000003, 0xC00000B7, 0x40000028};
+    unsigned code = (data >> kTraceDataArchShift) & 7;
+    if (code == 0 || code > 4) return false;
+    audit_arch = kArches[code];
+    raw_nr = (data & (kTraceDataNrLimit - 1)) | ((data & kTraceDataX32Bit) ? 0x40000000u : 0u);
+    return true;
+}
+
+struct LaunchedChild {
+    pid_t pid = -1;
+    int exec_error_fd = -1;  // gets the errno if the exec fails; end of file when it succeeded
+};
+
+struct LaunchError {
+    int exit_status;  // 125 the tracer failed, 126 cannot run, 127 not found
+    std::string message;
+};
+
+// Finds the program (PATH search, like execvp), forks, seizes the child with `ptrace_options`
+// and lets it install the filter (when `filter`) and exec. In no-filter mode the child is also
+// interrupted, so that its first stop lets us resume it with PTRACE_SYSCALL.
+std::variant<LaunchedChild, LaunchError> start_child(const std::vector<std::string>& command, bool filter,
+                                                     unsigned long ptrace_options);
+
+// After the child ended without exec'ing: why (from the exec error pipe).
+LaunchError exec_failure(int exec_error_fd, const std::string& program);
+
+}  // namespace ksc::tracer

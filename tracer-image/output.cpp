@@ -1,0 +1,126 @@
+#include "output.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace ksc::tracer {
+
+namespace {
+
+Result<int> parse_fd(const std::string& spec) {
+    std::string digits = spec.substr(3);
+    if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
+        return make_error("bad fd in '" + spec + "': use fd:N");
+    int fd = std::stoi(digits);
+    if (fcntl(fd, F_GETFD) < 0) return make_error("'" + spec + "': fd " + digits + " is not open");
+    return fd;
+}
+
+}  // namespace
+
+Output::~Output() {
+    for (int fd : fds_)
+        if (owns_fd_) close(fd);
+    if (listen_fd_ >= 0) {
+        close(listen_fd_);
+        unlink(socket_path_.c_str());
+    }
+}
+
+Status Output::open(const std::string& spec, bool cloexec) {
+    if (spec.empty() || spec == "-") {
+        fds_.push_back(STDOUT_FILENO);
+        return Ok{};
+    }
+    if (spec.starts_with("fd:")) {
+        auto fd = parse_fd(spec);
+        if (!fd) return fd.error();
+        if (cloexec && *fd > 2) fcntl(*fd, F_SETFD, FD_CLOEXEC);
+        fds_.push_back(*fd);
+        return Ok{};
+    }
+    if (spec.starts_with("unix:")) {
+        socket_path_ = spec.substr(5);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        if (socket_path_.empty() || socket_path_.size() >= sizeof addr.sun_path)
+            return make_error("bad socket path in '" + spec + "': use unix:PATH (at most 107 bytes)");
+        std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return make_error(std::string("cannot create a unix socket: ") + std::strerror(errno));
+        unlink(socket_path_.c_str());  // a stale socket from an earlier run
+        if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || listen(fd, 4) < 0) {
+            int err = errno;
+            close(fd);
+            return make_error("cannot listen on " + socket_path_ + ": " + std::strerror(err) +
+                              " (is the directory writable?)");
+        }
+        listen_fd_ = fd;
+        return Ok{};
+    }
+    int fd = ::open(spec.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | (cloexec ? O_CLOEXEC : 0), 0644);
+    if (fd < 0) return make_error("cannot open " + spec + " for the stream: " + std::strerror(errno));
+    owns_fd_ = true;
+    fds_.push_back(fd);
+    return Ok{};
+}
+
+bool Output::add_client(int fd, const std::string& first_line) {
+    std::lock_guard lock(mutex_);
+    std::string line = first_line + "\n";
+    if (!write_all(fd, line.data(), line.size(), true)) {
+        close(fd);
+        return false;
+    }
+    fds_.push_back(fd);
+    return true;
+}
+
+void Output::remove_client(int fd) {
+    std::lock_guard lock(mutex_);
+    auto it = std::find(fds_.begin(), fds_.end(), fd);
+    if (it != fds_.end()) fds_.erase(it);
+    close(fd);
+}
+
+bool Output::write_all(int fd, const char* data, std::size_t size, bool socket) {
+    while (size > 0) {
+        // A socket client that stops reading is dropped rather than allowed to stall the tracer
+        // (and with it the traced app): MSG_DONTWAIT. MSG_NOSIGNAL: its going away is no SIGPIPE.
+        ssize_t n = socket ? send(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        data += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+void Output::write_line(std::string line) {
+    line.push_back('\n');
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < fds_.size();) {
+        if (write_all(fds_[i], line.data(), line.size(), serving())) {
+            ++i;
+            continue;
+        }
+        if (!serving()) {
+            broken_ = true;
+            return;
+        }
+        // A socket client that went away or stalled: shut it down so that the control thread,
+        // which owns its fd, notices and closes it.
+        shutdown(fds_[i], SHUT_RDWR);
+        fds_.erase(fds_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+}
+
+}  // namespace ksc::tracer

@@ -1,0 +1,79 @@
+// What has been recorded: a counter per (architecture, syscall number), the errnos seen on
+// return, and what could not be captured. The lookup is on the hot path (every syscall stop):
+// a direct index per architecture for the usual numbers, a hash map for the rest.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "arch.h"
+#include "compact_summary.h"
+#include "stream.h"
+
+namespace ksc::tracer {
+
+struct SyscallStat {
+    std::uint64_t count = 0;
+    std::unique_ptr<std::map<int, std::uint64_t>> errors;  // errno -> count, when returns are seen
+    bool made_early = false;  // made by a process that was not found late by a /proc re-scan
+};
+
+class Recording {
+public:
+    explicit Recording(bool returns_seen) : returns_seen_(returns_seen) {}
+
+    // The counter for (arch, nr), created at zero on first use. The pointer stays valid.
+    SyscallStat& stat(Arch arch, std::uint32_t nr) {
+        unsigned i = arch_index(arch);
+        if (nr < kDirect && i < kArches) {
+            auto& table = direct_[i];
+            if (!table) [[unlikely]]
+                table = std::make_unique<SyscallStat[]>(kDirect);
+            return table[nr];
+        }
+        return overflow_[(std::uint64_t{static_cast<std::uint32_t>(arch)} << 32) | nr];
+    }
+
+    void count_error(SyscallStat& stat, int err) {
+        if (!stat.errors) stat.errors = std::make_unique<std::map<int, std::uint64_t>>();
+        ++(*stat.errors)[err];
+    }
+
+    void note_new(Arch, std::uint32_t) { ++distinct_; }
+    void lose(const std::string& reason, std::uint64_t count = 1) { lost_[reason] += count; }
+
+    std::uint64_t distinct() const { return distinct_; }
+    bool returns_seen() const { return returns_seen_; }
+
+    // Every syscall seen, with counts, sorted by architecture and number.
+    stream::Summary summary(bool final, double t) const;
+    SyscallSet seen() const;
+
+private:
+    static constexpr unsigned kDirect = 1024;
+    static constexpr unsigned kArches = 5;
+    static unsigned arch_index(Arch arch) {
+        switch (arch) {
+            case Arch::X86_64: return 0;
+            case Arch::X86: return 1;
+            case Arch::X32: return 2;
+            case Arch::AARCH64: return 3;
+            case Arch::ARM: return 4;
+        }
+        return kArches;
+    }
+    template <class F>
+    void for_each_seen(F&& f) const;
+
+    bool returns_seen_;
+    std::array<std::unique_ptr<SyscallStat[]>, kArches> direct_;
+    std::unordered_map<std::uint64_t, SyscallStat> overflow_;
+    std::uint64_t distinct_ = 0;
+    std::map<std::string, std::uint64_t> lost_;
+};
+
+}  // namespace ksc::tracer

@@ -1,0 +1,44 @@
+// Everything the tracer tells the world: stream events (stream.h encodes them) and, on a clean
+// stop, the compact summary file. Used by the main thread only.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "output.h"
+#include "recording.h"
+#include "stream.h"
+
+namespace ksc::tracer {
+
+class Reporter {
+public:
+    Reporter(Output& output, std::int64_t start_ms) : output_(output), start_ms_(start_ms) {}
+
+    double seconds() const;  // since the tracer started
+
+    static std::string hello_line(stream::Mode mode, stream::Method method);
+    bool output_broken() const { return output_.broken(); }
+    void emit(const stream::Event& event) { output_.write_line(stream::encode(event)); }
+    void warning(const std::string& code, const std::string& message);
+    void error(const std::string& code, const std::string& message);
+
+    // Once the recording is over, only errors still go out: the stream's reader may be gone.
+    // Errors also go to stderr when the stream does not (a human may be watching the terminal).
+    void set_mirror_errors(bool mirror) { mirror_errors_ = mirror; }
+
+    void set_quiet(bool quiet) { quiet_ = quiet; }
+    bool quiet() const { return quiet_; }
+
+    void write_summary_file(const std::string& path, bool given, const Recording& recording);
+
+private:
+    Output& output_;
+    std::int64_t start_ms_;
+    bool quiet_ = false;
+    bool mirror_errors_ = false;
+};
+
+}  // namespace ksc::tracer
