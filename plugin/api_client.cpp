@@ -1,0 +1,610 @@
+#include "api_client.h"
+
+#include "http_text.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "compact_summary.h"  // base64
+#include "version.h"
+
+namespace ksc::kube {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void global_init() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct CurlDeleter {
+    void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
+
+struct SlistDeleter {
+    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+Slist make_slist(const std::vector<std::string>& items) {
+    curl_slist* list = nullptr;
+    for (const auto& i : items) list = curl_slist_append(list, i.c_str());
+    return Slist(list);
+}
+
+size_t body_cb(char* data, size_t size, size_t n, void* user) {
+    static_cast<std::string*>(user)->append(data, size * n);
+    return size * n;
+}
+
+// Retry-After in seconds (the HTTP-date form is treated as absent).
+std::optional<std::chrono::milliseconds> retry_after(const Response& r) {
+    auto it = r.headers.find("retry-after");
+    if (it == r.headers.end()) return std::nullopt;
+    char* end = nullptr;
+    long s = std::strtol(it->second.c_str(), &end, 10);
+    if (end == it->second.c_str() || *end != '\0' || s < 0) return std::nullopt;
+    return std::chrono::milliseconds(std::min<long>(s, 30) * 1000);
+}
+
+bool transient_curl_error(CURLcode code) {
+    switch (code) {
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::string json_string(const rapidjson::Value& obj, const char* key) {
+    if (!obj.IsObject()) return "";
+    auto it = obj.FindMember(key);
+    return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+
+std::string describe(const ApiStatus& st) {
+    std::string msg = st.message.empty() ? "the API server answered HTTP " + std::to_string(st.code) +
+                                               (st.reason.empty() ? "" : " (" + st.reason + ")")
+                                         : st.message;
+    for (const auto& c : st.causes)
+        if (msg.find(c) == std::string::npos) msg += "; " + c;
+    if (st.code == 401)
+        msg += ": your credentials were refused; log in again (or check the kubeconfig's user)";
+    return msg;
+}
+
+// The server address taken apart: scheme, host (IPv6 in brackets), port, path prefix.
+struct ServerUrl {
+    std::string scheme, host, port, prefix;
+};
+
+Result<ServerUrl> parse_server(const std::string& server) {
+    ServerUrl u;
+    auto sep = server.find("://");
+    if (sep == std::string::npos) return make_error("the server address \"" + server + "\" has no scheme");
+    u.scheme = server.substr(0, sep);
+    std::string rest = server.substr(sep + 3);
+    auto slash = rest.find('/');
+    std::string hostport = rest.substr(0, slash);
+    if (slash != std::string::npos) u.prefix = rest.substr(slash);
+    while (!u.prefix.empty() && u.prefix.back() == '/') u.prefix.pop_back();
+    if (!hostport.empty() && hostport.front() == '[') {
+        auto close = hostport.find(']');
+        if (close == std::string::npos) return make_error("the server address \"" + server + "\" has a broken IPv6 host");
+        u.host = hostport.substr(0, close + 1);
+        if (close + 1 < hostport.size() && hostport[close + 1] == ':') u.port = hostport.substr(close + 2);
+    } else {
+        auto colon = hostport.rfind(':');
+        u.host = hostport.substr(0, colon);
+        if (colon != std::string::npos) u.port = hostport.substr(colon + 1);
+    }
+    if (u.host.empty()) return make_error("the server address \"" + server + "\" has no host");
+    if (u.port.empty()) u.port = u.scheme == "http" ? "80" : "443";
+    return u;
+}
+
+class CurlStream : public ByteStream {
+public:
+    explicit CurlStream(CurlHandle curl) : curl_(std::move(curl)) {
+        curl_socket_t s = CURL_SOCKET_BAD;
+        curl_easy_getinfo(curl_.get(), CURLINFO_ACTIVESOCKET, &s);
+        socket_ = s;
+    }
+
+    Status send_all(std::string_view data) override {
+        while (!data.empty()) {
+            size_t sent = 0;
+            CURLcode rc = curl_easy_send(curl_.get(), data.data(), data.size(), &sent);
+            if (rc == CURLE_AGAIN) {
+                pollfd p{static_cast<int>(socket_), POLLOUT, 0};
+                ::poll(&p, 1, 1000);
+                continue;
+            }
+            if (rc != CURLE_OK) return make_error(std::string("the connection broke: ") + curl_easy_strerror(rc));
+            data.remove_prefix(sent);
+        }
+        return Ok{};
+    }
+
+    Result<std::string> receive(std::chrono::milliseconds timeout) override {
+        auto deadline = Clock::now() + timeout;
+        char buf[16384];
+        while (true) {
+            size_t got = 0;
+            CURLcode rc = curl_easy_recv(curl_.get(), buf, sizeof buf, &got);
+            if (rc == CURLE_OK) {
+                if (got == 0) return make_error("the connection was closed by the server");
+                return std::string(buf, got);
+            }
+            if (rc != CURLE_AGAIN) return make_error(std::string("the connection broke: ") + curl_easy_strerror(rc));
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            if (left.count() <= 0) return std::string();
+            pollfd p{static_cast<int>(socket_), POLLIN, 0};
+            int r = ::poll(&p, 1, static_cast<int>(left.count()));
+            if (r == 0) return std::string();
+            if (r < 0 && errno == EINTR) return std::string();
+        }
+    }
+
+private:
+    CurlHandle curl_;
+    curl_socket_t socket_ = CURL_SOCKET_BAD;
+};
+
+}  // namespace
+
+std::string url_encode(std::string_view text) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+ApiStatus api_status(const Response& response) {
+    ApiStatus st;
+    st.code = response.status;
+    rapidjson::Document doc;
+    doc.Parse(response.body.c_str(), response.body.size());
+    if (!doc.HasParseError() && doc.IsObject() && json_string(doc, "kind") == "Status") {
+        st.reason = json_string(doc, "reason");
+        st.message = json_string(doc, "message");
+        if (auto code = doc.FindMember("code"); code != doc.MemberEnd() && code->value.IsInt())
+            st.code = code->value.GetInt();
+        if (auto details = doc.FindMember("details"); details != doc.MemberEnd() && details->value.IsObject())
+            if (auto causes = details->value.FindMember("causes");
+                causes != details->value.MemberEnd() && causes->value.IsArray())
+                for (const auto& c : causes->value.GetArray()) {
+                    std::string m = json_string(c, "message");
+                    std::string f = json_string(c, "field");
+                    if (!m.empty()) st.causes.push_back(f.empty() ? m : f + ": " + m);
+                }
+    } else {
+        std::string body = trim(response.body);
+        if (body.size() < 300 && body.find('\n') == std::string::npos) st.message = body;
+    }
+    if (st.reason.empty()) {
+        switch (st.code) {
+            case 401: st.reason = "Unauthorized"; break;
+            case 403: st.reason = "Forbidden"; break;
+            case 404: st.reason = "NotFound"; break;
+            case 409: st.reason = "Conflict"; break;
+            case 422: st.reason = "Invalid"; break;
+            case 429: st.reason = "TooManyRequests"; break;
+            default: break;
+        }
+    }
+    return st;
+}
+
+std::string_view patch_content_type(PatchType type) {
+    switch (type) {
+        case PatchType::StrategicMerge: return "application/strategic-merge-patch+json";
+        case PatchType::Merge: return "application/merge-patch+json";
+        case PatchType::Json: return "application/json-patch+json";
+    }
+    return "";
+}
+
+Result<ServerVersion> parse_server_version(std::string_view json) {
+    rapidjson::Document doc;
+    doc.Parse(json.data(), json.size());
+    if (doc.HasParseError() || !doc.IsObject()) return make_error("/version did not answer with a JSON object");
+    ServerVersion v;
+    v.git_version = json_string(doc, "gitVersion");
+    auto number = [](const std::string& s) {
+        int n = 0;
+        std::size_t i = 0;
+        for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) n = n * 10 + (s[i] - '0');
+        return i == 0 ? -1 : n;
+    };
+    v.major = number(json_string(doc, "major"));
+    v.minor = number(json_string(doc, "minor"));
+    if ((v.major < 0 || v.minor < 0) && v.git_version.size() > 1) {  // e.g. {"gitVersion":"v1.29.3"}
+        unsigned ma = 0, mi = 0;
+        if (std::sscanf(v.git_version.c_str(), "v%u.%u", &ma, &mi) == 2) {
+            v.major = static_cast<int>(ma);
+            v.minor = static_cast<int>(mi);
+        }
+    }
+    if (v.major < 0 || v.minor < 0) return make_error("/version names no major and minor version");
+    return v;
+}
+
+ApiClient::ApiClient(RestConfig config, ClientOptions options) : config_(std::move(config)), options_(options) {}
+ApiClient::~ApiClient() = default;
+
+Result<std::unique_ptr<ApiClient>> ApiClient::create(RestConfig config, ClientOptions options) {
+    global_init();
+    auto u = parse_server(config.server);
+    if (!u) return u.error();
+    std::unique_ptr<ApiClient> c(new ApiClient(std::move(config), options));
+    c->host_header_ = u->host + ":" + u->port;
+    if (!c->config_.tls_server_name.empty() && u->scheme == "https") {
+        c->url_base_ = u->scheme + "://" + c->config_.tls_server_name + ":" + u->port + u->prefix;
+        c->connect_to_ = c->config_.tls_server_name + ":" + u->port + ":" + u->host + ":" + u->port;
+    } else {
+        c->url_base_ = u->scheme + "://" + u->host + ":" + u->port + u->prefix;
+    }
+    return c;
+}
+
+std::string ApiClient::host_header() const { return host_header_; }
+std::string ApiClient::url(const std::string& path) const { return url_base_ + path; }
+
+Result<std::vector<std::string>> ApiClient::auth_headers(bool refresh) {
+    std::vector<std::string> headers;
+    if (!connect_to_.empty()) headers.push_back("Host: " + host_header_);
+    if (refresh && !config_.token_file.empty()) {
+        std::ifstream in(config_.token_file);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        if (in) config_.token = trim(ss.str());
+    }
+    if (!config_.token.empty()) {
+        headers.push_back("Authorization: Bearer " + config_.token);
+    } else if (config_.exec) {
+        auto cred = exec_credential(*config_.exec, config_, refresh);
+        if (!cred) return cred.error();
+        if (!cred->token.empty()) headers.push_back("Authorization: Bearer " + cred->token);
+        exec_cert_pem_ = cred->client_cert_pem;
+        exec_key_pem_ = cred->client_key_pem;
+    } else if (!config_.username.empty()) {
+        headers.push_back("Authorization: Basic " + ksc::base64_encode(config_.username + ":" + config_.password));
+    }
+    return headers;
+}
+
+void ApiClient::apply_tls(void* handle) {
+    CURL* c = static_cast<CURL*>(handle);
+    auto blob = [&](CURLoption opt, const std::string& pem) {
+        curl_blob b{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+        return curl_easy_setopt(c, opt, &b);
+    };
+    if (!config_.ca_pem.empty()) blob(CURLOPT_CAINFO_BLOB, config_.ca_pem);
+    else if (!config_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
+    const std::string& cert = !exec_cert_pem_.empty() ? exec_cert_pem_ : config_.client_cert_pem;
+    const std::string& key = !exec_key_pem_.empty() ? exec_key_pem_ : config_.client_key_pem;
+    if (!cert.empty()) {
+        blob(CURLOPT_SSLCERT_BLOB, cert);
+        curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    } else if (!config_.client_cert_file.empty()) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, config_.client_cert_file.c_str());
+    }
+    if (!key.empty()) {
+        blob(CURLOPT_SSLKEY_BLOB, key);
+        curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    } else if (!config_.client_key_file.empty()) {
+        curl_easy_setopt(c, CURLOPT_SSLKEY, config_.client_key_file.c_str());
+    }
+    if (config_.insecure_skip_tls_verify) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!config_.proxy_url.empty()) curl_easy_setopt(c, CURLOPT_PROXY, config_.proxy_url.c_str());
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, (std::string("kubectl-seccomp/") + std::string(kVersion)).c_str());
+}
+
+Result<Response> ApiClient::request(std::string_view method, const std::string& path, const std::string& body,
+                                    const std::string& content_type) {
+    const bool idempotent = method == "GET";
+    bool refreshed = false;
+    auto backoff = options_.retry_backoff;
+    for (int attempt = 0;; ++attempt) {
+        auto auth = auth_headers(refreshed);
+        if (!auth) return auth.error();
+        std::vector<std::string> headers = *auth;
+        headers.push_back("Accept: application/json");
+        if (!content_type.empty()) headers.push_back("Content-Type: " + content_type);
+        Slist slist = make_slist(headers);
+
+        CurlHandle curl(curl_easy_init());
+        if (!curl) return make_error("cannot start a request (curl_easy_init failed)");
+        CURL* c = curl.get();
+        std::string target = url(path);
+        char errbuf[CURL_ERROR_SIZE] = {0};
+        Response resp;
+        curl_easy_setopt(c, CURLOPT_URL, target.c_str());
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, std::string(method).c_str());
+        if (method != "GET") {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+        }
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, slist.get());
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+        Slist connect_to = make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
+        if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
+        apply_tls(c);
+
+        auto start = Clock::now();
+        CURLcode rc = curl_easy_perform(c);
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+        if (rc != CURLE_OK) {
+            std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+            if (options_.verbosity >= 6) fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, target, ms, why);
+            if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries) {
+                std::this_thread::sleep_for(backoff);
+                backoff *= 2;
+                continue;
+            }
+            if (rc == CURLE_OPERATION_TIMEDOUT)
+                return make_error(fmt::format("{} {} timed out after {} ms: raise --request-timeout, or check the "
+                                              "network path to the API server",
+                                              method, target, ms));
+            return make_error(fmt::format("cannot reach the API server at {}: {}: check the cluster's server "
+                                          "address and certificate-authority in your kubeconfig",
+                                          config_.server, why));
+        }
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+        if (options_.verbosity >= 6) fmt::print(stderr, "{} {} {} in {} ms\n", method, target, resp.status, ms);
+        if (options_.verbosity >= 8 && !body.empty()) fmt::print(stderr, "request body: {}\n", body);
+        if (options_.verbosity >= 8) fmt::print(stderr, "response body: {}\n", resp.body);
+
+        if (resp.status == 401 && !refreshed && (config_.exec || !config_.token_file.empty())) {
+            refreshed = true;  // a rotated token or an expired exec credential: fetch it again, once
+            continue;
+        }
+        auto wait = retry_after(resp);
+        bool retryable = resp.status == 429 || (resp.status >= 500 && (idempotent || wait));
+        if (retryable && attempt < options_.max_retries) {
+            std::this_thread::sleep_for(wait.value_or(backoff));
+            backoff *= 2;
+            continue;
+        }
+        refreshed = false;
+        return resp;
+    }
+}
+
+Result<std::string> ApiClient::get(const std::string& path) {
+    auto r = request("GET", path);
+    if (!r) return r.error();
+    if (!r->ok()) return make_error(describe(api_status(*r)));
+    return std::move(r->body);
+}
+
+Result<std::string> ApiClient::patch(const std::string& path, const std::string& body, PatchType type) {
+    auto r = request("PATCH", path, body, std::string(patch_content_type(type)));
+    if (!r) return r.error();
+    if (!r->ok()) return make_error(describe(api_status(*r)));
+    return std::move(r->body);
+}
+
+Result<ServerVersion> ApiClient::check_server_version(int min_minor) {
+    auto body = get("/version");
+    if (!body) return make_error("cannot read the API server's version: " + body.error().message);
+    auto v = parse_server_version(*body);
+    if (!v) return v.error();
+    if (v->major < 1 || (v->major == 1 && v->minor < min_minor))
+        return make_error(fmt::format("the API server runs Kubernetes {} ({}.{}); this needs 1.{} or newer "
+                                      "(ephemeral containers are GA from 1.25): upgrade the cluster",
+                                      v->git_version.empty() ? "?" : v->git_version, v->major, v->minor, min_minor));
+    return v;
+}
+
+namespace {
+
+struct WatchState {
+    std::string buffer;
+    std::string error_body;
+    long status = 0;
+    CURL* curl = nullptr;
+    const std::function<bool(const WatchEvent&)>* on_event = nullptr;
+    std::string* resource_version = nullptr;
+    bool stopped = false;       // the callback said so
+    bool gone = false;          // 410: start again from now
+    bool got_event = false;
+    std::optional<std::string> error;
+};
+
+void handle_watch_line(WatchState& st, const std::string& line) {
+    if (trim(line).empty()) return;
+    rapidjson::Document doc;
+    doc.Parse(line.c_str(), line.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+        st.error = "the watch sent a line that is not JSON";
+        return;
+    }
+    WatchEvent ev;
+    ev.type = json_string(doc, "type");
+    auto obj = doc.FindMember("object");
+    if (obj == doc.MemberEnd() || !obj->value.IsObject()) return;
+    if (ev.type == "ERROR") {
+        Response r;
+        r.status = 500;
+        rapidjson::StringBuffer buf;
+        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+        obj->value.Accept(w);
+        r.body = buf.GetString();
+        ApiStatus s = api_status(r);
+        if (s.code == 410) st.gone = true;
+        else st.error = describe(s);
+        return;
+    }
+    st.got_event = true;
+    if (auto md = obj->value.FindMember("metadata"); md != obj->value.MemberEnd())
+        if (std::string rv = json_string(md->value, "resourceVersion"); !rv.empty()) *st.resource_version = rv;
+    if (ev.type == "BOOKMARK") return;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    obj->value.Accept(w);
+    ev.object_json = buf.GetString();
+    if (!(*st.on_event)(ev)) st.stopped = true;
+}
+
+size_t watch_cb(char* data, size_t size, size_t n, void* user) {
+    auto& st = *static_cast<WatchState*>(user);
+    if (st.status == 0) curl_easy_getinfo(st.curl, CURLINFO_RESPONSE_CODE, &st.status);
+    if (st.status < 200 || st.status >= 300) {
+        if (st.error_body.size() < 65536) st.error_body.append(data, size * n);
+        return size * n;
+    }
+    st.buffer.append(data, size * n);
+    std::size_t nl;
+    while ((nl = st.buffer.find('\n')) != std::string::npos) {
+        std::string line = st.buffer.substr(0, nl);
+        st.buffer.erase(0, nl + 1);
+        handle_watch_line(st, line);
+        if (st.stopped || st.gone || st.error) return 0;  // ends the transfer
+    }
+    if (st.buffer.size() > (16u << 20)) {
+        st.error = "the watch sent an event over 16 MiB";
+        return 0;
+    }
+    return size * n;
+}
+
+}  // namespace
+
+Status ApiClient::watch(const std::string& path, std::string resource_version,
+                        const std::function<bool(const WatchEvent&)>& on_event, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    int failures = 0;
+    bool refreshed = false;
+    auto backoff = options_.retry_backoff;
+    while (true) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) return make_error(fmt::format("gave up watching after {} s", timeout.count() / 1000));
+        std::string target = path + (path.find('?') == std::string::npos ? "?" : "&") +
+                             "watch=1&allowWatchBookmarks=true&timeoutSeconds=" +
+                             std::to_string(std::max<long long>(1, std::min<long long>(left.count() / 1000, 300)));
+        if (!resource_version.empty()) target += "&resourceVersion=" + url_encode(resource_version);
+
+        auto auth = auth_headers(refreshed);
+        if (!auth) return auth.error();
+        std::vector<std::string> headers = *auth;
+        headers.push_back("Accept: application/json");
+        Slist slist = make_slist(headers);
+        CurlHandle curl(curl_easy_init());
+        CURL* c = curl.get();
+        WatchState st;
+        st.curl = c;
+        st.on_event = &on_event;
+        st.resource_version = &resource_version;
+        char errbuf[CURL_ERROR_SIZE] = {0};
+        std::string full = url(target);
+        curl_easy_setopt(c, CURLOPT_URL, full.c_str());
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, slist.get());
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, watch_cb);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+        // The server ends the watch at timeoutSeconds; this is for a server that does not.
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count() + 5000));
+        Slist connect_to = make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
+        if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
+        apply_tls(c);
+        if (options_.verbosity >= 6) fmt::print(stderr, "WATCH {}\n", full);
+        CURLcode rc = curl_easy_perform(c);
+        if (st.status == 0) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st.status);
+
+        if (st.stopped) return Ok{};
+        if (st.error) return make_error(*st.error);
+        if (st.gone) {
+            resource_version.clear();
+            continue;
+        }
+        if (st.status == 401 && !refreshed && (config_.exec || !config_.token_file.empty())) {
+            refreshed = true;
+            continue;
+        }
+        refreshed = false;
+        if (st.status != 0 && (st.status < 200 || st.status >= 300)) {
+            Response r;
+            r.status = st.status;
+            r.body = st.error_body;
+            bool retryable = st.status == 429 || st.status >= 500;
+            if (!retryable || ++failures > options_.max_retries) return make_error(describe(api_status(r)));
+        } else if (rc == CURLE_OK || rc == CURLE_OPERATION_TIMEDOUT) {
+            failures = 0;  // the server closed the watch at its timeout: resume
+            continue;
+        } else if (st.got_event) {
+            failures = 0;
+        } else if (++failures > options_.max_retries) {
+            return make_error(fmt::format("the watch of {} keeps failing: {}", path,
+                                          errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+        }
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(8000));
+    }
+}
+
+Result<std::unique_ptr<ByteStream>> ApiClient::connect_raw(std::vector<std::string>& headers) {
+    auto auth = auth_headers(false);
+    if (!auth) return auth.error();
+    headers = *auth;
+    CurlHandle curl(curl_easy_init());
+    CURL* c = curl.get();
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    std::string target = url("/");
+    curl_easy_setopt(c, CURLOPT_URL, target.c_str());
+    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    // The upgrade is an HTTP/1.1 request: ALPN must not pick h2.
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    Slist connect_to = make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
+    if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
+    apply_tls(c);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        return make_error(fmt::format("cannot reach the API server at {}: {}", config_.server,
+                                      errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+    std::unique_ptr<ByteStream> stream = std::make_unique<CurlStream>(std::move(curl));
+    return stream;
+}
+
+}  // namespace ksc::kube

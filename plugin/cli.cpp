@@ -1,0 +1,61 @@
+#include "cli.h"
+
+#include <fmt/core.h>
+
+#include <array>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "exit_status.h"
+#include "user_error.h"
+#include "verbs.h"
+
+namespace ksc::cli {
+namespace {
+
+constexpr std::array kVerbs{
+    Verb{"convert", "Convert a recording or a profile: OCI JSON, SeccompProfile YAML, report", cmd_convert},
+    Verb{"record", "Record a running pod's container and write its seccomp profile", cmd_record},
+    Verb{"recover", "Write the profile of a recorder whose stream was lost (from its log or summary)", cmd_recover},
+    Verb{"trace", "Run a command here under the tracer and write its seccomp profile", cmd_trace},
+    Verb{"diff", "Compare two profiles per architecture and action (exit 0 same, 1 different, 2 error)", cmd_diff},
+    Verb{"explain", "Explain a profile by area, and how it compares with the runtime's default", cmd_explain},
+    Verb{"merge", "Merge profiles and recordings into one: the union of what they allow", cmd_merge},
+    Verb{"version", "Print the plugin's version, tracer image and protocol version", cmd_version},
+};
+
+void print_usage(std::FILE* out) {
+    fmt::print(out,
+               "kubectl-seccomp records least-privilege seccomp profiles for running pods.\n\n"
+               "Usage:\n  kubectl seccomp VERB [flags]\n\nVerbs:\n");
+    for (const auto& verb : kVerbs) fmt::print(out, "  {:<10} {}\n", verb.name, verb.summary);
+    fmt::print(out, "\nRun 'kubectl seccomp VERB --help' for a verb's flags and examples.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        print_usage(stderr);
+        return kExitFailure;
+    }
+    std::string_view verb_name = argv[1];
+    if (verb_name == "-h" || verb_name == "--help" || verb_name == "help") {
+        print_usage(stdout);
+        return kExitSuccess;
+    }
+    for (const auto& verb : kVerbs) {
+        if (verb.name != verb_name) continue;
+        try {
+            return verb.run(argc - 1, argv + 1);
+        } catch (const UserError& e) {
+            fmt::print(stderr, "error: {}\n", e.what());
+            return verb_name == "diff" ? kExitDiffError : kExitFailure;
+        }
+    }
+    fmt::print(stderr, "error: unknown verb \"{}\": run 'kubectl seccomp --help' for the list\n", verb_name);
+    return kExitFailure;
+}
+
+}  // namespace ksc::cli

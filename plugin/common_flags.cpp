@@ -1,0 +1,251 @@
+#include "common_flags.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "user_error.h"
+
+namespace ksc::cli {
+namespace {
+
+int g_verbosity = 0;
+bool g_color_stderr = false;
+
+bool is_one_of(const std::string& value, const std::vector<std::string>& allowed) {
+    return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty()) out += sep;
+        out += item;
+    }
+    return out;
+}
+
+}  // namespace
+
+VerbFlags::VerbFlags(std::string verb, std::string description, unsigned groups, OutputFormats formats)
+    : verb_(std::move(verb)),
+      groups_(groups),
+      formats_(std::move(formats)),
+      options_("kubectl seccomp " + verb_, std::move(description)) {
+    options_.add_options()("h,help", "Show this help")(
+        "verbosity", "Log level for diagnostics on stderr (-v=N, as kubectl)",
+        cxxopts::value<int>()->default_value("0"));
+    if (groups_ & kClusterFlags) {
+        options_.add_options("Cluster")("kubeconfig", "Path to the kubeconfig file to use",
+                                         cxxopts::value<std::string>())(
+            "context", "The kubeconfig context to use", cxxopts::value<std::string>())(
+            "n,namespace", "The namespace (default: the context's namespace)",
+            cxxopts::value<std::string>())(
+            "request-timeout",
+            "How long to wait for one API request before giving up (e.g. 1s, 2m; 0: no timeout)",
+            cxxopts::value<std::string>()->default_value("0"));
+    }
+    if (groups_ & kOutputFlags) {
+        options_.add_options("Output")(
+            "o,output", "Output format: " + join(formats_.allowed, "|"),
+            cxxopts::value<std::string>()->default_value(formats_.default_format))(
+            "output-file", "Write the output to FILE instead of stdout", cxxopts::value<std::string>());
+    }
+}
+
+cxxopts::OptionAdder VerbFlags::add_options(const std::string& group) {
+    return options_.add_options(group);
+}
+
+void VerbFlags::set_positional(std::vector<std::string> names, std::string help) {
+    options_.parse_positional(std::move(names));
+    options_.positional_help(std::move(help));
+    options_.show_positional_help();
+}
+
+void VerbFlags::set_examples(std::string text) { examples_ = std::move(text); }
+
+std::string VerbFlags::help() const {
+    std::vector<std::string> groups{""};
+    if (groups_ & kOutputFlags) groups.push_back("Output");
+    if (groups_ & kClusterFlags) groups.push_back("Cluster");
+    for (const auto& g : options_.groups())
+        if (!is_one_of(g, groups)) groups.push_back(g);
+    std::string text = options_.help(groups);
+    if (!examples_.empty()) text += "\nExamples:\n" + examples_;
+    return text;
+}
+
+std::vector<std::string> normalize_verbosity_args(std::vector<std::string> args) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a.rfind("--v=", 0) == 0 || a.rfind("-v=", 0) == 0) {
+            out.push_back("--verbosity=" + a.substr(a.find('=') + 1));
+        } else if (a == "--v" || a == "-v") {
+            out.push_back("--verbosity");
+        } else if (a.size() > 2 && a.rfind("-v", 0) == 0 && a[2] >= '0' && a[2] <= '9') {
+            out.push_back("--verbosity=" + a.substr(2));
+        } else {
+            out.push_back(a);
+        }
+    }
+    return out;
+}
+
+bool VerbFlags::parse_or_help(int argc, char** argv) {
+    parse(argc, argv);
+    if (!help_) return true;
+    fmt::print("{}", help());
+    return false;
+}
+
+void VerbFlags::parse(int argc, char** argv) {
+    std::vector<std::string> args;
+    for (int i = 0; i < argc; ++i) {
+        if (i > 0 && !has_dashdash_ && std::strcmp(argv[i], "--") == 0) {
+            has_dashdash_ = true;
+            continue;
+        }
+        (has_dashdash_ ? after_dashdash_ : args).push_back(argv[i]);
+    }
+    args = normalize_verbosity_args(std::move(args));
+    std::vector<const char*> cargs;
+    for (const auto& a : args) cargs.push_back(a.c_str());
+
+    const std::string hint = "run 'kubectl seccomp " + verb_ + " --help' for its flags";
+    try {
+        result_ = options_.parse(static_cast<int>(cargs.size()), cargs.data());
+    } catch (const cxxopts::exceptions::exception& e) {
+        throw UserError(std::string(e.what()) + ": " + hint);
+    }
+    help_ = result_.count("help") > 0;
+
+    common_.verbosity = result_["verbosity"].as<int>();
+    if (groups_ & kClusterFlags) {
+        if (result_.count("kubeconfig")) common_.kubeconfig = result_["kubeconfig"].as<std::string>();
+        if (result_.count("context")) common_.context = result_["context"].as<std::string>();
+        if (result_.count("namespace")) common_.namespace_name = result_["namespace"].as<std::string>();
+        auto timeout = parse_duration(result_["request-timeout"].as<std::string>());
+        if (!timeout) throw UserError("--request-timeout: " + timeout.error().message);
+        common_.request_timeout = *timeout;
+    }
+    if (groups_ & kOutputFlags) {
+        common_.output_format = result_["output"].as<std::string>();
+        if (!is_one_of(common_.output_format, formats_.allowed))
+            throw UserError("unknown output format \"" + common_.output_format + "\": use -o " +
+                            join(formats_.allowed, ", -o "));
+        if (result_.count("output-file")) common_.output_file = result_["output-file"].as<std::string>();
+    }
+    common_.stderr_is_terminal = ::isatty(STDERR_FILENO) == 1;
+    common_.color_stderr = use_color(stderr);
+    common_.color_stdout = common_.output_file.empty() && use_color(stdout);
+    set_diagnostics(common_.verbosity, common_.color_stderr);
+}
+
+Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
+    const std::string shown(text);
+    if (text.empty()) return make_error("an empty duration: use e.g. 30s, 5m or 1h30m");
+    if (text.front() == '-') return make_error("a negative duration \"" + shown + "\"");
+    if (text.front() == '+') text.remove_prefix(1);
+    // A bare number: seconds.
+    if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        if (text.size() > 12) return make_error("the duration \"" + shown + "\" is too long");
+        return std::chrono::milliseconds(std::stoll(std::string(text)) * 1000);
+    }
+    double total_ms = 0;
+    while (!text.empty()) {
+        std::size_t i = 0;
+        while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
+        if (i == 0) return make_error("the duration \"" + shown + "\" is not like 30s, 5m or 1h30m");
+        double number = std::strtod(std::string(text.substr(0, i)).c_str(), nullptr);
+        text.remove_prefix(i);
+        std::size_t u = 0;
+        while (u < text.size() && !((text[u] >= '0' && text[u] <= '9') || text[u] == '.')) ++u;
+        std::string_view unit = text.substr(0, u);
+        text.remove_prefix(u);
+        double scale;
+        if (unit == "h") scale = 3600e3;
+        else if (unit == "m") scale = 60e3;
+        else if (unit == "s") scale = 1e3;
+        else if (unit == "ms") scale = 1;
+        else if (unit == "us" || unit == "\xC2\xB5s") scale = 1e-3;
+        else if (unit == "ns") scale = 1e-6;
+        else
+            return make_error("the duration \"" + shown + "\" has " +
+                              (unit.empty() ? std::string("a number without a unit")
+                                            : "an unknown unit \"" + std::string(unit) + "\"") +
+                              ": use h, m, s or ms");
+        total_ms += number * scale;
+    }
+    if (total_ms > 1e15) return make_error("the duration \"" + shown + "\" is too long");
+    return std::chrono::milliseconds(static_cast<long long>(std::llround(total_ms)));
+}
+
+bool use_color(std::FILE* stream) {
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color != nullptr && no_color[0] != '\0') return false;
+    const char* term = std::getenv("TERM");
+    if (term != nullptr && std::strcmp(term, "dumb") == 0) return false;
+    return ::isatty(::fileno(stream)) == 1;
+}
+
+Status write_output(const CommonFlags& flags, std::string_view data) {
+    if (flags.output_file.empty() || flags.output_file == "-") {
+        if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0)
+            return make_error(std::string("cannot write the output to stdout: ") + std::strerror(errno));
+        return Ok{};
+    }
+    namespace fs = std::filesystem;
+    const fs::path target(flags.output_file);
+    fs::path tmp = target;
+    tmp += ".tmp." + std::to_string(::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return make_error("cannot create " + tmp.string() + ": " + std::strerror(errno) +
+                          ": check that the directory exists and is writable");
+    std::string_view rest = data;
+    while (!rest.empty()) {
+        ssize_t n = ::write(fd, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            std::string why = std::strerror(errno);
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return make_error("cannot write " + target.string() + ": " + why);
+        }
+        rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+    if (::close(fd) != 0 || ::rename(tmp.c_str(), target.c_str()) != 0) {
+        std::string why = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return make_error("cannot write " + target.string() + ": " + why);
+    }
+    return Ok{};
+}
+
+void set_diagnostics(int verbosity, bool color_stderr) {
+    g_verbosity = verbosity;
+    g_color_stderr = color_stderr;
+}
+
+void warn(std::string_view message) {
+    if (g_color_stderr)
+        fmt::print(stderr, "\033[33mwarning:\033[0m {}\n", message);
+    else
+        fmt::print(stderr, "warning: {}\n", message);
+}
+
+void note(std::string_view message) { fmt::print(stderr, "{}\n", message); }
+
+void verbose(int level, std::string_view message) {
+    if (g_verbosity >= level) fmt::print(stderr, "{}\n", message);
+}
+
+}  // namespace ksc::cli

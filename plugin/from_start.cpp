@@ -1,0 +1,330 @@
+#include "from_start.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/random.h>
+
+#include <cstdlib>
+#include <utility>
+
+#include <fmt/core.h>
+
+namespace ksc::fromstart {
+namespace {
+
+using rapidjson::Value;
+
+std::optional<std::vector<std::string>> string_array(const Value& obj, const char* key) {
+    if (!obj.IsObject()) return std::nullopt;
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd() || !it->value.IsArray()) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto& v : it->value.GetArray())
+        if (v.IsString()) out.emplace_back(v.GetString());
+    return out;
+}
+
+std::string string_of(const Value& obj, const char* key) {
+    if (!obj.IsObject()) return "";
+    auto it = obj.FindMember(key);
+    return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+
+Value* find_container(Value& spec, const std::string& name) {
+    if (!spec.HasMember("containers") || !spec["containers"].IsArray()) return nullptr;
+    for (auto& c : spec["containers"].GetArray())
+        if (c.IsObject() && string_of(c, "name") == name) return &c;
+    return nullptr;
+}
+
+Value string_array_value(const std::vector<std::string>& items, rapidjson::Document::AllocatorType& a) {
+    Value arr(rapidjson::kArrayType);
+    for (const auto& s : items) arr.PushBack(Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a), a);
+    return arr;
+}
+
+void set(Value& obj, const char* key, Value&& value, rapidjson::Document::AllocatorType& a) {
+    if (obj.HasMember(key)) obj[key] = value;
+    else obj.AddMember(Value(key, a), value, a);
+}
+
+Value object_of(Value& obj, const char* key, rapidjson::Document::AllocatorType& a) {
+    (void)a;
+    if (obj.HasMember(key) && obj[key].IsObject()) return Value(obj[key], a);
+    return Value(rapidjson::kObjectType);
+}
+
+std::string to_json(const Value& v) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    v.Accept(w);
+    return buf.GetString();
+}
+
+Value runtime_default_security(rapidjson::Document::AllocatorType& a) {
+    Value sc(rapidjson::kObjectType);
+    Value caps(rapidjson::kObjectType);
+    caps.AddMember("drop", string_array_value({"ALL"}, a), a);
+    sc.AddMember("capabilities", caps, a);
+    sc.AddMember("allowPrivilegeEscalation", false, a);
+    sc.AddMember("readOnlyRootFilesystem", true, a);
+    // Not root, so that the init container passes Pod Security's restricted level; the emptyDir is
+    // writable by any uid and what it writes is executable by any.
+    sc.AddMember("runAsNonRoot", true, a);
+    sc.AddMember("runAsUser", 65532, a);
+    sc.AddMember("runAsGroup", 65532, a);
+    Value profile(rapidjson::kObjectType);
+    profile.AddMember("type", "RuntimeDefault", a);
+    sc.AddMember("seccompProfile", profile, a);
+    return sc;
+}
+
+}  // namespace
+
+CopyState copy_state(const std::string& pod_json, const std::string& container) {
+    CopyState st;
+    rapidjson::Document doc;
+    doc.Parse(pod_json.c_str());
+    if (doc.HasParseError() || !doc.HasMember("status")) return st;
+    const auto& status = doc["status"];
+    auto check = [&](const char* field, bool init) {
+        if (!status.HasMember(field) || !status[field].IsArray()) return;
+        for (const auto& cs : status[field].GetArray()) {
+            std::string name = string_of(cs, "name");
+            if (!init && name != container) continue;
+            if (!cs.HasMember("state")) continue;
+            const auto& state = cs["state"];
+            if (state.HasMember("waiting")) {
+                std::string reason = string_of(state["waiting"], "reason");
+                if (reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "ErrImageNeverPull" ||
+                    reason == "InvalidImageName" || reason == "CreateContainerConfigError" ||
+                    reason == "CreateContainerError" || reason == "CrashLoopBackOff") {
+                    st.kind = CopyState::Failed;
+                    st.why = fmt::format("container {}: {}: {}", name, reason, string_of(state["waiting"], "message"));
+                }
+            } else if (state.HasMember("terminated")) {
+                const auto& t = state["terminated"];
+                int code = t.HasMember("exitCode") && t["exitCode"].IsInt() ? t["exitCode"].GetInt() : -1;
+                if (init && code != 0) {
+                    st.kind = CopyState::Failed;
+                    st.why = fmt::format("init container {} failed (exit code {}, {}): {}", name, code,
+                                         string_of(t, "reason"), string_of(t, "message"));
+                } else if (!init) {
+                    st.kind = CopyState::Ended;
+                    st.why = fmt::format("the app exited (exit code {}, {})", code, string_of(t, "reason"));
+                    st.termination_message = string_of(t, "message");
+                }
+            } else if (!init && state.HasMember("running") && st.kind == CopyState::Starting) {
+                st.kind = CopyState::Running;
+            }
+        }
+    };
+    check("initContainerStatuses", true);
+    if (st.kind == CopyState::Failed) return st;
+    check("containerStatuses", false);
+    return st;
+}
+
+Result<SpecCommand> container_command(const std::string& pod_json, const std::string& container) {
+    rapidjson::Document doc;
+    doc.Parse(pod_json.c_str(), pod_json.size());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("spec"))
+        return make_error("the pod is not a JSON object with a spec");
+    Value& spec = doc["spec"];
+    Value* c = find_container(spec, container);
+    if (!c) return make_error("the pod has no container \"" + container + "\"");
+    SpecCommand out;
+    out.command = string_array(*c, "command");
+    out.args = string_array(*c, "args");
+    if (out.command && out.command->empty()) out.command.reset();  // [] means "not set", as in the API
+    if (out.args && out.args->empty()) out.args.reset();
+    out.image = string_of(*c, "image");
+    out.node = string_of(spec, "nodeName");
+    if (spec.HasMember("imagePullSecrets") && spec["imagePullSecrets"].IsArray())
+        for (const auto& s : spec["imagePullSecrets"].GetArray())
+            if (!string_of(s, "name").empty()) out.image_pull_secrets.push_back(string_of(s, "name"));
+    return out;
+}
+
+Result<std::vector<std::string>> effective_command(const SpecCommand& spec, const registry::ImageConfig* image) {
+    std::vector<std::string> argv;
+    if (spec.command) {
+        argv = *spec.command;
+        if (spec.args) argv.insert(argv.end(), spec.args->begin(), spec.args->end());
+    } else {
+        if (image) argv = image->entrypoint;
+        if (spec.args) argv.insert(argv.end(), spec.args->begin(), spec.args->end());
+        else if (image) argv.insert(argv.end(), image->cmd.begin(), image->cmd.end());
+    }
+    if (argv.empty())
+        return make_error("neither the pod spec nor the image says what the container runs: give it with --command");
+    return argv;
+}
+
+Result<std::vector<std::string>> parse_command_flag(std::string_view text) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (i < text.size() && text[i] == '[') {
+        rapidjson::Document doc;
+        doc.Parse(text.data(), text.size());
+        if (doc.HasParseError() || !doc.IsArray()) return make_error("--command: not a JSON array of strings");
+        for (const auto& v : doc.GetArray()) {
+            if (!v.IsString()) return make_error("--command: not a JSON array of strings");
+            out.emplace_back(v.GetString());
+        }
+    } else {
+        std::string word;
+        bool in_word = false;
+        char quote = 0;
+        for (char ch : text) {
+            if (quote) {
+                if (ch == quote) quote = 0;
+                else word += ch;
+            } else if (ch == '\'' || ch == '"') {
+                quote = ch;
+                in_word = true;
+            } else if (ch == ' ' || ch == '\t' || ch == '\n') {
+                if (in_word) out.push_back(word);
+                word.clear();
+                in_word = false;
+            } else {
+                word += ch;
+                in_word = true;
+            }
+        }
+        if (quote) return make_error("--command: an unclosed quote");
+        if (in_word) out.push_back(word);
+    }
+    if (out.empty()) return make_error("--command: empty");
+    return out;
+}
+
+Result<std::string> pod_from_template(const std::string& workload_json) {
+    rapidjson::Document doc;
+    doc.Parse(workload_json.c_str(), workload_json.size());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("spec") || !doc["spec"].IsObject() ||
+        !doc["spec"].HasMember("template") || !doc["spec"]["template"].IsObject())
+        return make_error("the workload has no pod template (spec.template)");
+    auto& a = doc.GetAllocator();
+    Value& tmpl = doc["spec"]["template"];
+    Value pod(rapidjson::kObjectType);
+    pod.AddMember("apiVersion", "v1", a);
+    pod.AddMember("kind", "Pod", a);
+    Value meta = object_of(tmpl, "metadata", a);
+    std::string name = doc.HasMember("metadata") ? string_of(doc["metadata"], "name") : "";
+    std::string ns = doc.HasMember("metadata") ? string_of(doc["metadata"], "namespace") : "";
+    set(meta, "name", Value(name.c_str(), a), a);
+    if (!ns.empty()) set(meta, "namespace", Value(ns.c_str(), a), a);
+    pod.AddMember("metadata", meta, a);
+    pod.AddMember("spec", Value(tmpl["spec"], a), a);
+    return to_json(pod);
+}
+
+std::string copy_name(const std::string& pod) {
+    static const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";  // as Kubernetes' generateName
+    unsigned char bytes[5];
+    if (::getrandom(bytes, sizeof bytes, 0) != sizeof bytes)
+        for (auto& b : bytes) b = static_cast<unsigned char>(std::rand());
+    std::string base = pod.substr(0, 63 - 14);
+    while (!base.empty() && (base.back() == '-' || base.back() == '.')) base.pop_back();
+    std::string name = base + "-seccomp-";
+    for (unsigned char b : bytes) name += alphabet[b % 27];
+    return name;
+}
+
+std::vector<std::string> connect_command() { return {std::string(kTracerPath), "--connect", std::string(kSocketSpec)}; }
+
+Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& cs) {
+    rapidjson::Document doc;
+    doc.Parse(pod_json.c_str(), pod_json.size());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("spec") || !doc["spec"].IsObject())
+        return make_error("the pod is not a JSON object with a spec");
+    if (cs.launch.empty()) return make_error("no command to launch");
+    auto& a = doc.GetAllocator();
+    Value spec(doc["spec"], a);
+    Value* app = find_container(spec, cs.container);
+    if (!app) return make_error("the pod has no container \"" + cs.container + "\"");
+
+    // metadata: a new name, the namespace; labels and ownership dropped; an annotation says whence.
+    Value meta(rapidjson::kObjectType);
+    std::string original = doc.HasMember("metadata") ? string_of(doc["metadata"], "name") : "";
+    std::string ns = doc.HasMember("metadata") ? string_of(doc["metadata"], "namespace") : "";
+    meta.AddMember("name", Value(cs.name.c_str(), a), a);
+    if (!ns.empty()) meta.AddMember("namespace", Value(ns.c_str(), a), a);
+    Value annotations(rapidjson::kObjectType);
+    if (doc.HasMember("metadata") && doc["metadata"].IsObject() && doc["metadata"].HasMember("annotations") &&
+        doc["metadata"]["annotations"].IsObject())
+        for (auto& m : doc["metadata"]["annotations"].GetObject()) {
+            std::string key = m.name.GetString();
+            if (key == "kubectl.kubernetes.io/last-applied-configuration") continue;
+            annotations.AddMember(Value(m.name, a), Value(m.value, a), a);
+        }
+    set(annotations, std::string(kCopyOfAnnotation).c_str(), Value(original.c_str(), a), a);
+    meta.AddMember("annotations", annotations, a);
+
+    // spec: left to the scheduler, without the original's recorders, ending with the app.
+    spec.RemoveMember("nodeName");
+    spec.RemoveMember("ephemeralContainers");
+    set(spec, "restartPolicy", Value("Never", a), a);
+
+    Value volume(rapidjson::kObjectType);
+    volume.AddMember("name", Value(std::string(kToolsVolume).c_str(), a), a);
+    volume.AddMember("emptyDir", Value(rapidjson::kObjectType), a);
+    if (!spec.HasMember("volumes") || !spec["volumes"].IsArray()) set(spec, "volumes", Value(rapidjson::kArrayType), a);
+    spec["volumes"].PushBack(volume, a);
+
+    auto mount = [&]() {
+        Value m(rapidjson::kObjectType);
+        m.AddMember("name", Value(std::string(kToolsVolume).c_str(), a), a);
+        m.AddMember("mountPath", Value(std::string(kToolsDir).c_str(), a), a);
+        return m;
+    };
+
+    Value init(rapidjson::kObjectType);
+    init.AddMember("name", Value(std::string(kInstallContainer).c_str(), a), a);
+    init.AddMember("image", Value(cs.tracer_image.c_str(), a), a);
+    if (!cs.image_pull_policy.empty()) init.AddMember("imagePullPolicy", Value(cs.image_pull_policy.c_str(), a), a);
+    init.AddMember("args", string_array_value({"--install", std::string(kToolsDir)}, a), a);
+    Value init_mounts(rapidjson::kArrayType);
+    init_mounts.PushBack(mount(), a);
+    init.AddMember("volumeMounts", init_mounts, a);
+    init.AddMember("securityContext", runtime_default_security(a), a);
+    Value inits(rapidjson::kArrayType);
+    inits.PushBack(init, a);  // first: the original's init containers may be slow, ours is not
+    if (spec.HasMember("initContainers") && spec["initContainers"].IsArray())
+        for (auto& c : spec["initContainers"].GetArray()) inits.PushBack(Value(c, a), a);
+    set(spec, "initContainers", std::move(inits), a);
+
+    // The app container: the tracer around the original command.
+    app = find_container(spec, cs.container);
+    std::string summary_file = string_of(*app, "terminationMessagePath");
+    if (summary_file.empty()) summary_file = "/dev/termination-log";
+    std::vector<std::string> args{"--output", std::string(kSocketSpec), "--idle-timeout", cs.idle_timeout,
+                                  "--summary-file", summary_file};
+    if (cs.no_filter) args.push_back("--no-filter");
+    args.push_back("--");
+    args.insert(args.end(), cs.launch.begin(), cs.launch.end());
+    set(*app, "command", string_array_value({std::string(kTracerPath)}, a), a);
+    set(*app, "args", string_array_value(args, a), a);
+    if (!app->HasMember("volumeMounts") || !(*app)["volumeMounts"].IsArray())
+        set(*app, "volumeMounts", Value(rapidjson::kArrayType), a);
+    (*app)["volumeMounts"].PushBack(mount(), a);
+    app->RemoveMember("livenessProbe");
+    app->RemoveMember("startupProbe");
+    Value sc = object_of(*app, "securityContext", a);
+    Value profile(rapidjson::kObjectType);
+    profile.AddMember("type", "RuntimeDefault", a);
+    set(sc, "seccompProfile", std::move(profile), a);
+    set(*app, "securityContext", std::move(sc), a);
+
+    Value pod(rapidjson::kObjectType);
+    pod.AddMember("apiVersion", "v1", a);
+    pod.AddMember("kind", "Pod", a);
+    pod.AddMember("metadata", meta, a);
+    pod.AddMember("spec", spec, a);
+    return to_json(pod);
+}
+
+}  // namespace ksc::fromstart

@@ -1,0 +1,22 @@
+// Small text helpers for HTTP headers, shared by the API client, the WebSocket client and the
+// registry client.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace ksc {
+
+std::string ascii_lower(std::string s);
+std::string trim(std::string_view s);
+
+// "Name: value" → headers[lower-cased name] = trimmed value; a line without ':' is ignored.
+void add_header_line(std::string_view line, std::map<std::string, std::string>& headers);
+
+// A CURLOPT_HEADERFUNCTION that collects headers into the std::map<std::string, std::string> given
+// as CURLOPT_HEADERDATA, starting afresh at each response (after a redirect or a 100 Continue).
+std::size_t curl_headers_into_map(char* data, std::size_t size, std::size_t n, void* map);
+
+}  // namespace ksc

@@ -1,0 +1,598 @@
+#include "kubeconfig.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "compact_summary.h"  // base64
+
+extern char** environ;
+
+namespace ksc::kube {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string env_or(const std::optional<std::string>& override_value, const char* name) {
+    if (override_value) return *override_value;
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+std::string fmt_error(const std::string& path, const YAML::Exception& e) {
+    return path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg +
+           ": fix the file (it is YAML or JSON)";
+}
+
+// A named entry (cluster, user or context) with the file it came from.
+struct Entry {
+    YAML::Node node;
+    std::string origin;
+};
+
+struct Merged {
+    std::map<std::string, Entry> clusters, users, contexts;
+    std::string current_context;
+    std::vector<std::string> files_read;
+};
+
+std::string scalar(const YAML::Node& node, const char* key) {
+    const YAML::Node v = node[key];
+    if (!v || !v.IsScalar()) return "";
+    return v.as<std::string>();
+}
+
+bool boolean(const YAML::Node& node, const char* key) {
+    const YAML::Node v = node[key];
+    if (!v || !v.IsScalar()) return false;
+    try {
+        return v.as<bool>();
+    } catch (const YAML::Exception&) {
+        return false;
+    }
+}
+
+// Adds one file's clusters, users and contexts; names already defined by an earlier file win.
+Status merge_document(Merged& merged, const std::string& text, const std::string& path) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        return make_error(fmt_error(path, e));
+    }
+    merged.files_read.push_back(path);
+    if (!root || root.IsNull()) return Ok{};
+    if (!root.IsMap()) return make_error(path + ": not a kubeconfig (the top level is not a mapping)");
+    auto take = [&](const char* list_key, const char* item_key, std::map<std::string, Entry>& into) -> Status {
+        const YAML::Node list = root[list_key];
+        if (!list || list.IsNull()) return Ok{};
+        if (!list.IsSequence()) return make_error(path + ": \"" + list_key + "\" is not a list");
+        for (const auto& item : list) {
+            std::string name = scalar(item, "name");
+            if (name.empty()) return make_error(path + ": an entry of \"" + list_key + "\" has no name");
+            if (into.count(name)) continue;
+            YAML::Node body = item[item_key];
+            into[name] = Entry{body ? body : YAML::Node(YAML::NodeType::Map), path};
+        }
+        return Ok{};
+    };
+    if (auto s = take("clusters", "cluster", merged.clusters); !s) return s;
+    if (auto s = take("users", "user", merged.users); !s) return s;
+    if (auto s = take("contexts", "context", merged.contexts); !s) return s;
+    if (merged.current_context.empty()) merged.current_context = scalar(root, "current-context");
+    return Ok{};
+}
+
+std::string resolve_path(const std::string& p, const std::string& origin) {
+    if (p.empty() || p.front() == '/' || origin.empty()) return p;
+    std::error_code ec;
+    fs::path base = fs::absolute(fs::path(origin), ec).parent_path();
+    return (base / p).lexically_normal().string();
+}
+
+Result<std::string> decode_data(const std::string& b64, const std::string& what, const std::string& origin) {
+    std::string compact;
+    for (char c : b64)
+        if (c != '\n' && c != '\r' && c != ' ' && c != '\t') compact += c;
+    auto bytes = ksc::base64_decode(compact);
+    if (!bytes) return make_error(origin + ": " + what + " is not base64: " + bytes.error().message);
+    return *bytes;
+}
+
+std::string names_of(const std::map<std::string, Entry>& entries) {
+    std::string out;
+    for (const auto& [name, _] : entries) out += (out.empty() ? "" : ", ") + name;
+    return out.empty() ? "none" : out;
+}
+
+Result<ExecConfig> parse_exec(const YAML::Node& node, const std::string& origin) {
+    ExecConfig exec;
+    exec.api_version = scalar(node, "apiVersion");
+    exec.command = scalar(node, "command");
+    if (exec.command.empty()) return make_error(origin + ": an exec credential plugin has no command");
+    if (exec.command.find('/') != std::string::npos) exec.command = resolve_path(exec.command, origin);
+    if (exec.api_version != "client.authentication.k8s.io/v1" &&
+        exec.api_version != "client.authentication.k8s.io/v1beta1")
+        return make_error(origin + ": exec plugin " + exec.command + " has apiVersion \"" + exec.api_version +
+                          "\": use client.authentication.k8s.io/v1 or v1beta1 (v1alpha1 is gone since 1.24)");
+    if (const YAML::Node args = node["args"]; args && args.IsSequence())
+        for (const auto& a : args) exec.args.push_back(a.as<std::string>());
+    if (const YAML::Node env = node["env"]; env && env.IsSequence())
+        for (const auto& e : env) exec.env.emplace_back(scalar(e, "name"), scalar(e, "value"));
+    exec.interactive_mode = scalar(node, "interactiveMode");
+    if (exec.interactive_mode.empty()) {
+        if (exec.api_version == "client.authentication.k8s.io/v1")
+            return make_error(origin + ": exec plugin " + exec.command +
+                              " needs interactiveMode (Never, IfAvailable or Always) with apiVersion v1");
+        exec.interactive_mode = "IfAvailable";
+    }
+    if (exec.interactive_mode != "Never" && exec.interactive_mode != "IfAvailable" && exec.interactive_mode != "Always")
+        return make_error(origin + ": exec plugin " + exec.command + " has interactiveMode \"" + exec.interactive_mode +
+                          "\": use Never, IfAvailable or Always");
+    exec.provide_cluster_info = boolean(node, "provideClusterInfo");
+    exec.install_hint = scalar(node, "installHint");
+    return exec;
+}
+
+std::string yaml_to_json(const YAML::Node& node);
+
+void yaml_to_json_value(const YAML::Node& node, rapidjson::Writer<rapidjson::StringBuffer>& w) {
+    switch (node.Type()) {
+        case YAML::NodeType::Map:
+            w.StartObject();
+            for (const auto& kv : node) {
+                w.Key(kv.first.as<std::string>().c_str());
+                yaml_to_json_value(kv.second, w);
+            }
+            w.EndObject();
+            break;
+        case YAML::NodeType::Sequence:
+            w.StartArray();
+            for (const auto& item : node) yaml_to_json_value(item, w);
+            w.EndArray();
+            break;
+        case YAML::NodeType::Scalar: {
+            std::string s = node.as<std::string>();
+            if (node.Tag() == "!") {  // quoted in the source: a string
+                w.String(s.c_str());
+            } else if (s == "true" || s == "false") {
+                w.Bool(s == "true");
+            } else {
+                char* end = nullptr;
+                long long n = std::strtoll(s.c_str(), &end, 10);
+                if (!s.empty() && end && *end == '\0') w.Int64(n);
+                else w.String(s.c_str());
+            }
+            break;
+        }
+        default:
+            w.Null();
+    }
+}
+
+std::string yaml_to_json(const YAML::Node& node) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    yaml_to_json_value(node, w);
+    return buf.GetString();
+}
+
+Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag, const std::string& namespace_flag) {
+    std::string files;
+    for (const auto& f : merged.files_read) files += (files.empty() ? "" : ", ") + f;
+    RestConfig rc;
+    rc.context_name = context_flag.empty() ? merged.current_context : context_flag;
+    if (rc.context_name.empty())
+        return make_error("no current-context in " + files + ": give --context NAME (contexts: " +
+                          names_of(merged.contexts) + ")");
+    auto ctx = merged.contexts.find(rc.context_name);
+    if (ctx == merged.contexts.end())
+        return make_error("context \"" + rc.context_name + "\" not found in " + files + " (contexts: " +
+                          names_of(merged.contexts) + ")");
+    const YAML::Node& c = ctx->second.node;
+    rc.cluster_name = scalar(c, "cluster");
+    rc.user_name = scalar(c, "user");
+    std::string ctx_ns = scalar(c, "namespace");
+    rc.namespace_name = !namespace_flag.empty() ? namespace_flag : !ctx_ns.empty() ? ctx_ns : "default";
+
+    auto cl = merged.clusters.find(rc.cluster_name);
+    if (cl == merged.clusters.end())
+        return make_error("context \"" + rc.context_name + "\" names cluster \"" + rc.cluster_name +
+                          "\", which is not in " + files + " (clusters: " + names_of(merged.clusters) + ")");
+    const YAML::Node& k = cl->second.node;
+    const std::string& korigin = cl->second.origin;
+    rc.server = scalar(k, "server");
+    if (rc.server.empty())
+        return make_error(korigin + ": cluster \"" + rc.cluster_name + "\" has no server: add its https:// address");
+    if (rc.server.rfind("http://", 0) != 0 && rc.server.rfind("https://", 0) != 0) rc.server = "https://" + rc.server;
+    while (rc.server.size() > 8 && rc.server.back() == '/') rc.server.pop_back();
+    rc.ca_file = resolve_path(scalar(k, "certificate-authority"), korigin);
+    if (std::string data = scalar(k, "certificate-authority-data"); !data.empty()) {
+        auto pem = decode_data(data, "certificate-authority-data of cluster " + rc.cluster_name, korigin);
+        if (!pem) return pem.error();
+        rc.ca_pem = *pem;
+        rc.ca_file.clear();  // client-go: the data wins over the file
+    }
+    rc.insecure_skip_tls_verify = boolean(k, "insecure-skip-tls-verify");
+    if (rc.insecure_skip_tls_verify && (!rc.ca_file.empty() || !rc.ca_pem.empty()))
+        return make_error(korigin + ": cluster \"" + rc.cluster_name +
+                          "\" has both a certificate authority and insecure-skip-tls-verify: remove one (kubectl "
+                          "refuses this too)");
+    if (rc.insecure_skip_tls_verify)
+        rc.warnings.push_back("cluster \"" + rc.cluster_name +
+                              "\" has insecure-skip-tls-verify: the API server's certificate is not checked, so "
+                              "anyone on the path can read your credentials; give it a certificate-authority");
+    rc.tls_server_name = scalar(k, "tls-server-name");
+    rc.proxy_url = scalar(k, "proxy-url");
+    if (const YAML::Node ext = k["extensions"]; ext && ext.IsSequence())
+        for (const auto& e : ext)
+            if (scalar(e, "name") == "client.authentication.k8s.io/exec" && e["extension"])
+                rc.cluster_extension_json = yaml_to_json(e["extension"]);
+
+    if (rc.user_name.empty()) return rc;  // anonymous
+    auto us = merged.users.find(rc.user_name);
+    if (us == merged.users.end())
+        return make_error("context \"" + rc.context_name + "\" names user \"" + rc.user_name + "\", which is not in " +
+                          files + " (users: " + names_of(merged.users) + ")");
+    const YAML::Node& u = us->second.node;
+    const std::string& uorigin = us->second.origin;
+    rc.client_cert_file = resolve_path(scalar(u, "client-certificate"), uorigin);
+    rc.client_key_file = resolve_path(scalar(u, "client-key"), uorigin);
+    if (std::string data = scalar(u, "client-certificate-data"); !data.empty()) {
+        auto pem = decode_data(data, "client-certificate-data of user " + rc.user_name, uorigin);
+        if (!pem) return pem.error();
+        rc.client_cert_pem = *pem;
+        rc.client_cert_file.clear();
+    }
+    if (std::string data = scalar(u, "client-key-data"); !data.empty()) {
+        auto pem = decode_data(data, "client-key-data of user " + rc.user_name, uorigin);
+        if (!pem) return pem.error();
+        rc.client_key_pem = *pem;
+        rc.client_key_file.clear();
+    }
+    bool has_cert = !rc.client_cert_file.empty() || !rc.client_cert_pem.empty();
+    bool has_key = !rc.client_key_file.empty() || !rc.client_key_pem.empty();
+    if (has_cert != has_key)
+        return make_error(uorigin + ": user \"" + rc.user_name + "\" has a client " + (has_cert ? "certificate" : "key") +
+                          " without its " + (has_cert ? "key" : "certificate") + ": give both");
+    rc.token = scalar(u, "token");
+    rc.token_file = resolve_path(scalar(u, "tokenFile"), uorigin);
+    if (rc.token.empty() && !rc.token_file.empty()) {
+        auto t = read_file(rc.token_file);
+        if (!t)
+            return make_error("cannot read tokenFile " + rc.token_file + " of user \"" + rc.user_name +
+                              "\": " + std::strerror(errno));
+        rc.token = *t;
+        while (!rc.token.empty() && (rc.token.back() == '\n' || rc.token.back() == '\r' || rc.token.back() == ' '))
+            rc.token.pop_back();
+    }
+    rc.username = scalar(u, "username");
+    rc.password = scalar(u, "password");
+    if (const YAML::Node exec = u["exec"]; exec && exec.IsMap()) {
+        auto e = parse_exec(exec, uorigin);
+        if (!e) return e.error();
+        rc.exec = *e;
+    }
+    if (const YAML::Node ap = u["auth-provider"]; ap && ap.IsMap() && !rc.exec && rc.token.empty())
+        return make_error(uorigin + ": user \"" + rc.user_name + "\" uses auth-provider \"" + scalar(ap, "name") +
+                          "\", which kubectl dropped in 1.26: switch to its exec credential plugin");
+    return rc;
+}
+
+Result<RestConfig> in_cluster_config(const LoadOptions& options) {
+    std::string host = env_or(options.service_host, "KUBERNETES_SERVICE_HOST");
+    std::string port = env_or(options.service_port, "KUBERNETES_SERVICE_PORT");
+    RestConfig rc;
+    rc.token_file = options.service_account_dir + "/token";
+    auto token = read_file(rc.token_file);
+    if (host.empty() || port.empty() || !token)
+        return make_error("");
+    if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+    rc.server = "https://" + host + ":" + port;
+    rc.token = *token;
+    while (!rc.token.empty() && (rc.token.back() == '\n' || rc.token.back() == ' ')) rc.token.pop_back();
+    rc.ca_file = options.service_account_dir + "/ca.crt";
+    std::string ns = read_file(options.service_account_dir + "/namespace").value_or("");
+    while (!ns.empty() && (ns.back() == '\n' || ns.back() == ' ')) ns.pop_back();
+    rc.namespace_name = !options.namespace_name.empty() ? options.namespace_name : !ns.empty() ? ns : "default";
+    return rc;
+}
+
+}  // namespace
+
+std::vector<std::string> kubeconfig_paths(const LoadOptions& options) {
+    if (!options.kubeconfig.empty()) return {options.kubeconfig};
+    std::string env = env_or(options.kubeconfig_env, "KUBECONFIG");
+    std::vector<std::string> out;
+    if (!env.empty()) {
+        std::set<std::string> seen;
+        std::stringstream ss(env);
+        std::string item;
+        while (std::getline(ss, item, ':'))
+            if (!item.empty() && seen.insert(item).second) out.push_back(item);
+        return out;
+    }
+    std::string home = env_or(options.home, "HOME");
+    if (!home.empty()) out.push_back(home + "/.kube/config");
+    return out;
+}
+
+Result<RestConfig> load_rest_config(const LoadOptions& options) {
+    Merged merged;
+    auto paths = kubeconfig_paths(options);
+    for (const auto& path : paths) {
+        auto text = read_file(path);
+        if (!text) {
+            if (!options.kubeconfig.empty())
+                return make_error("cannot read --kubeconfig " + path + ": " + std::strerror(errno));
+            continue;  // $KUBECONFIG and ~/.kube/config may name files that do not exist
+        }
+        if (auto s = merge_document(merged, *text, path); !s) return s.error();
+    }
+    if (merged.files_read.empty() || (merged.contexts.empty() && merged.clusters.empty() && options.context.empty())) {
+        auto in_cluster = in_cluster_config(options);
+        if (in_cluster) return in_cluster;
+        std::string looked;
+        for (const auto& p : paths) looked += (looked.empty() ? "" : ", ") + p;
+        return make_error("no kubeconfig found (looked at " + (looked.empty() ? std::string("nothing: HOME is unset") : looked) +
+                          ") and not running in a pod: give --kubeconfig FILE or set KUBECONFIG");
+    }
+    return resolve(merged, options.context, options.namespace_name);
+}
+
+Result<RestConfig> rest_config_from_text(const std::string& text, const std::string& path, const std::string& context,
+                                         const std::string& namespace_name) {
+    Merged merged;
+    if (auto s = merge_document(merged, text, path); !s) return s.error();
+    return resolve(merged, context, namespace_name);
+}
+
+// ---- exec credential plugins ----
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text) {
+    std::tm tm{};
+    const char* p = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p) return std::nullopt;
+    if (*p == '.')
+        for (++p; *p >= '0' && *p <= '9'; ++p) {
+        }
+    long offset = 0;
+    if (*p == 'Z' || *p == 'z') {
+        ++p;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1;
+        int hh = 0, mm = 0;
+        if (std::sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
+        offset = sign * (hh * 3600L + mm * 60L);
+        p += 6;
+    } else {
+        return std::nullopt;
+    }
+    if (*p != '\0') return std::nullopt;
+    std::time_t t = ::timegm(&tm);
+    // system_clock counts nanoseconds and ends in 2262: "never expires" times are clamped.
+    t = std::min<std::time_t>(t, 7258118400);  // 2200-01-01
+    return std::chrono::system_clock::from_time_t(t - offset);
+}
+
+Result<ExecCredential> parse_exec_credential(const std::string& json, const std::string& expected_api_version) {
+    rapidjson::Document doc;
+    doc.Parse(json.c_str(), json.size());
+    if (doc.HasParseError() || !doc.IsObject())
+        return make_error("its output is not an ExecCredential JSON object");
+    auto str = [](const rapidjson::Value& obj, const char* key) -> std::string {
+        auto it = obj.FindMember(key);
+        return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+    };
+    if (str(doc, "kind") != "ExecCredential")
+        return make_error("its output has kind \"" + str(doc, "kind") + "\", not ExecCredential");
+    if (str(doc, "apiVersion") != expected_api_version)
+        return make_error("it answered with apiVersion \"" + str(doc, "apiVersion") + "\" to a request for " +
+                          expected_api_version);
+    auto status = doc.FindMember("status");
+    if (status == doc.MemberEnd() || !status->value.IsObject())
+        return make_error("its ExecCredential has no status");
+    ExecCredential cred;
+    cred.token = str(status->value, "token");
+    cred.client_cert_pem = str(status->value, "clientCertificateData");
+    cred.client_key_pem = str(status->value, "clientKeyData");
+    if (cred.client_cert_pem.empty() != cred.client_key_pem.empty())
+        return make_error("its ExecCredential has clientCertificateData without clientKeyData or the reverse");
+    if (cred.token.empty() && cred.client_cert_pem.empty())
+        return make_error("its ExecCredential has neither a token nor a client certificate");
+    if (std::string exp = str(status->value, "expirationTimestamp"); !exp.empty()) {
+        cred.expires = parse_rfc3339(exp);
+        if (!cred.expires) return make_error("its expirationTimestamp \"" + exp + "\" is not an RFC 3339 time");
+    }
+    return cred;
+}
+
+namespace {
+
+std::string exec_info_json(const ExecConfig& exec, const RestConfig& cluster, bool interactive) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("apiVersion");
+    w.String(exec.api_version.c_str());
+    w.Key("kind");
+    w.String("ExecCredential");
+    w.Key("spec");
+    w.StartObject();
+    w.Key("interactive");
+    w.Bool(interactive);
+    if (exec.provide_cluster_info) {
+        w.Key("cluster");
+        w.StartObject();
+        w.Key("server");
+        w.String(cluster.server.c_str());
+        if (!cluster.tls_server_name.empty()) {
+            w.Key("tls-server-name");
+            w.String(cluster.tls_server_name.c_str());
+        }
+        if (cluster.insecure_skip_tls_verify) {
+            w.Key("insecure-skip-tls-verify");
+            w.Bool(true);
+        }
+        std::string ca = !cluster.ca_pem.empty() ? cluster.ca_pem : read_file(cluster.ca_file).value_or("");
+        if (!ca.empty()) {
+            w.Key("certificate-authority-data");
+            w.String(ksc::base64_encode(ca).c_str());
+        }
+        if (!cluster.proxy_url.empty()) {
+            w.Key("proxy-url");
+            w.String(cluster.proxy_url.c_str());
+        }
+        if (!cluster.cluster_extension_json.empty()) {
+            w.Key("config");
+            w.RawValue(cluster.cluster_extension_json.c_str(), cluster.cluster_extension_json.size(),
+                       rapidjson::kObjectType);
+        }
+        w.EndObject();
+    }
+    w.EndObject();
+    w.EndObject();
+    return buf.GetString();
+}
+
+struct CacheEntry {
+    ExecCredential credential;
+};
+std::mutex g_cache_mutex;
+std::map<std::string, CacheEntry> g_cache;
+
+std::string cache_key(const ExecConfig& exec, const RestConfig& cluster) {
+    std::string key = exec.api_version + '\0' + exec.command + '\0' + cluster.server;
+    for (const auto& a : exec.args) key += '\0' + a;
+    for (const auto& [n, v] : exec.env) key += '\0' + n + '=' + v;
+    return key;
+}
+
+// Runs the plugin; stdout is returned (bounded), stderr is the user's.
+Result<std::string> run_plugin(const ExecConfig& exec, const std::string& info, bool interactive) {
+    std::vector<std::string> env_strings;
+    std::set<std::string> overridden{"KUBERNETES_EXEC_INFO"};
+    for (const auto& [n, v] : exec.env) overridden.insert(n);
+    for (char** e = environ; *e; ++e) {
+        std::string_view kv(*e);
+        if (!overridden.count(std::string(kv.substr(0, kv.find('='))))) env_strings.emplace_back(kv);
+    }
+    for (const auto& [n, v] : exec.env) env_strings.push_back(n + "=" + v);
+    env_strings.push_back("KUBERNETES_EXEC_INFO=" + info);
+    std::vector<char*> envp;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> args{exec.command};
+    args.insert(args.end(), exec.args.begin(), exec.args.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return make_error(std::string("pipe: ") + std::strerror(errno));
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+        ::close(out[0]);
+        ::close(out[1]);
+        return make_error(std::string("pipe: ") + std::strerror(errno));
+    }
+    pid_t pid = ::fork();
+    if (pid < 0) return make_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        ::dup2(out[1], STDOUT_FILENO);
+        if (!interactive) {
+            int devnull = ::open("/dev/null", O_RDONLY);
+            if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+        }
+        ::execvpe(argv[0], argv.data(), envp.data());
+        int err = errno;
+        ssize_t ignored = ::write(report[1], &err, sizeof err);
+        (void)ignored;
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(report[1]);
+    int exec_errno = 0;
+    ssize_t n;
+    do n = ::read(report[0], &exec_errno, sizeof exec_errno);
+    while (n < 0 && errno == EINTR);
+    ::close(report[0]);
+    std::string output;
+    bool too_long = false;
+    if (n != static_cast<ssize_t>(sizeof exec_errno)) {
+        char buf[8192];
+        while (true) {
+            ssize_t r = ::read(out[0], buf, sizeof buf);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            if (output.size() + static_cast<std::size_t>(r) > (1u << 20)) too_long = true;
+            else output.append(buf, static_cast<std::size_t>(r));
+        }
+    }
+    ::close(out[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (n == static_cast<ssize_t>(sizeof exec_errno)) {
+        std::string msg = "cannot run it: " + std::string(std::strerror(exec_errno));
+        if (!exec.install_hint.empty()) msg += ": " + exec.install_hint;
+        return make_error(msg);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        return make_error("it exited with status " + std::to_string(WEXITSTATUS(status)) +
+                          " (its own messages are above)");
+    if (WIFSIGNALED(status)) return make_error("it was killed by signal " + std::to_string(WTERMSIG(status)));
+    if (too_long) return make_error("its output is over 1 MiB");
+    return output;
+}
+
+}  // namespace
+
+Result<ExecCredential> exec_credential(const ExecConfig& exec, const RestConfig& cluster, bool force) {
+    std::lock_guard lock(g_cache_mutex);
+    const std::string key = cache_key(exec, cluster);
+    auto now = std::chrono::system_clock::now();
+    if (!force) {
+        auto it = g_cache.find(key);
+        if (it != g_cache.end() && (!it->second.credential.expires || *it->second.credential.expires > now))
+            return it->second.credential;
+    }
+    bool terminal = ::isatty(STDIN_FILENO) == 1;
+    bool interactive = exec.interactive_mode == "Always" || (exec.interactive_mode == "IfAvailable" && terminal);
+    const std::string what = "exec credential plugin " + exec.command;
+    if (exec.interactive_mode == "Always" && !terminal)
+        return make_error(what + " needs a terminal (interactiveMode: Always) and stdin is not one: run "
+                                 "kubectl seccomp from a terminal, or log in first");
+    auto output = run_plugin(exec, exec_info_json(exec, cluster, interactive), interactive);
+    if (!output) return make_error(what + ": " + output.error().message);
+    auto cred = parse_exec_credential(*output, exec.api_version);
+    if (!cred) return make_error(what + ": " + cred.error().message);
+    g_cache[key] = CacheEntry{*cred};
+    return cred;
+}
+
+}  // namespace ksc::kube
