@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""A registry double: an OCI distribution (registry v2) server over HTTPS, with the token challenge.
+
+Python's standard library only, written from the distribution spec and Docker's token-auth spec,
+not from the plugin's client. It serves a few fixed images that cover what a client meets:
+
+  library/app:1        an OCI image manifest (Entrypoint, Cmd, WorkingDir, User)
+  library/multi:1      an OCI index: linux/amd64, linux/arm64/v8, linux/arm/v7, and an attestation
+  library/dlist:1      a Docker manifest list (schema 2) with the same platforms
+  library/noconfig:1   an image whose config has no "config" object
+  private/app:1        pull needs user "puller", password "s3cret" at the token service
+  basic/app:1          the registry itself asks for Basic auth (no token service)
+  huge/app:1           a 5 MiB manifest (clients must refuse to read it whole)
+  library/schema1:1    a schema 1 manifest
+
+Every /v2/ request needs `Authorization: Bearer T` where T came from /token for that repository
+(scope repository:NAME:pull); without one it answers 401 with
+`WWW-Authenticate: Bearer realm="https://HOST/token",service="registry-double",scope="..."`.
+Config blobs are served through a 307 redirect to /storage/, as registries backed by object
+storage do.
+
+  registry_double.py --state-dir DIR [--port 0]            serve; prints the URL; writes DIR/registry.json
+  registry_double.py --state-dir DIR -- CMD ARGS...         serve while CMD runs, with KSC_REGISTRY_DOUBLE=DIR/registry.json
+                                                            in its environment; exits with its status
+                                                            (77 when openssl is missing)
+"""
+import argparse
+import base64
+import hashlib
+import http.server
+import json
+import os
+import secrets
+import shutil
+import socketserver
+import ssl
+import subprocess
+import sys
+import threading
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+
+USER, PASSWORD = "puller", "s3cret"
+
+
+def digest(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class Images:
+    """Manifests by (repo, reference) and blobs by digest, built once."""
+
+    def __init__(self):
+        self.manifests = {}  # (repo, ref) -> (media type, bytes)
+        self.blobs = {}
+
+    def blob(self, obj):
+        data = json.dumps(obj).encode()
+        d = digest(data)
+        self.blobs[d] = data
+        return d, len(data)
+
+    def manifest(self, repo, tag, media_type, obj):
+        data = json.dumps(obj, indent=1).encode()
+        d = digest(data)
+        self.manifests[(repo, d)] = (media_type, data)
+        if tag:
+            self.manifests[(repo, tag)] = (media_type, data)
+        return d, len(data)
+
+    def image(self, repo, tag, config, arch="amd64", variant=None, docker=False):
+        cfg = {"architecture": arch, "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}
+        if config is not None:
+            cfg["config"] = config
+        if variant:
+            cfg["variant"] = variant
+        cd, cl = self.blob(cfg)
+        mt = DOCKER_MANIFEST if docker else OCI_MANIFEST
+        m = {"schemaVersion": 2, "mediaType": mt,
+             "config": {"mediaType": DOCKER_CONFIG if docker else OCI_CONFIG, "digest": cd, "size": cl},
+             "layers": []}
+        return self.manifest(repo, tag, mt, m)
+
+    def index(self, repo, tag, docker=False):
+        entries = []
+        for arch, variant in (("amd64", None), ("arm64", "v8"), ("arm", "v7")):
+            d, n = self.image(repo, None, {"Entrypoint": ["/bin/" + arch], "Cmd": ["--variant", variant or ""]},
+                              arch, variant, docker)
+            p = {"os": "linux", "architecture": arch}
+            if variant:
+                p["variant"] = variant
+            entries.append({"mediaType": DOCKER_MANIFEST if docker else OCI_MANIFEST, "digest": d, "size": n,
+                            "platform": p})
+        if not docker:  # buildx's provenance attestation: platform unknown/unknown
+            d, n = self.image(repo, None, None, "unknown")
+            entries.append({"mediaType": OCI_MANIFEST, "digest": d, "size": n,
+                            "platform": {"os": "unknown", "architecture": "unknown"},
+                            "annotations": {"vnd.docker.reference.type": "attestation-manifest"}})
+        mt = DOCKER_LIST if docker else OCI_INDEX
+        return self.manifest(repo, tag, mt, {"schemaVersion": 2, "mediaType": mt, "manifests": entries})
+
+
+def build_images():
+    im = Images()
+    im.image("library/app", "1", {"Entrypoint": ["/usr/bin/app", "--serve"], "Cmd": ["--port", "8080"],
+                                  "WorkingDir": "/srv", "User": "1000:1000"})
+    im.index("library/multi", "1")
+    im.index("library/dlist", "1", docker=True)
+    im.image("library/noconfig", "1", None)
+    im.image("private/app", "1", {"Cmd": ["/private"]})
+    im.image("basic/app", "1", {"Cmd": ["/basic"]}, docker=True)
+    im.manifests[("huge/app", "1")] = (OCI_MANIFEST, b'{"pad": "' + b"x" * (5 << 20) + b'"}')
+    im.manifests[("library/schema1", "1")] = ("application/vnd.docker.distribution.manifest.v1+prettyjws",
+                                              json.dumps({"schemaVersion": 1, "name": "library/schema1"}).encode())
+    return im
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "registry-double"
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("registry-double: " + (fmt % args) + "\n")
+
+    def send(self, code, body=b"", content_type="application/json", headers=()):
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Docker-Distribution-API-Version", "registry/2.0")
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def error(self, code, err, message, headers=()):
+        self.send(code, json.dumps({"errors": [{"code": err, "message": message, "detail": None}]}).encode(),
+                  headers=headers)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        self.server.requests.append({"path": url.path, "authorization": self.headers.get("Authorization", ""),
+                                     "accept": self.headers.get("Accept", "")})
+        if url.path == "/token":
+            return self.token(urllib.parse.parse_qs(url.query))
+        if url.path.startswith("/storage/"):
+            d = url.path[len("/storage/"):]
+            if d not in self.server.images.blobs:
+                return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+            # Object storage checks its own signed URL, never the registry's token.
+            if self.headers.get("Authorization"):
+                return self.send(400, b"<Error>Only one auth mechanism allowed</Error>", "application/xml")
+            return self.send(200, self.server.images.blobs[d], "application/octet-stream")
+        if not url.path.startswith("/v2/"):
+            return self.error(404, "NOT_FOUND", "not found")
+        rest = url.path[len("/v2/"):]
+        if rest == "":
+            return self.challenge("")
+        for kind in ("/manifests/", "/blobs/"):
+            if kind in rest:
+                repo, ref = rest.rsplit(kind, 1)
+                break
+        else:
+            return self.error(404, "NOT_FOUND", "not found")
+        if not self.authorized(repo):
+            return self.challenge(repo)
+        if kind == "/blobs/":
+            if ref not in self.server.images.blobs:
+                return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+            # Another host name for the same server, as object storage is another host: a client
+            # must not carry the registry's Authorization there.
+            port = self.server.server_address[1]
+            host = "localhost" if self.headers.get("Host", "").startswith("127.") else "127.0.0.1"
+            return self.send(307, headers=[("Location", "https://%s:%d/storage/%s" % (host, port, ref))])
+        entry = self.server.images.manifests.get((repo, ref))
+        if entry is None:
+            known = any(r == repo for r, _ in self.server.images.manifests)
+            if known:
+                return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+            return self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
+        media_type, data = entry
+        accepted = [a.split(";")[0].strip() for a in self.headers.get("Accept", "").split(",")]
+        if media_type in (OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST) and media_type not in accepted:
+            # A registry falls back to schema 1 for a client that accepts nothing newer; that form
+            # is of no use here, so say so instead.
+            return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown: no acceptable media type in %r" % accepted)
+        self.send(200, data, media_type, headers=[("Docker-Content-Digest", digest(data))])
+
+    def authorized(self, repo):
+        auth = self.headers.get("Authorization", "")
+        if repo.startswith("basic/"):
+            return auth == "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
+        if not auth.startswith("Bearer "):
+            return False
+        scopes = self.server.tokens.get(auth[len("Bearer "):])
+        return scopes is not None and repo in scopes
+
+    def challenge(self, repo):
+        host = self.headers.get("Host")
+        if repo.startswith("basic/"):
+            value = 'Basic realm="registry-double"'
+        else:
+            value = 'Bearer realm="https://%s/token",service="registry-double"' % host
+            if repo:
+                value += ',scope="repository:%s:pull"' % repo
+        self.error(401, "UNAUTHORIZED", "authentication required", headers=[("WWW-Authenticate", value)])
+
+    def token(self, query):
+        if query.get("service") != ["registry-double"]:
+            return self.send(400, json.dumps({"details": "service must be registry-double"}).encode())
+        repos = []
+        for scope in query.get("scope", []):
+            parts = scope.split(":")
+            if len(parts) == 3 and parts[0] == "repository" and "pull" in parts[2].split(","):
+                repos.append(parts[1])
+        auth = self.headers.get("Authorization", "")
+        good = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
+        if auth and auth != good:
+            return self.send(401, json.dumps({"details": "incorrect username or password"}).encode())
+        if any(r.startswith("private/") for r in repos) and auth != good:
+            # Docker Hub's way: a token is issued, but without the access asked for.
+            repos = [r for r in repos if not r.startswith("private/")]
+        token = secrets.token_hex(16)
+        self.server.tokens[token] = set(repos)
+        self.send(200, json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode())
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve(state_dir, port=0, verbose=False):
+    from apidouble.certs import Pki
+    pki = Pki(os.path.join(state_dir, "registry-pki")).create()
+    srv = Server(("127.0.0.1", port), Handler)
+    srv.images = build_images()
+    srv.tokens = {}
+    srv.requests = []
+    srv.verbose = verbose
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki.server_cert, pki.server_key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    host = "127.0.0.1:%d" % srv.server_address[1]
+    info = {"host": host, "url": "https://" + host, "ca": pki.ca_cert, "user": USER, "password": PASSWORD}
+    path = os.path.join(state_dir, "registry.json")
+    with open(path, "w") as f:
+        json.dump(info, f)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, info, path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--state-dir", required=True)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("command", nargs="*")
+    args = ap.parse_args()
+    if shutil.which("openssl") is None:
+        print("SKIP: openssl is not installed", flush=True)
+        return 77
+    os.makedirs(args.state_dir, exist_ok=True)
+    srv, info, path = serve(args.state_dir, args.port, args.verbose)
+    if args.command:
+        env = dict(os.environ, KSC_REGISTRY_DOUBLE=path)
+        rc = subprocess.call(args.command, env=env)
+        srv.shutdown()
+        return rc
+    print(info["url"], flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
