@@ -140,6 +140,24 @@ TEST_CASE("spo: alias bombs and deep nesting fail instead of growing") {
     CHECK(error_of("").find("empty") != std::string::npos);
 }
 
+TEST_CASE("spo: inputs on which yaml-cpp's own loader fills memory fail quickly instead") {
+    // yaml-cpp 0.7's parser emits empty documents without end after a top-level ","; its
+    // YAML::LoadAll then allocates until it runs out (found by the fuzzer: ",\xff-").
+    for (std::string text : {std::string(",\xff-"), std::string(",x"), std::string("a: 1\n---\n,-\n")}) {
+        CAPTURE(text);
+        CHECK_FALSE(read_seccomp_profiles(text).ok());
+    }
+    // Anchors and aliases still mean what YAML says they mean.
+    auto docs = read_seccomp_profiles(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: a}\n"
+        "spec:\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls:\n  - action: SCMP_ACT_ALLOW\n"
+        "    names: &n [read, write]\n  - action: SCMP_ACT_LOG\n    names: *n\n");
+    REQUIRE(docs.ok());
+    REQUIRE(docs->size() == 1);
+    REQUIRE((*docs)[0].profile.syscalls.size() == 2);
+    CHECK((*docs)[0].profile.syscalls[1].names == std::vector<std::string>{"read", "write"});
+}
+
 TEST_CASE("spo: writing refuses what a SeccompProfile cannot hold, and says why") {
     SeccompProfileDoc doc;
     doc.name = "x";

@@ -1,61 +1,144 @@
 #include "yaml_doc.h"
 
 #include <fmt/core.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <map>
+#include <optional>
+#include <sstream>
 #include <string_view>
 
 namespace ksc {
 namespace {
 
 // More nodes than any profile has (moby's default: ~500), few enough to stay small in memory.
+// Counted on the parser's events, not on a finished tree: yaml-cpp 0.7 has inputs (",x" at the
+// top of a document) on which its parser emits empty documents without end, and its own tree
+// builder then fills memory. Counting events stops those as well as alias bombs.
 constexpr std::size_t kMaxNodes = 200000;
 
-struct Converter {
-    std::size_t nodes = 0;
-    std::optional<Error> error;
+struct Abort {
+    YAML::Mark mark;
+    std::string message;
+};
 
-    bool convert(const YAML::Node& in, DocNode& out, int depth) {
-        if (++nodes > kMaxNodes) return fail(in, fmt::format("more than {} values (aliases expanding?)", kMaxNodes));
-        if (depth > kMaxDocumentDepth) return fail(in, fmt::format("nested deeper than {} levels", kMaxDocumentDepth));
-        out.line = in.Mark().line + 1;
-        out.column = in.Mark().column + 1;
-        switch (in.Type()) {
-            case YAML::NodeType::Undefined:
-            case YAML::NodeType::Null: out.kind = DocNode::Kind::Null; return true;
-            case YAML::NodeType::Scalar:
-                // yaml-cpp tags plain scalars "?" and quoted ones "!": only plain ones may be
-                // numbers or booleans.
-                out.kind = in.Tag() == "!" ? DocNode::Kind::String : DocNode::Kind::Plain;
-                out.text = in.Scalar();
-                return true;
-            case YAML::NodeType::Sequence:
-                out.kind = DocNode::Kind::Array;
-                for (const auto& item : in) {
-                    out.items.emplace_back();
-                    if (!convert(item, out.items.back(), depth + 1)) return false;
-                }
-                return true;
-            case YAML::NodeType::Map:
-                out.kind = DocNode::Kind::Object;
-                for (const auto& kv : in) {
-                    if (!kv.first.IsScalar()) return fail(kv.first, "expected a plain key");
-                    out.keys.push_back(kv.first.Scalar());
-                    out.items.emplace_back();
-                    if (!convert(kv.second, out.items.back(), depth + 1)) return false;
-                }
-                return true;
-        }
-        return true;
+// Builds DocNodes straight from yaml-cpp's events, with aliases expanded under the same budget.
+class Builder : public YAML::EventHandler {
+public:
+    std::vector<DocNode> docs;
+
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        count(mark, 1);
+        root_.reset();
     }
-    bool fail(const YAML::Node& at, std::string message) {
-        if (!error) error = make_error(fmt::format("{}:{}: {}", at.Mark().line + 1, at.Mark().column + 1, message));
-        return false;
+    void OnDocumentEnd() override {
+        if (root_ && root_->kind != DocNode::Kind::Null) docs.push_back(std::move(*root_));
+        root_.reset();
+    }
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+        count(mark, 1);
+        finish(at(mark, DocNode::make(DocNode::Kind::Null)), anchor, 1, mark);
+    }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+        auto it = anchors_.find(anchor);
+        if (it == anchors_.end()) throw Abort{mark, "an alias to an anchor that is not defined before it"};
+        count(mark, it->second.second);
+        finish(it->second.first, 0, it->second.second, mark);
+    }
+    void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  const std::string& value) override {
+        count(mark, 1);
+        // yaml-cpp tags plain scalars "?" and quoted ones "!": only plain ones may be numbers or
+        // booleans.
+        finish(at(mark, DocNode::make(tag == "!" ? DocNode::Kind::String : DocNode::Kind::Plain, value)), anchor, 1,
+               mark);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                         YAML::EmitterStyle::value) override {
+        open(mark, DocNode::Kind::Array, anchor);
+    }
+    void OnSequenceEnd() override { close(); }
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                    YAML::EmitterStyle::value) override {
+        open(mark, DocNode::Kind::Object, anchor);
+    }
+    void OnMapEnd() override { close(); }
+
+private:
+    struct Frame {
+        DocNode node;
+        YAML::anchor_t anchor = 0;
+        std::size_t size = 1;  // nodes in this subtree, for aliases to it
+        bool have_key = false;
+        std::string key;
+        YAML::Mark key_mark;
+    };
+    std::vector<Frame> stack_;
+    std::optional<DocNode> root_;
+    std::map<YAML::anchor_t, std::pair<DocNode, std::size_t>> anchors_;
+    std::size_t nodes_ = 0;
+
+    void count(const YAML::Mark& mark, std::size_t n) {
+        nodes_ += n;
+        if (nodes_ > kMaxNodes) throw Abort{mark, fmt::format("more than {} values (aliases expanding?)", kMaxNodes)};
+    }
+    static DocNode at(const YAML::Mark& mark, DocNode n) {
+        n.line = mark.line + 1;
+        n.column = mark.column + 1;
+        return n;
+    }
+    void open(const YAML::Mark& mark, DocNode::Kind kind, YAML::anchor_t anchor) {
+        count(mark, 1);
+        if (static_cast<int>(stack_.size()) >= kMaxDocumentDepth)
+            throw Abort{mark, fmt::format("nested deeper than {} levels", kMaxDocumentDepth)};
+        Frame f;
+        f.node = at(mark, DocNode::make(kind));
+        f.anchor = anchor;
+        stack_.push_back(std::move(f));
+    }
+    void close() {
+        if (stack_.empty()) throw Abort{YAML::Mark::null_mark(), "unbalanced collection end"};
+        Frame f = std::move(stack_.back());
+        stack_.pop_back();
+        if (f.have_key) throw Abort{f.key_mark, "a key without a value"};
+        YAML::Mark mark;
+        mark.line = f.node.line - 1;
+        mark.column = f.node.column - 1;
+        finish(std::move(f.node), f.anchor, f.size, mark);
+    }
+    // A complete node: into its parent, or the document's root.
+    void finish(DocNode n, YAML::anchor_t anchor, std::size_t size, const YAML::Mark& mark) {
+        if (anchor != 0) anchors_[anchor] = {n, size};
+        if (stack_.empty()) {
+            root_ = std::move(n);
+            return;
+        }
+        Frame& parent = stack_.back();
+        parent.size += size;
+        if (parent.node.kind == DocNode::Kind::Array) {
+            parent.node.items.push_back(std::move(n));
+        } else if (!parent.have_key) {
+            if (n.kind != DocNode::Kind::Plain && n.kind != DocNode::Kind::String)
+                throw Abort{mark, "expected a plain key"};
+            parent.key = std::move(n.text);
+            parent.key_mark = mark;
+            parent.have_key = true;
+        } else {
+            parent.node.add(std::move(parent.key), std::move(n));
+            parent.key.clear();
+            parent.have_key = false;
+        }
     }
 };
+
+std::string where(const YAML::Mark& mark) {
+    if (mark.is_null()) return "";
+    return fmt::format("{}:{}: ", mark.line + 1, mark.column + 1);
+}
 
 // Whether a plain scalar would read back as something other than this string (a null, a bool or
 // a number in YAML 1.1 or 1.2). Errs toward quoting: a quoted string always reads back the same.
@@ -109,24 +192,18 @@ Result<std::vector<DocNode>> parse_yaml_docs(std::string_view text) {
     if (text.size() > kMaxDocumentBytes)
         return make_error(fmt::format("too large ({} bytes; at most {} MiB): is this really a profile?", text.size(),
                                       kMaxDocumentBytes >> 20));
-    std::vector<YAML::Node> docs;
+    Builder builder;
     try {
-        docs = YAML::LoadAll(std::string(text));
-    } catch (const YAML::Exception& e) {
-        return make_error(fmt::format("{}:{}: {}", e.mark.line + 1, e.mark.column + 1, e.msg));
-    }
-    std::vector<DocNode> out;
-    Converter conv;
-    for (const auto& doc : docs) {
-        if (doc.IsNull()) continue;
-        DocNode node;
-        try {
-            if (!conv.convert(doc, node, 0)) return *conv.error;
-        } catch (const YAML::Exception& e) {
-            return make_error(fmt::format("{}:{}: {}", e.mark.line + 1, e.mark.column + 1, e.msg));
+        std::istringstream in{std::string(text)};
+        YAML::Parser parser(in);
+        while (parser.HandleNextDocument(builder)) {
         }
-        out.push_back(std::move(node));
+    } catch (const Abort& e) {
+        return make_error(where(e.mark) + e.message);
+    } catch (const YAML::Exception& e) {
+        return make_error(where(e.mark) + e.msg);
     }
+    std::vector<DocNode> out = std::move(builder.docs);
     if (out.empty()) return make_error("empty: expected a YAML document");
     return out;
 }
