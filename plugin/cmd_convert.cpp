@@ -39,19 +39,17 @@ int cmd_convert(int argc, char** argv) {
     // clang-format off
     flags.add_options()
         ("name", "metadata.name of the SeccompProfile written (-o yaml)", cxxopts::value<std::string>())
-        ("profile", "Of an input holding several SeccompProfiles, the one to convert", cxxopts::value<std::string>())
-        ("input", "A recording (NDJSON), an OCI profile, a SeccompProfile, runtime/default; - reads stdin",
-            cxxopts::value<std::vector<std::string>>());
+        ("profile", "Of an input holding several SeccompProfiles, the one to convert", cxxopts::value<std::string>());
     // clang-format on
     add_profile_input_flags(flags);
-    flags.set_positional({"input"}, "IN");
+    flags.set_positional("input", "IN",
+                         "A recording (NDJSON), an OCI profile, a SeccompProfile, runtime/default; - reads stdin", 1,
+                         1, "one input (a recording or a profile)");
     flags.set_examples(std::string(kExamples));
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const auto& args = flags.result();
     const CommonFlags& common = flags.common();
-    if (!args.count("input") || args["input"].as<std::vector<std::string>>().size() != 1)
-        throw UserError("convert takes one input (a recording or a profile): see 'kubectl seccomp convert --help'");
-    const std::string path = args["input"].as<std::vector<std::string>>()[0];
+    const std::string path = flags.positionals()[0];
     const std::string& format = common.output_format;
     const std::string name = args.count("name") ? args["name"].as<std::string>() : "";
     const std::string pick = args.count("profile") ? args["profile"].as<std::string>() : "";

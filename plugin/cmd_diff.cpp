@@ -169,19 +169,16 @@ int cmd_diff(int argc, char** argv) {
     flags.add_options()
         ("fail-on", "Exit 1 only for: added (NEW lets more through), removed (NEW lets less through), or any",
             cxxopts::value<std::string>()->default_value("any"))
-        ("profile", "Of an input holding several SeccompProfiles, the one to compare", cxxopts::value<std::string>())
-        ("files", "OLD and NEW: recordings, OCI profiles, SeccompProfiles or runtime/default",
-            cxxopts::value<std::vector<std::string>>());
+        ("profile", "Of an input holding several SeccompProfiles, the one to compare", cxxopts::value<std::string>());
     // clang-format on
     add_profile_input_flags(flags);
-    flags.set_positional({"files"}, "OLD NEW");
+    flags.set_positional("files", "OLD NEW", "OLD and NEW: recordings, OCI profiles, SeccompProfiles or runtime/default",
+                         2, 2, "two inputs, OLD and NEW");
     flags.set_examples(std::string(kExamples));
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const auto& args = flags.result();
     const CommonFlags& common = flags.common();
-    if (!args.count("files") || args["files"].as<std::vector<std::string>>().size() != 2)
-        throw UserError("diff takes two inputs, OLD and NEW: see 'kubectl seccomp diff --help'");
-    const auto files = args["files"].as<std::vector<std::string>>();
+    const auto files = flags.positionals();
     const std::string fail_on = args["fail-on"].as<std::string>();
     if (fail_on != "added" && fail_on != "removed" && fail_on != "any")
         throw UserError(fmt::format("unknown --fail-on \"{}\": use added, removed or any", fail_on));

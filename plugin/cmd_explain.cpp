@@ -73,19 +73,16 @@ int cmd_explain(int argc, char** argv) {
                     kOutputFlags, {"text", {"text", "json"}});
     // clang-format off
     flags.add_options()
-        ("profile", "Of an input holding several SeccompProfiles, the one to explain", cxxopts::value<std::string>())
-        ("input", "A profile (OCI JSON or SeccompProfile), a recording, or runtime/default",
-            cxxopts::value<std::vector<std::string>>());
+        ("profile", "Of an input holding several SeccompProfiles, the one to explain", cxxopts::value<std::string>());
     // clang-format on
     add_profile_input_flags(flags);
-    flags.set_positional({"input"}, "PROFILE");
+    flags.set_positional("input", "PROFILE", "A profile (OCI JSON or SeccompProfile), a recording, or runtime/default",
+                         1, 1, "one profile");
     flags.set_examples(std::string(kExamples));
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const auto& args = flags.result();
     const CommonFlags& common = flags.common();
-    if (!args.count("input") || args["input"].as<std::vector<std::string>>().size() != 1)
-        throw UserError("explain takes one profile: see 'kubectl seccomp explain --help'");
-    const std::string path = args["input"].as<std::vector<std::string>>()[0];
+    const std::string path = flags.positionals()[0];
     ProfileInputOptions options = profile_input_options(flags);
     LoadedProfiles loaded = load_profiles(path, options, true);
     Profile p = pick_profile(loaded, args.count("profile") ? args["profile"].as<std::string>() : "").profile;

@@ -33,23 +33,21 @@ int cmd_merge(int argc, char** argv) {
     // clang-format off
     flags.add_options()
         ("name", "metadata.name of the SeccompProfile written (-o yaml)",
-            cxxopts::value<std::string>()->default_value("merged"))
-        ("inputs", "Recordings (NDJSON), OCI profiles, SeccompProfiles (every document), runtime/default",
-            cxxopts::value<std::vector<std::string>>());
+            cxxopts::value<std::string>()->default_value("merged"));
     // clang-format on
     add_profile_input_flags(flags);
-    flags.set_positional({"inputs"}, "IN...");
+    flags.set_positional("inputs", "IN...",
+                         "Recordings (NDJSON), OCI profiles, SeccompProfiles (every document), runtime/default", 1, 0,
+                         "one or more inputs (recordings or profiles)");
     flags.set_examples(std::string(kExamples));
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const auto& args = flags.result();
     const CommonFlags& common = flags.common();
-    if (!args.count("inputs"))
-        throw UserError("merge takes one or more inputs (recordings or profiles): see 'kubectl seccomp merge --help'");
     ProfileInputOptions options = profile_input_options(flags);
 
     std::vector<Profile> profiles;
     std::vector<std::string> labels;
-    for (const auto& path : args["inputs"].as<std::vector<std::string>>()) {
+    for (const auto& path : flags.positionals()) {
         LoadedProfiles loaded = load_profiles(path, options, true);
         for (auto& doc : loaded.docs) {
             labels.push_back(loaded.docs.size() > 1 ? fmt::format("{} ({})", loaded.path, doc.name) : loaded.path);

@@ -748,10 +748,10 @@ int cmd_record(int argc, char** argv) {
         cxxopts::value<std::string>())(
         "replicas", "deploy/NAME or -l: how many Ready pods to record, a count or all (default 1); merged",
         cxxopts::value<std::string>())("all-containers",
-                                       "Record every app container of each pod (one recorder each); merged")(
-        "pod", "The pod (POD), a Deployment (deploy/NAME), or none with -l (positional)", cxxopts::value<std::vector<std::string>>());
+                                       "Record every app container of each pod (one recorder each); merged");
     add_profile_flags(flags);
-    flags.set_positional({"pod"}, "POD | deploy/NAME");
+    flags.set_positional("pod", "POD | deploy/NAME", "The pod (POD), a Deployment (deploy/NAME), or none with -l", 0,
+                         1, "one pod (POD or deploy/NAME), or none with -l SELECTOR");
     flags.set_examples(
         "  # Record the app container of pod web-0 until Ctrl-C, write OCI seccomp JSON\n"
         "  kubectl seccomp record web-0 -c app --output-file web.json\n"
@@ -766,10 +766,9 @@ int cmd_record(int argc, char** argv) {
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const CommonFlags& common = flags.common();
     const auto& result = flags.result();
-    std::vector<std::string> pods;
-    if (result.count("pod")) pods = result["pod"].as<std::vector<std::string>>();
+    const std::vector<std::string> pods = flags.positionals();
     const std::string selector = result.count("selector") ? result["selector"].as<std::string>() : "";
-    if (pods.size() > 1 || (pods.empty() && selector.empty()) || (!pods.empty() && !selector.empty()))
+    if ((pods.empty() && selector.empty()) || (!pods.empty() && !selector.empty()))
         throw UserError(
             "name one target: kubectl seccomp record POD [-c CONTAINER] | deploy/NAME | -l SELECTOR");
     const std::string target = pods.empty() ? "" : strip_pod_prefix(pods.front());
@@ -978,9 +977,10 @@ int cmd_recover(int argc, char** argv) {
     flags.add_options()("c,container", "The recorded container: its newest recorder",
                         cxxopts::value<std::string>())(
         "recorder", "The recorder (seccomp-recorder-XXXXX) to read (default: the pod's newest)",
-        cxxopts::value<std::string>())("pod", "The pod whose recorder to read (positional)", cxxopts::value<std::vector<std::string>>());
+        cxxopts::value<std::string>());
     add_profile_flags(flags);
-    flags.set_positional({"pod"}, "POD");
+    flags.set_positional("pod", "POD", "The pod whose recorder to read", 1, 1,
+                         "one pod: kubectl seccomp recover POD [-c CONTAINER | --recorder NAME]");
     flags.set_examples(
         "  # The profile of web-0's newest recorder, as OCI seccomp JSON\n"
         "  kubectl seccomp recover web-0 --output-file web.json\n"
@@ -989,10 +989,7 @@ int cmd_recover(int argc, char** argv) {
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const CommonFlags& common = flags.common();
     const auto& result = flags.result();
-    std::vector<std::string> pods;
-    if (result.count("pod")) pods = result["pod"].as<std::vector<std::string>>();
-    if (pods.size() != 1)
-        throw UserError("name one pod: kubectl seccomp recover POD [-c CONTAINER | --recorder NAME]");
+    const std::vector<std::string> pods = flags.positionals();
     const RecordOptions record_options = record_options_from(result);
     std::string namespace_name;
     auto client_owner = connect(common, namespace_name);

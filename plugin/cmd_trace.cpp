@@ -130,9 +130,8 @@ int cmd_trace(int argc, char** argv) {
         "command uses setuid or file capabilities, and shows which calls failed")(
         "base", "The container runtime's own syscalls to add: runc|crun|both|none",
         cxxopts::value<std::string>()->default_value("both"))(
-        "include-denied", "Allow the syscalls the command saw refused, instead of refusing them the same way")(
-        "command", "", cxxopts::value<std::vector<std::string>>());
-    flags.set_positional({"command"}, "-- CMD [ARGS...]");
+        "include-denied", "Allow the syscalls the command saw refused, instead of refusing them the same way");
+    flags.set_positional("command", "-- CMD [ARGS...]", "The command to trace (after --)", 0, 0, "");
     flags.set_examples(
         "  # The profile of ls, as OCI seccomp JSON, on stdout\n"
         "  kubectl seccomp trace -- ls -l /\n"
@@ -150,11 +149,8 @@ int cmd_trace(int argc, char** argv) {
     const CommonFlags& common = flags.common();
     const auto& result = flags.result();
 
-    std::vector<std::string> command = flags.after_dashdash();
-    if (result.count("command")) {
-        auto before = result["command"].as<std::vector<std::string>>();
-        command.insert(command.begin(), before.begin(), before.end());
-    }
+    std::vector<std::string> command = flags.positionals();
+    command.insert(command.end(), flags.after_dashdash().begin(), flags.after_dashdash().end());
     if (command.empty()) {
         fmt::print(stderr, "error: no command to trace: kubectl seccomp trace [flags] -- CMD [ARGS...]\n");
         return kExitTraceFailed;

@@ -63,10 +63,26 @@ cxxopts::OptionAdder VerbFlags::add_options(const std::string& group) {
     return options_.add_options(group);
 }
 
-void VerbFlags::set_positional(std::vector<std::string> names, std::string help) {
-    options_.parse_positional(std::move(names));
-    options_.positional_help(std::move(help));
+void VerbFlags::set_positional(std::string name, std::string usage, std::string description, std::size_t min, std::size_t max,
+                               std::string expected) {
+    options_.add_options()(name, description, cxxopts::value<std::vector<std::string>>());
+    options_.parse_positional({name});
+    positional_name_ = std::move(name);
+    options_.positional_help(std::move(usage));
     options_.show_positional_help();
+    positional_min_ = min;
+    positional_max_ = max;
+    positional_expected_ = std::move(expected);
+}
+
+std::vector<std::string> VerbFlags::positionals() const {
+    std::vector<std::string> args;
+    if (!positional_name_.empty() && result_.count(positional_name_))
+        args = result_[positional_name_].as<std::vector<std::string>>();
+    if (args.size() < positional_min_ || (positional_max_ != 0 && args.size() > positional_max_))
+        throw UserError(
+            fmt::format("{} takes {}: see 'kubectl seccomp {} --help'", verb_, positional_expected_, verb_));
+    return args;
 }
 
 void VerbFlags::set_examples(std::string text) { examples_ = std::move(text); }

@@ -6,11 +6,13 @@
 //   VerbFlags flags("trace", "Record the syscalls of a command ...", kOutputFlags,
 //                   {"json", {"json", "yaml", "report"}});
 //   flags.add_options()("tracer", "Use this seccomp-tracer", cxxopts::value<std::string>());
+//   flags.set_positional("input", "IN", "A recording or a profile", 1, 1, "one input");
 //   flags.set_examples("  kubectl seccomp trace -- ls -l /\n");
 //   flags.parse(argc, argv);             // throws UserError with a hint to --help
 //   if (flags.help_requested()) { fmt::print("{}", flags.help()); return kExitSuccess; }
 //   const CommonFlags& common = flags.common();
 //   flags.result()["tracer"] ...         // the verb's own flags
+//   flags.positionals()                  // checked: "convert takes one input: see ..."
 //   flags.after_dashdash()               // everything after the first "--", untouched
 //
 // Data goes to stdout or --output-file (write_output); progress, warnings and errors go to stderr
@@ -61,8 +63,14 @@ public:
 
     // The verb's own flags, added the cxxopts way.
     cxxopts::OptionAdder add_options(const std::string& group = "");
-    // Positional arguments (e.g. {"files"}), and how --help shows them.
-    void set_positional(std::vector<std::string> names, std::string help);
+    // The verb's positional arguments: their name in --help (e.g. "files", shown as --files too),
+    // how the usage line shows them (e.g. "OLD NEW"), what they are, and how many the verb takes
+    // (max 0: no limit). After parse(), positionals() returns them; a
+    // wrong count is refused there with "VERB takes EXPECTED: see 'kubectl seccomp VERB --help'".
+    void set_positional(std::string name, std::string usage, std::string description, std::size_t min, std::size_t max,
+                        std::string expected);
+    // The positional arguments, their count checked (throws UserError).
+    std::vector<std::string> positionals() const;
     void set_examples(std::string text);
 
     // Parses argv (argv[0] is the verb's name). Everything after the first "--" is kept apart,
@@ -83,6 +91,8 @@ private:
     unsigned groups_;
     OutputFormats formats_;
     std::string examples_;
+    std::size_t positional_min_ = 0, positional_max_ = 0;
+    std::string positional_name_, positional_expected_;
     cxxopts::Options options_;
     cxxopts::ParseResult result_;
     CommonFlags common_;
