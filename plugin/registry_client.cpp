@@ -3,6 +3,7 @@
 #include "http_text.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <sys/utsname.h>
 
@@ -54,6 +55,29 @@ bool valid_digest(std::string_view d) {
     if (hex.size() < 32) return false;
     return std::all_of(hex.begin(), hex.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ||
                                                                     (c >= 'a' && c <= 'f'); });
+}
+
+// Whether `data` is what `digest` names. sha256 and sha512 are what the OCI image spec registers;
+// content under any other algorithm cannot be checked and is refused.
+Status check_digest(std::string_view data, const std::string& digest, std::string_view what) {
+    const EVP_MD* md = digest.rfind("sha256:", 0) == 0   ? EVP_sha256()
+                       : digest.rfind("sha512:", 0) == 0 ? EVP_sha512()
+                                                         : nullptr;
+    if (md == nullptr)
+        return make_error(fmt::format("the {} has the digest {}, whose algorithm this plugin cannot check "
+                                      "(sha256 and sha512 only)",
+                                      what, digest));
+    unsigned char sum[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), sum, &len, md, nullptr) != 1)
+        return make_error(fmt::format("hashing the {} failed", what));
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", sum[i]);
+    if (digest.substr(digest.find(':') + 1) != hex)
+        return make_error(fmt::format("the {} the registry sent does not match its digest {}: a cache or proxy "
+                                      "between here and the registry may be altering it",
+                                      what, digest));
+    return Ok{};
 }
 
 bool valid_repository(std::string_view repo) {
@@ -438,6 +462,15 @@ Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, cons
         if (reply->status != 200)
             return make_error(fmt::format("reading the manifest of {} failed: {}", ref.str(),
                                           registry_error(reply->status, reply->body)));
+        // Fetched by digest, the manifest must be what the digest names; fetched by tag, what the
+        // registry says it is.
+        std::string expected = reference.find(':') != std::string::npos ? reference : std::string();
+        if (expected.empty() && reply->headers.count("docker-content-digest") &&
+            valid_digest(reply->headers["docker-content-digest"]))
+            expected = reply->headers["docker-content-digest"];
+        if (!expected.empty())
+            if (auto st = check_digest(reply->body, expected, fmt::format("manifest of {}", ref.str())); !st)
+                return st.error();
         rapidjson::Document doc;
         doc.Parse(reply->body.c_str(), reply->body.size());
         if (doc.HasParseError() || !doc.IsObject())
@@ -485,6 +518,8 @@ Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, cons
         if (blob->status != 200)
             return make_error(fmt::format("reading the config blob of {} failed: {}", ref.str(),
                                           registry_error(blob->status, blob->body)));
+        if (auto st = check_digest(blob->body, config_digest, fmt::format("config blob of {}", ref.str())); !st)
+            return st.error();
         auto config = parse_image_config(blob->body);
         if (!config) return make_error(fmt::format("{}: {}", ref.str(), config.error().message));
         config->manifest_digest = reply->headers.count("docker-content-digest") ? reply->headers["docker-content-digest"]

@@ -255,6 +255,21 @@ TEST_SUITE("registry-double" * doctest::skip()) {
         CHECK(no_repo.error().message.find("NAME_UNKNOWN") != std::string::npos);
     }
 
+    TEST_CASE("content that does not match its digest is refused: a swapped config blob or manifest") {
+        auto d = registry_double();
+        auto config = client(*d).image_config(at(*d, "tampered/config:1"), kAmd64, std::nullopt);
+        REQUIRE_FALSE(config.ok());
+        CHECK(config.error().message.find("config blob") != std::string::npos);
+        CHECK(config.error().message.find("does not match its digest") != std::string::npos);
+        auto index = client(*d).image_config(at(*d, "tampered/index:1"), kAmd64, std::nullopt);
+        REQUIRE_FALSE(index.ok());
+        CHECK(index.error().message.find("manifest") != std::string::npos);
+        CHECK(index.error().message.find("does not match its digest") != std::string::npos);
+        // The other platforms of the same index are intact.
+        auto arm64 = client(*d).image_config(at(*d, "tampered/index:1"), {"linux", "arm64", ""}, std::nullopt);
+        CHECK_MESSAGE(arm64.ok(), arm64.error().message);
+    }
+
     TEST_CASE("oversized manifests, schema 1 and untrusted certificates are refused in one line") {
         auto d = registry_double();
         auto huge = client(*d).image_config(at(*d, "huge/app:1"), kAmd64, std::nullopt);

@@ -12,6 +12,8 @@ not from the plugin's client. It serves a few fixed images that cover what a cli
   basic/app:1          the registry itself asks for Basic auth (no token service)
   huge/app:1           a 5 MiB manifest (clients must refuse to read it whole)
   library/schema1:1    a schema 1 manifest
+  tampered/config:1    its config blob's bytes are not what its digest says (a swapped blob)
+  tampered/index:1     an index whose amd64 manifest, fetched by digest, is not what the digest says
 
 Every /v2/ request needs `Authorization: Bearer T` where T came from /token for that repository
 (scope repository:NAME:pull); without one it answers 401 with
@@ -118,6 +120,15 @@ def build_images():
     im.image("private/app", "1", {"Cmd": ["/private"]})
     im.image("basic/app", "1", {"Cmd": ["/basic"]}, docker=True)
     im.manifests[("huge/app", "1")] = (OCI_MANIFEST, b'{"pad": "' + b"x" * (5 << 20) + b'"}')
+    # Content that does not match its digest: what a cache or a man in the middle might serve.
+    _, _ = im.image("tampered/config", "1", {"Cmd": ["/genuine"]})
+    cfg_digest = json.loads(im.manifests[("tampered/config", "1")][1])["config"]["digest"]
+    im.blobs[cfg_digest] = im.blobs[cfg_digest].replace(b"/genuine", b"/swapped")
+    im.index("tampered/index", "1")
+    amd64 = [e for e in json.loads(im.manifests[("tampered/index", "1")][1])["manifests"]
+             if e["platform"]["architecture"] == "amd64"][0]["digest"]
+    mt, data = im.manifests[("tampered/index", amd64)]
+    im.manifests[("tampered/index", amd64)] = (mt, data + b"\n")
     im.manifests[("library/schema1", "1")] = ("application/vnd.docker.distribution.manifest.v1+prettyjws",
                                               json.dumps({"schemaVersion": 1, "name": "library/schema1"}).encode())
     return im
