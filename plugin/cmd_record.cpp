@@ -511,12 +511,26 @@ class Run {
     }
     Clock::duration elapsed() const { return Clock::now() - started_; }
 
-    // Record failed elsewhere: tell an attached recorder to stop now rather than at its idle timeout.
-    void abandon() {
-        if (finished_ || !ws_ || !*ws_) return;
-        if (auto s = send_command(**ws_, stream::Command::Stop); s) (void)(*ws_)->close();
+    // Record failed elsewhere: stop this recorder now rather than at its idle timeout. An attached
+    // one is told over its stream; one added but not attached yet is attached to for that, once it
+    // runs (within 10 s: one still pulling its image is left to its idle timeout). True
+    // when it was told to stop.
+    bool abandon() {
+        if (finished_) return false;
+        if (ws_ && *ws_) {
+            auto s = send_command(**ws_, stream::Command::Stop);
+            (void)(*ws_)->close();
+            return s.ok();
+        }
+        if (!added_ || interrupts() >= 2) return false;
+        if (!wait_for_recorder(client_, t_, spec_.name, 10s, "")) return false;
+        auto ws = attach(client_, t_, spec_.name);
+        if (!ws) return false;
+        auto s = send_command(**ws, stream::Command::Stop);
+        (void)(*ws)->close();
+        return s.ok();
     }
-    bool attached() const { return ws_ && *ws_ && !finished_; }
+    bool added() const { return added_ && !finished_; }
 
   private:
     void patch_in() {
@@ -525,6 +539,7 @@ class Run {
                                    rec::recorder_patch(spec_),
                                    std::string(kube::patch_content_type(kube::PatchType::StrategicMerge)));
         };
+        added_ = false;
         auto r = patch();
         if (!r) throw UserError("cannot add the recorder to pod " + t_.pod + ": " + r.error().message);
         if (!r->ok()) {
@@ -552,6 +567,7 @@ class Run {
                                 rec::explain_patch_refusal(status, t_.ns, spec_.privileges));
             }
         }
+        added_ = true;
         if (auto p = rec::parse_pod(r->body)) resource_version_ = p->resource_version;
         note(
             fmt::format("added recorder {} ({}) to pod {} for {}; ephemeral containers cannot be removed, it "
@@ -664,6 +680,7 @@ class Run {
     int reattaches_ = 0;
     bool probing_ = false;           // auto chose same-user: fall back to SYS_PTRACE on EPERM
     std::string same_user_refused_;  // why the same-user recorder could not trace
+    bool added_ = false;             // spec_.name is in the pod (the API took the PATCH)
 };
 
 // The pods to record: POD, deploy/NAME (its newest ReplicaSet's Ready pods), or -l SELECTOR (the
@@ -896,24 +913,34 @@ int cmd_record(int argc, char** argv) {
         note(fmt::format("recording {} containers at once: {}", runs.size(), names));
     }
 
-    // 3, 4. All recorders are added first, so they start together; then each is attached.
+    // 3, 4. All recorders are added first, so they start together; then each is attached. On a
+    // failure or Ctrl-C before all are attached, those already added stop now instead of tracing
+    // on until their idle timeout.
+    auto abandon_added = [&](std::string_view why) {
+        std::size_t stopped = 0, left = 0;
+        for (auto& r : runs) {
+            if (!r->added()) continue;
+            if (r->abandon())
+                ++stopped;
+            else
+                ++left;
+        }
+        if (stopped + left > 0)
+            note(fmt::format("{}: stopped {} recorder(s) already added{}", why, stopped,
+                             left ? fmt::format("; {} not running yet stop(s) by itself after its idle timeout "
+                                                "(60s)",
+                                                left)
+                                  : ""));
+    };
     try {
         for (auto& r : runs) r->add();
         for (auto& r : runs)
-            if (!r->begin()) return kExitInterrupted;
-    } catch (const UserError&) {
-        // The recorders already attached stop now instead of tracing on until their idle timeout.
-        std::size_t stopped = 0;
-        for (auto& r : runs)
-            if (r->attached()) {
-                r->abandon();
-                ++stopped;
+            if (!r->begin()) {
+                abandon_added("interrupted before recording began");
+                return kExitInterrupted;
             }
-        if (runs.size() > 1)
-            note(
-                fmt::format("record failed: told {} attached recorder(s) to stop; any other recorder added "
-                            "stops by itself after its idle timeout (60s)",
-                            stopped));
+    } catch (const UserError&) {
+        abandon_added("record failed");
         throw;
     }
     note(common.stderr_is_terminal ? "recording: press Ctrl-C to stop and write the profile" : "recording");

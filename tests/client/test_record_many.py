@@ -34,7 +34,11 @@ class RecordMany(unittest.TestCase):
         two = e2e.pod_manifest("two", LS_LOOP)
         two["spec"]["containers"].append({"name": "side", "image": e2e.IMAGE, "command": ["sh", "-c", MKDIR_LOOP]})
         two["metadata"]["labels"] = {"app": "pair"}
-        cls.d = e2e.Double(pods=[two])
+        # app runs as uid 1000, side gives no uid: --privileges same-user can add a recorder for app
+        # and must then refuse side, with app's recorder already in the pod.
+        mixed = e2e.pod_manifest("mixed", LS_LOOP, securityContext={"runAsUser": 1000, "runAsGroup": 1000})
+        mixed["spec"]["containers"].append({"name": "side", "image": e2e.IMAGE, "command": ["sh", "-c", LS_LOOP]})
+        cls.d = e2e.Double(pods=[two, mixed])
         cls.d.control("deployments", {
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
             "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
@@ -42,6 +46,7 @@ class RecordMany(unittest.TestCase):
                                   "spec": {"containers": [{"name": "app", "image": e2e.IMAGE,
                                                            "command": ["sh", "-c", LS_LOOP]}]}}}})
         cls.d.wait_running("two")
+        cls.d.wait_running("mixed")
         deadline = time.time() + 90
         while time.time() < deadline and len(cls.ready("app=web")) < 2:
             time.sleep(0.5)
@@ -125,6 +130,19 @@ class RecordMany(unittest.TestCase):
         obj = obj or self.d.pod(pod)
         return sum(1 for s in obj["status"].get("ephemeralContainerStatuses", [])
                    if s["name"].startswith("seccomp-recorder-") and "running" in s.get("state", {}))
+
+    def test_a_refusal_after_some_recorders_were_added_stops_them_at_once(self):
+        started = time.time()
+        r = self.record("mixed", "--all-containers", "--privileges", "same-user", "--duration", "30s")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("--privileges same-user needs the container's uid", r.stderr)
+        self.assertIn("record failed: stopped 1 recorder(s) already added", r.stderr)
+        self.assertEqual(self.recorder_targets("mixed"), ["app"])
+        # Stopped by us, not by its 60 s idle timeout.
+        self.d.wait_for(lambda o: any(s["name"].startswith("seccomp-recorder-") and "terminated" in s.get("state", {})
+                                      for s in o["status"].get("ephemeralContainerStatuses", [])),
+                        "the added recorder ends", name="mixed", timeout=40)
+        self.assertLess(time.time() - started, 55)
 
     def test_clear_refusals(self):
         r = self.record("deploy/nope", "--duration", "2s")
