@@ -1,6 +1,8 @@
 // YAML text <-> DocNode, with yaml-cpp. Several documents per text ("---"), as kubectl writes them.
-// Errors read "LINE:COLUMN: what was expected". Aliases are expanded with a cap on the nodes made,
-// so a "billion laughs" document fails instead of filling memory.
+// Errors read "LINE:COLUMN: what was expected". The reader builds DocNodes from yaml-cpp's parser
+// events and counts every event (documents, values, expanded aliases) against one budget, so that
+// neither a "billion laughs" document nor the inputs on which yaml-cpp's own loader never ends
+// can fill memory.
 #pragma once
 
 #include <string>
