@@ -1,13 +1,20 @@
 #!/bin/bash
 # The runtime base set is enough, and needed: a container whose program makes one syscall
-# (exit_group) starts under real seccomp enforcement with the profile `convert --base runc` makes
-# from a recording of just that syscall, and does not start with `--base none`.
-#   tests/containers/base_set_test.sh path/to/kubectl-seccomp
-# Exit 77 (skipped) when podman cannot run containers here.
+# (exit_group) starts under real seccomp enforcement by RUNTIME (runc or crun) with the profile
+# `convert --base RUNTIME` makes from a recording of just that syscall, and does not start with
+# `--base none`.
+#   tests/containers/base_set_test.sh path/to/kubectl-seccomp [runc|crun]
+# Exit 77 (skipped) when podman cannot run containers here, or crun is not installed.
 set -euo pipefail
-plugin=${1:?usage: base_set_test.sh KUBECTL_SECCOMP}
+plugin=${1:?usage: base_set_test.sh KUBECTL_SECCOMP [runc|crun]}
+runtime=${2:-runc}
 here=$(cd "$(dirname "$0")" && pwd)
 python3 "$here/podman_harness.py" check || exit $?
+if [ "$runtime" = crun ] && ! command -v crun >/dev/null; then
+  echo "SKIP: crun is not installed (apt-get install crun)"; exit 77
+fi
+export KSC_PODMAN_RUNTIME=$runtime
+echo "runtime: $($runtime --version | head -n 1)"
 
 work=$(mktemp -d)
 image=localhost/kubectl-seccomp/exit-only:base-set-test
@@ -31,11 +38,11 @@ cat >"$work/rec.ndjson" <<'NDJSON'
 {"type":"syscall","t":0,"arch":"SCMP_ARCH_X86_64","nr":59,"name":"execve","pid":2,"comm":"exit"}
 {"type":"syscall","t":0,"arch":"SCMP_ARCH_X86_64","nr":231,"name":"exit_group","pid":2,"comm":"exit"}
 NDJSON
-"$plugin" convert "$work/rec.ndjson" --base runc --output-file "$work/runc.json"
+"$plugin" convert "$work/rec.ndjson" --base "$runtime" --output-file "$work/base.json"
 "$plugin" convert "$work/rec.ndjson" --base none --output-file "$work/none.json"
 
-echo "with the runc base set:"
-"$here/ksc-podman" run --rm --security-opt seccomp="$work/runc.json" "$image"
+echo "with the $runtime base set:"
+"$here/ksc-podman" run --rm --security-opt seccomp="$work/base.json" "$image"
 echo "  started and exited 0"
 echo "without it:"
 if "$here/ksc-podman" run --rm --security-opt seccomp="$work/none.json" "$image" 2>"$work/err"; then
