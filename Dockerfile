@@ -17,15 +17,15 @@ RUN set -e; \
        || [ ! -e /usr/include/rapidjson/document.h ]; then \
       apt-get update; \
       DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        g++ make cmake ninja-build pkg-config rapidjson-dev libseccomp-dev libfmt-dev \
-        libcxxopts-dev libyaml-cpp-dev libcurl4-openssl-dev; \
+        g++ make cmake ninja-build rapidjson-dev; \
       rm -rf /var/lib/apt/lists/*; \
     fi
 WORKDIR /src
 # The sources (.dockerignore keeps build trees, tests and docs out).
 COPY . ./
-# The whole project is configured (the plugin's dependencies are small) but only the tracer built.
+# The tracer alone: it needs nothing but the compiler and RapidJSON's headers.
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DKSC_TESTS=OFF -DKSC_TRACER_STATIC=ON \
+      -DKSC_BUILD_PLUGIN=OFF \
       >/dev/null \
  && cmake --build /build --target seccomp-tracer -j"$(nproc)"
 # /out is the final image's root: the stripped tracer, and the licence when the repository has one.
