@@ -121,7 +121,15 @@ int main(int argc, char** argv) {
     // until the command has exited.
     tracer.run();
 
-    // 9. Our exit status: attach mode 0 or 1; launch mode the command's.
+    // 9. The stream's last lines out (up to 10 s for a reader that is behind), then our exit
+    // status: attach mode 0 or 1; launch mode the command's.
+    bool drained = output.flush(Output::kExitFlushTimeout);
     if (tracer.child_signal()) return die_like_child(tracer.child_signal());
+    if (!drained) {
+        // The reader has not read for 10 s: the summary file and the termination message hold
+        // the recording; do not wait on it any longer.
+        std::fprintf(stderr, "seccomp-tracer: the stream's reader stopped reading; exiting without it\n");
+        _exit(tracer.exit_status());
+    }
     return tracer.exit_status();
 }

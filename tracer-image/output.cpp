@@ -1,7 +1,10 @@
 #include "output.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -25,6 +28,20 @@ Result<int> parse_fd(const std::string& spec) {
 }  // namespace
 
 Output::~Output() {
+    bool idle = flush(kExitFlushTimeout);
+    {
+        std::lock_guard lock(mutex_);
+        closing_ = true;
+    }
+    wake_.notify_all();
+    // A writer still blocked on a reader that never reads again is left to the process's exit
+    // (main() leaves with _exit() then, before this).
+    if (writer_.joinable()) {
+        if (idle)
+            writer_.join();
+        else
+            writer_.detach();
+    }
     for (int fd : fds_)
         if (owns_fd_) close(fd);
     if (listen_fd_ >= 0) {
@@ -36,6 +53,7 @@ Output::~Output() {
 Status Output::open(const std::string& spec, bool cloexec) {
     if (spec.empty() || spec == "-") {
         fds_.push_back(STDOUT_FILENO);
+        start_writer();
         return Ok{};
     }
     if (spec.starts_with("fd:")) {
@@ -43,6 +61,7 @@ Status Output::open(const std::string& spec, bool cloexec) {
         if (!fd) return fd.error();
         if (cloexec && *fd > 2) fcntl(*fd, F_SETFD, FD_CLOEXEC);
         fds_.push_back(*fd);
+        start_writer();
         return Ok{};
     }
     if (spec.starts_with("unix:")) {
@@ -104,9 +123,81 @@ bool Output::write_all(int fd, const char* data, std::size_t size, bool socket) 
     return true;
 }
 
+void Output::start_writer() {
+    // A regular file never blocks: written at once. Anything else (a pipe, a terminal, a socket
+    // passed as an fd) may, as long as its reader does not read: through the writer thread.
+    struct stat st {};
+    if (fstat(fds_.back(), &st) == 0 && S_ISREG(st.st_mode)) return;
+    async_ = true;
+    // With every signal blocked, so that process-directed signals (the ticker's SIGALRM, SIGTERM)
+    // reach the main thread and interrupt its waitpid, and a reader gone is EPIPE, not SIGPIPE.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    writer_ = std::thread([this] { writer_loop(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+void Output::writer_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [&] { return !queue_.empty() || closing_; });
+        if (queue_.empty()) return;  // closing, and all written
+        std::string line = std::move(queue_.front());
+        queue_.pop_front();
+        queued_bytes_ -= line.size();
+        writing_ = true;
+        // Once the reader reads again: say how many lines it missed, after those it has.
+        std::string note;
+        if (dropped_ > 0 && queue_.empty()) {
+            stream::Message m{false,
+                              std::to_string(dropped_) +
+                                  " stream lines were dropped while the reader did not read (the summary holds "
+                                  "every syscall)",
+                              "stream-dropped"};
+            note = stream::encode(m) + "\n";
+            dropped_ = 0;
+        }
+        int fd = fds_.empty() ? -1 : fds_.front();
+        lock.unlock();
+        bool ok = fd >= 0 && write_all(fd, line.data(), line.size(), false) &&
+                  (note.empty() || write_all(fd, note.data(), note.size(), false));
+        lock.lock();
+        writing_ = false;
+        if (!ok) {
+            broken_.store(true, std::memory_order_relaxed);
+            queue_.clear();
+            queued_bytes_ = 0;
+        }
+        if (queue_.empty()) drained_.notify_all();
+        if (!ok) {
+            // Nothing more can be written; lines queued later are discarded by write_line.
+            return;
+        }
+    }
+}
+
+bool Output::flush(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!async_) return true;
+    return drained_.wait_for(lock, timeout, [&] { return (queue_.empty() && !writing_) || broken(); });
+}
+
 void Output::write_line(std::string line) {
     line.push_back('\n');
     std::lock_guard lock(mutex_);
+    if (async_) {
+        if (broken()) return;
+        if (queued_bytes_ + line.size() > kMaxQueuedBytes) {
+            ++dropped_;
+            dropped_total_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        queued_bytes_ += line.size();
+        queue_.push_back(std::move(line));
+        wake_.notify_one();
+        return;
+    }
     for (std::size_t i = 0; i < fds_.size();) {
         if (write_all(fds_[i], line.data(), line.size(), serving())) {
             ++i;

@@ -1,10 +1,24 @@
 // The stream's way out: a file, an inherited fd, stdout, or the clients of a unix socket we serve.
-// Every line goes out with one write() at once (no buffering): when the traced app's PID 1 dies,
-// the kernel kills the tracer too, and what was written is the only record.
+//
+// The tracer must never wait on its reader while the app waits on the tracer: a reader that stops
+// reading (kubectl suspended with Ctrl-Z, a stalled network under `kubectl attach`) would
+// otherwise freeze the traced app as soon as the pipe is full. So:
+// - a regular file gets each line with one write() at once (it never blocks; when the traced
+//   app's PID 1 dies, the kernel kills the tracer too, and what was written is the only record);
+// - a pipe, terminal or other fd (stdout under `kubectl attach`) gets its lines from a writer
+//   thread, through a queue of at most kMaxQueuedBytes: the loop only appends. Lines that do not
+//   fit are dropped and counted, and a `warning` (code "stream-dropped") says how many once the
+//   reader reads again; the summary at the end, and the summary file, still hold the whole set;
+// - socket clients get MSG_DONTWAIT sends, and one that stalls is dropped.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "result.h"
@@ -31,20 +45,46 @@ public:
     bool add_client(int fd, const std::string& first_line);  // false: it is gone (fd closed)
     void remove_client(int fd);
 
-    // Writes line + '\n' to every destination. A destination that fails is dropped; with no socket,
-    // a failed write marks the output broken (the reader is gone).
+    // Writes line + '\n' to every destination (through the queue for a pipe or terminal: never
+    // blocks). A destination that fails is dropped; with no socket, a failed write marks the
+    // output broken (the reader is gone).
     void write_line(std::string line);
-    bool broken() const { return broken_; }
+    bool broken() const { return broken_.load(std::memory_order_relaxed); }
+
+    // Waits up to `timeout` for the queue to be written out (a reader that never reads again must
+    // not keep the tracer from exiting). Called before the tracer exits; the destructor does it too.
+    // False when lines are still waiting for the reader.
+    bool flush(std::chrono::milliseconds timeout);
+
+    static constexpr std::size_t kMaxQueuedBytes = 4u << 20;
+    static constexpr std::chrono::milliseconds kExitFlushTimeout{10000};
+
+    // Lines dropped because the queue was full (tests).
+    std::uint64_t dropped_lines() const { return dropped_total_.load(std::memory_order_relaxed); }
 
 private:
     static bool write_all(int fd, const char* data, std::size_t size, bool socket);
+    void start_writer();
+    void writer_loop();
 
     std::mutex mutex_;  // the control thread adds socket clients while the main thread writes
     std::vector<int> fds_;
     int listen_fd_ = -1;
     std::string socket_path_;
     bool owns_fd_ = false;
-    bool broken_ = false;
+    std::atomic<bool> broken_{false};
+
+    // The writer thread (pipes and terminals), guarded by mutex_.
+    bool async_ = false;
+    std::thread writer_;
+    std::condition_variable wake_;     // the writer: a line was queued, or the end
+    std::condition_variable drained_;  // flush(): the queue went empty
+    std::deque<std::string> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool writing_ = false;  // the writer holds a line it is writing
+    bool closing_ = false;
+    std::uint64_t dropped_ = 0;  // since the last warning
+    std::atomic<std::uint64_t> dropped_total_{0};
 };
 
 }  // namespace ksc::tracer

@@ -18,6 +18,7 @@ skipped (CTest SKIP_RETURN_CODE).
 
 import base64
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import unittest
@@ -548,6 +550,47 @@ class ShortLivedProcesses(TracerCase):
         self.assertEqual(len(s.stream.of("attached")), 1101, "'attached' events: one per process")
         exited = {e.get("pid") for e in s.stream.of("exited")}
         self.assertEqual(pids - exited, set(), "processes that exited without an 'exited' event")
+
+
+@modes(ATTACH)
+class StalledReader(TracerCase):
+    """A reader that stops reading the stream (kubectl suspended, a stalled attach) must not stall
+    the app: 1,000 short-lived processes (over 2,000 'attached'/'exited' lines) finish while
+    nobody reads the tracer's stdout, a pipe shrunk to one page; once it is read again, every line
+    arrives and the summary counts every call."""
+
+    def run_mode(self, mode):
+        s = self.session("untraced", [prog("tt_forks")], name="tt_forks attach, stalled reader").start()
+        s.mode = ATTACH
+        line = s.app_out.next()
+        self.assertTrue(line.startswith("ready "), f"expected 'ready PID', got {line!r}")
+        s.pid = int(line.split()[1])
+        out_r, out_w = os.pipe()
+        fcntl.fcntl(out_w, 1031, 4096)  # F_SETPIPE_SZ: one page, full after ~25 lines
+        with open(s.errfile + "-tracer", "wb") as err:
+            s.tracer = subprocess.Popen([TRACER, "--pid", str(s.pid)], stdin=subprocess.PIPE, stdout=out_w,
+                                        stderr=err)
+        os.close(out_w)
+        s.ctl = s.tracer.stdin
+        self.wait_for("the program is traced", lambda: proc_status(s.pid, "TracerPid") not in ("0", None))
+        go(s)
+        # Nobody reads the stream: the program must finish all the same.
+        done = s.line(timeout=60)
+        self.assertTrue(done.startswith("children 1000"), f"the program's result: {done!r}")
+        s.expect("done")
+        queued = int.from_bytes(fcntl.ioctl(out_r, termios.FIONREAD, b"\0" * 4), sys.byteorder)
+        self.assertGreater(queued, 4096 - 512, "the stream's pipe is not even full: the test proves nothing")
+        s.stream = Stream(os.fdopen(out_r, "rb"), f"{s.name}: tracer stream")
+        s.stop()
+        s.send("exit")
+        s.output += s.app_out.rest()
+        s.wait_exit()
+        self.assertEqual(s.tracer_status, 0, "the tracer's exit status after 'stop'")
+        self.check_stream(s)
+        self.assertEqual(len(s.stream.of("attached")), 1101, "'attached' events: one per process")
+        self.assert_counts(s, {(X86_64, "sysinfo"): 1000, (X86_64, "getcpu"): 100})
+        self.assertEqual([e for e in s.stream.events if e.get("code") == "stream-dropped"], [],
+                         "lines dropped, though far fewer than the queue holds")
 
 
 @modes(LAUNCH, NOFILTER, ATTACH)
