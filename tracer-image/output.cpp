@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace ksc::tracer {
@@ -129,6 +130,11 @@ void Output::start_writer() {
     struct stat st {};
     if (fstat(fds_.back(), &st) == 0 && S_ISREG(st.st_mode)) return;
     async_ = true;
+    if (const char* env = std::getenv("SECCOMP_TRACER_QUEUE_BYTES")) {
+        char* end = nullptr;
+        unsigned long long n = std::strtoull(env, &end, 10);
+        if (end != env && *end == '\0' && n >= 1024 && n <= kMaxQueuedBytes) max_queued_bytes_ = n;
+    }
     // With every signal blocked, so that process-directed signals (the ticker's SIGALRM, SIGTERM)
     // reach the main thread and interrupt its waitpid, and a reader gone is EPIPE, not SIGPIPE.
     sigset_t all, old;
@@ -183,12 +189,12 @@ bool Output::flush(std::chrono::milliseconds timeout) {
     return drained_.wait_for(lock, timeout, [&] { return (queue_.empty() && !writing_) || broken(); });
 }
 
-void Output::write_line(std::string line) {
+void Output::write_line(std::string line, bool keep) {
     line.push_back('\n');
     std::lock_guard lock(mutex_);
     if (async_) {
         if (broken()) return;
-        if (queued_bytes_ + line.size() > kMaxQueuedBytes) {
+        if (!keep && queued_bytes_ + line.size() > max_queued_bytes_) {
             ++dropped_;
             dropped_total_.fetch_add(1, std::memory_order_relaxed);
             return;

@@ -7,7 +7,7 @@
 //   app's PID 1 dies, the kernel kills the tracer too, and what was written is the only record);
 // - a pipe, terminal or other fd (stdout under `kubectl attach`) gets its lines from a writer
 //   thread, through a queue of at most kMaxQueuedBytes: the loop only appends. Lines that do not
-//   fit are dropped and counted, and a `warning` (code "stream-dropped") says how many once the
+//   fit are dropped and counted (summaries are always queued), and a `warning` (code "stream-dropped") says how many once the
 //   reader reads again; the summary at the end, and the summary file, still hold the whole set;
 // - socket clients get MSG_DONTWAIT sends, and one that stalls is dropped.
 #pragma once
@@ -47,8 +47,8 @@ public:
 
     // Writes line + '\n' to every destination (through the queue for a pipe or terminal: never
     // blocks). A destination that fails is dropped; with no socket, a failed write marks the
-    // output broken (the reader is gone).
-    void write_line(std::string line);
+    // output broken (the reader is gone). A `keep` line is queued even past kMaxQueuedBytes.
+    void write_line(std::string line, bool keep = false);
     bool broken() const { return broken_.load(std::memory_order_relaxed); }
 
     // Waits up to `timeout` for the queue to be written out (a reader that never reads again must
@@ -56,6 +56,8 @@ public:
     // False when lines are still waiting for the reader.
     bool flush(std::chrono::milliseconds timeout);
 
+    // The queue's bound; the environment variable SECCOMP_TRACER_QUEUE_BYTES (1024 or more)
+    // lowers it, for the tests that make it overflow.
     static constexpr std::size_t kMaxQueuedBytes = 4u << 20;
     static constexpr std::chrono::milliseconds kExitFlushTimeout{10000};
 
@@ -81,6 +83,7 @@ private:
     std::condition_variable drained_;  // flush(): the queue went empty
     std::deque<std::string> queue_;
     std::size_t queued_bytes_ = 0;
+    std::size_t max_queued_bytes_ = kMaxQueuedBytes;
     bool writing_ = false;  // the writer holds a line it is writing
     bool closing_ = false;
     std::uint64_t dropped_ = 0;  // since the last warning

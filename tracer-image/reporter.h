@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 
 #include "output.h"
 #include "recording.h"
@@ -21,7 +22,11 @@ public:
 
     static std::string hello_line(stream::Mode mode, stream::Method method);
     bool output_broken() const { return output_.broken(); }
-    void emit(const stream::Event& event) { output_.write_line(stream::encode(event)); }
+    // Summaries are never dropped from a full queue (each is complete: the last one received is
+    // the recording); progress and syscall lines may be (output.h).
+    void emit(const stream::Event& event) {
+        output_.write_line(stream::encode(event), std::holds_alternative<stream::Summary>(event));
+    }
     void warning(const std::string& code, const std::string& message);
     void error(const std::string& code, const std::string& message);
 
