@@ -146,16 +146,9 @@ std::string json_report(const ProfileDiff& d, const std::string& old_name, const
     return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }
 
+// Compared as the kernel would get it: Docker's conditions evaluated for --arch and --caps.
 Profile load_one(const std::string& path, const ProfileInputOptions& options, const std::string& pick) {
-    LoadedProfiles loaded = load_profiles(path, options, true);
-    Profile p = pick_profile(loaded, pick).profile;
-    // Compared as the kernel would get it: Docker's conditions evaluated for --arch and --caps.
-    if (has_docker_conditions(p)) {
-        auto e = evaluate_docker_conditions(p, options.docker);
-        if (!e) throw UserError(in_file(loaded.path, e.error().message));
-        p = std::move(*e);
-    }
-    return p;
+    return effective_profile(load_profiles(path, options, true), pick, options);
 }
 
 }  // namespace

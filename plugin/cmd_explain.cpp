@@ -85,12 +85,7 @@ int cmd_explain(int argc, char** argv) {
     const std::string path = flags.positionals()[0];
     ProfileInputOptions options = profile_input_options(flags);
     LoadedProfiles loaded = load_profiles(path, options, true);
-    Profile p = pick_profile(loaded, args.count("profile") ? args["profile"].as<std::string>() : "").profile;
-    if (has_docker_conditions(p)) {
-        auto e = evaluate_docker_conditions(p, options.docker);
-        if (!e) throw UserError(in_file(loaded.path, e.error().message));
-        p = std::move(*e);
-    }
+    Profile p = effective_profile(loaded, args.count("profile") ? args["profile"].as<std::string>() : "", options);
     Profile rd = runtime_default_profile(options.docker);
 
     Evaluation mine = evaluate(p);

@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 
 #include "api_client.h"
+#include "cluster.h"
 #include "common_flags.h"
 #include "compact_summary.h"
 #include "exit_status.h"
@@ -297,25 +298,6 @@ RecordOptions record_options_from(const cxxopts::ParseResult& result) {
     options.base = *base;
     options.include_denied = result.count("include-denied") > 0;
     return options;
-}
-
-// The cluster from the kubeconfig, and a server that has ephemeral containers (1.25+).
-std::unique_ptr<kube::ApiClient> connect(const CommonFlags& common, std::string& namespace_name) {
-    kube::LoadOptions lo;
-    lo.kubeconfig = common.kubeconfig;
-    lo.context = common.context;
-    lo.namespace_name = common.namespace_name;
-    auto config = kube::load_rest_config(lo);
-    if (!config) throw UserError(config.error().message);
-    for (const auto& w : config->warnings) warn(w);
-    namespace_name = config->namespace_name;
-    kube::ClientOptions client_options;
-    client_options.request_timeout = common.request_timeout;
-    client_options.verbosity = common.verbosity;
-    auto client = kube::ApiClient::create(*config, client_options);
-    if (!client) throw UserError(client.error().message);
-    if (auto v = (*client)->check_server_version(25); !v) throw UserError(v.error().message);
-    return std::move(*client);
 }
 
 void write_profile(const CommonFlags& common, const Recording& recording, const RecordOptions& options,
@@ -834,10 +816,10 @@ int cmd_record(int argc, char** argv) {
     }
 
     // 1. The cluster, and a server that has ephemeral containers.
-    std::string namespace_name;
     install_interrupt_handlers();
-    auto client_owner = connect(common, namespace_name);
-    kube::ApiClient& client = *client_owner;
+    Cluster cluster = connect_for_recording(common);
+    kube::ApiClient& client = *cluster.client;
+    const std::string& namespace_name = cluster.namespace_name;
 
     // 2. The pods and containers: one recorder for each (pod, container).
     std::optional<std::size_t> replicas = 1;
@@ -1018,9 +1000,9 @@ int cmd_recover(int argc, char** argv) {
     const auto& result = flags.result();
     const std::vector<std::string> pods = flags.positionals();
     const RecordOptions record_options = record_options_from(result);
-    std::string namespace_name;
-    auto client_owner = connect(common, namespace_name);
-    kube::ApiClient& client = *client_owner;
+    Cluster cluster = connect_for_recording(common);
+    kube::ApiClient& client = *cluster.client;
+    const std::string& namespace_name = cluster.namespace_name;
 
     Target t{namespace_name, strip_pod_prefix(pods.front()), ""};
     auto pod_json = client.get(t.pod_path());

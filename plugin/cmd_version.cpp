@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "api_client.h"
+#include "cluster.h"
 #include "common_flags.h"
 #include "exit_status.h"
 #include "kubeconfig.h"
@@ -48,19 +49,11 @@ bool cluster_configured(const CommonFlags& common) {
 }
 
 Result<std::string> server_version(const CommonFlags& common) {
-    kube::LoadOptions lo;
-    lo.kubeconfig = common.kubeconfig;
-    lo.context = common.context;
-    lo.namespace_name = common.namespace_name;
-    auto config = kube::load_rest_config(lo);
-    if (!config) return config.error();
     kube::ClientOptions options;
-    options.request_timeout = common.request_timeout;
-    options.verbosity = common.verbosity;
     options.max_retries = 1;
-    auto client = kube::ApiClient::create(*config, options);
-    if (!client) return client.error();
-    auto body = (*client)->get("/version");
+    auto cluster = open_cluster(common, options);
+    if (!cluster) return cluster.error();
+    auto body = cluster->client->get("/version");
     if (!body) return body.error();
     auto version = kube::parse_server_version(*body);
     if (!version) return version.error();

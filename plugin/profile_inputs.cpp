@@ -108,6 +108,14 @@ LoadedProfiles load_profiles(const std::string& in, const ProfileInputOptions& o
     return out;
 }
 
+Profile effective_profile(const LoadedProfiles& loaded, const std::string& name, const ProfileInputOptions& options) {
+    Profile p = pick_profile(loaded, name).profile;
+    if (!has_docker_conditions(p)) return p;
+    auto e = evaluate_docker_conditions(p, options.docker);
+    if (!e) throw UserError(in_file(loaded.path, e.error().message));
+    return std::move(*e);
+}
+
 const SeccompProfileDoc& pick_profile(const LoadedProfiles& loaded, const std::string& name) {
     if (!name.empty()) {
         for (const auto& d : loaded.docs)

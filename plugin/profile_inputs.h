@@ -42,6 +42,11 @@ LoadedProfiles load_profiles(const std::string& in, const ProfileInputOptions& o
 // Exactly one profile of an input: the only one, or the one named `name`. Throws UserError.
 const SeccompProfileDoc& pick_profile(const LoadedProfiles& loaded, const std::string& name);
 
+// pick_profile's profile as the kernel would get it: Docker's conditions (archMap, includes,
+// excludes) evaluated for --arch/--caps/--kernel, or their defaults when none was given. For the
+// verbs that judge what a profile lets through (diff, explain). Throws UserError.
+Profile effective_profile(const LoadedProfiles& loaded, const std::string& name, const ProfileInputOptions& options);
+
 // "path/to/My App.json" -> "my-app".
 std::string name_from_path(const std::string& path);
 

@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "api_client.h"
+#include "cluster.h"
 #include "compact_summary.h"
 #include "exit_status.h"
 #include "from_start.h"
@@ -142,22 +143,10 @@ Status send_command(kube::WebSocket& ws, stream::Command c) {
 
 int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
     // 1. The cluster.
-    kube::LoadOptions lo;
-    lo.kubeconfig = common.kubeconfig;
-    lo.context = common.context;
-    lo.namespace_name = common.namespace_name;
-    auto config = kube::load_rest_config(lo);
-    if (!config) throw UserError(config.error().message);
-    for (const auto& w : config->warnings) warn(w);
-    kube::ClientOptions client_options;
-    client_options.request_timeout = common.request_timeout;
-    client_options.verbosity = common.verbosity;
-    auto client_result = kube::ApiClient::create(*config, client_options);
-    if (!client_result) throw UserError(client_result.error().message);
-    kube::ApiClient& client = **client_result;
     install_interrupt_handlers();
-    if (auto v = client.check_server_version(25); !v) throw UserError(v.error().message);
-    const std::string ns = config->namespace_name;
+    Cluster cluster = connect_for_recording(common);
+    kube::ApiClient& client = *cluster.client;
+    const std::string ns = cluster.namespace_name;
     const std::string pods_path = "/api/v1/namespaces/" + ns + "/pods";
 
     // 2. The pod to copy: a pod, or what a Deployment's pods are made from.

@@ -21,7 +21,7 @@ import e2e_support as e2e  # noqa: E402
 from apidouble import podman  # noqa: E402
 from test_record_from_start import tracer_image  # noqa: E402  (this build's tracer, for --install)
 
-TRACER_IMAGE = "localhost/kubectl-seccomp/seccomp-tracer:latest"
+TRACER_IMAGE = e2e.TRACER_IMAGE
 APP_IMAGE = "localhost/kubectl-seccomp/bookworm:latest"
 PORT = 8080
 SERVER = ["python3", "-m", "http.server", "--bind", "0.0.0.0", "--directory", "/", str(PORT)]
@@ -36,9 +36,6 @@ def server_pod(name, profile=None):
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "default", "labels": {"app": name}}, "spec": spec}
 
-
-def allowed(profile):
-    return {n for rule in profile["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
 
 
 class RecordEnforced(unittest.TestCase):
@@ -132,7 +129,7 @@ class RecordEnforced(unittest.TestCase):
                 proc.communicate()
         self.assertEqual(proc.returncode, 0, err)
         with open(served) as f:
-            served_allowed = allowed(json.load(f))
+            served_allowed = e2e.allowed(json.load(f))
         self.assertTrue({"accept", "accept4"} & served_allowed, sorted(served_allowed))
 
         startup = os.path.join(self.out, "startup.json")
@@ -140,7 +137,7 @@ class RecordEnforced(unittest.TestCase):
                                  "--duration", "10s", "--output-file", startup)
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(startup) as f:
-            startup_allowed = allowed(json.load(f))
+            startup_allowed = e2e.allowed(json.load(f))
         for name in ("execve", "socket", "bind", "listen"):
             self.assertIn(name, startup_allowed)
 
@@ -151,7 +148,7 @@ class RecordEnforced(unittest.TestCase):
         with open(merged) as f:
             profile = json.load(f)
         self.assertEqual(profile["defaultAction"], "SCMP_ACT_ERRNO")
-        self.assertLessEqual(served_allowed | startup_allowed, allowed(profile))
+        self.assertLessEqual(served_allowed | startup_allowed, e2e.allowed(profile))
         self.made.update(untraced=untraced, profile=profile)
 
     def test_2_a_fresh_pod_under_the_merged_profile_serves_the_same(self):
@@ -169,7 +166,7 @@ class RecordEnforced(unittest.TestCase):
         if "profile" not in self.made:
             self.skipTest("test_1 made no profile")
         profile = json.loads(json.dumps(self.made["profile"]))
-        self.assertIn("accept4", allowed(profile))  # python's socket.accept() is accept4
+        self.assertIn("accept4", e2e.allowed(profile))  # python's socket.accept() is accept4
         for rule in profile["syscalls"]:
             rule["names"] = [n for n in rule["names"] if n not in ("accept4", "accept")]
         with open(os.path.join(self.d.info["seccomp_root"], "no-accept.json"), "w") as f:

@@ -4,7 +4,6 @@ API-server double with the real tracer image: deploy/NAME (one Ready replica, --
 -l SELECTOR, --all-containers; one recorder per (pod, container), each with its own stream, stopped
 together, merged into one profile.
 Run: KSC_BUILD_DIR=build python3 tests/client/test_record_many.py -v"""
-import json
 import os
 import signal
 import subprocess
@@ -15,17 +14,12 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import e2e_support as e2e  # noqa: E402
-from apidouble import podman  # noqa: E402
 
-TRACER_IMAGE = "localhost/kubectl-seccomp/seccomp-tracer:latest"
+TRACER_IMAGE = e2e.TRACER_IMAGE
 LS_LOOP = "echo app-started; while true; do ls / >/dev/null; sleep 1; done"
 # A different syscall in the side container: what only it does must reach the merged profile.
 MKDIR_LOOP = "while true; do mkdir /tmp/d; rmdir /tmp/d; sleep 1; done"
 
-
-def allowed(profile_text):
-    profile = json.loads(profile_text)
-    return {n for rule in profile["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
 
 
 class RecordMany(unittest.TestCase):
@@ -80,7 +74,7 @@ class RecordMany(unittest.TestCase):
         before = self.web_recorders()
         r = self.record("deploy/web", "--duration", "4s", "-o", "json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("getdents64", allowed(r.stdout))
+        self.assertIn("getdents64", e2e.allowed(r.stdout))
         after = self.web_recorders()
         self.assertEqual(sum(after.values()) - sum(before.values()), 1, (before, after))
 
@@ -88,7 +82,7 @@ class RecordMany(unittest.TestCase):
         before = self.web_recorders()
         r = self.record("deployments/web", "--replicas", "all", "--duration", "5s", "-o", "json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("getdents64", allowed(r.stdout))
+        self.assertIn("getdents64", e2e.allowed(r.stdout))
         self.assertIn("recording 2 containers at once", r.stderr)
         self.assertIn("merged into one profile", r.stderr)
         after = self.web_recorders()
@@ -98,7 +92,7 @@ class RecordMany(unittest.TestCase):
     def test_all_containers_of_the_pods_a_selector_picks_are_merged(self):
         r = self.record("-l", "app=pair", "--all-containers", "--duration", "5s", "-o", "json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        got = allowed(r.stdout)
+        got = e2e.allowed(r.stdout)
         self.assertIn("getdents64", got)  # app's ls
         self.assertTrue({"mkdir", "mkdirat"} & got and {"rmdir", "unlinkat"} & got, got)  # side's only
         self.assertEqual(sorted(self.recorder_targets("two")[-2:]), ["app", "side"])
@@ -119,7 +113,7 @@ class RecordMany(unittest.TestCase):
         _, err = p.communicate(timeout=90)
         self.assertEqual(p.returncode, 0, err)
         with open(out) as f:
-            self.assertIn("getdents64", allowed(f.read()))
+            self.assertIn("getdents64", e2e.allowed(f.read()))
         self.assertEqual(err.count("waiting for the recorder's summary"), 2, err)
         after = self.web_recorders()
         self.assertEqual(sum(after.values()) - sum(before.values()), 2, (before, after))
@@ -162,7 +156,5 @@ class RecordMany(unittest.TestCase):
 if __name__ == "__main__":
     e2e.require()
     e2e.require_plugin()
-    if not podman.image_exists(TRACER_IMAGE):
-        print("SKIP: the tracer image %s is not built (tracer-image/build-image)" % TRACER_IMAGE, flush=True)
-        sys.exit(e2e.SKIP)
+    e2e.require_image(TRACER_IMAGE)
     unittest.main()

@@ -14,9 +14,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import e2e_support as e2e  # noqa: E402
-from apidouble import podman  # noqa: E402
 
-TRACER_IMAGE = "localhost/kubectl-seccomp/seccomp-tracer:latest"
+TRACER_IMAGE = e2e.TRACER_IMAGE
 LOOP = "echo app-started; while true; do ls / >/dev/null; cat /etc/hostname >/dev/null; sleep 1; done"
 RESTRICTED = {"runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": True, "allowPrivilegeEscalation": False,
               "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -56,7 +55,7 @@ class RecordPrivileges(unittest.TestCase):
     def assert_profile(self, r):
         self.assertEqual(r.returncode, 0, r.stderr)
         profile = json.loads(r.stdout)
-        allowed = {n for rule in profile["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
+        allowed = e2e.allowed(profile)
         for name in ("execve", "getdents64", "openat", "wait4"):
             self.assertIn(name, allowed, r.stderr)
 
@@ -109,7 +108,5 @@ class RecordPrivileges(unittest.TestCase):
 if __name__ == "__main__":
     e2e.require()
     e2e.require_plugin()
-    if not podman.image_exists(TRACER_IMAGE):
-        print("SKIP: the tracer image %s is not built (tracer-image/build-image)" % TRACER_IMAGE, flush=True)
-        sys.exit(e2e.SKIP)
+    e2e.require_image(TRACER_IMAGE)
     unittest.main()

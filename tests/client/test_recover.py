@@ -4,7 +4,6 @@ image as the recorder: a recording whose client was killed is recovered from the
 finished one from its log, else (the log refused) from its termination message; `record` points at
 `recover` when the pod has an earlier recorder that ended.
 Run: KSC_BUILD_DIR=build python3 tests/client/test_recover.py -v"""
-import json
 import os
 import signal
 import subprocess
@@ -15,15 +14,10 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import e2e_support as e2e  # noqa: E402
-from apidouble import podman  # noqa: E402
 
-TRACER_IMAGE = "localhost/kubectl-seccomp/seccomp-tracer:latest"
+TRACER_IMAGE = e2e.TRACER_IMAGE
 LOOP = "echo app-started; while true; do ls / >/dev/null; cat /etc/hostname >/dev/null; sleep 1; done"
 
-
-def allowed(profile_text):
-    profile = json.loads(profile_text)
-    return {n for rule in profile["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
 
 
 class Recover(unittest.TestCase):
@@ -62,14 +56,14 @@ class Recover(unittest.TestCase):
     def test_a_finished_recording_from_its_log_then_from_its_termination_message(self):
         r = self.run_verb("record", "done", "--duration", "4s", "-o", "json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        recorded = allowed(r.stdout)
+        recorded = e2e.allowed(r.stdout)
         name = self.recorders("done")[-1]
         self.d.wait_for(lambda p: "terminated" in (e2e.container_status(p, name) or {}).get("state", {}),
                         "the recorder ends after stop", name="done")
 
         r = self.run_verb("recover", "done", "-o", "json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(allowed(r.stdout), recorded)  # the log has every event and the final summary
+        self.assertEqual(e2e.allowed(r.stdout), recorded)  # the log has every event and the final summary
         self.assertIn("from recorder %s: its log" % name, r.stderr)
         self.assertNotIn("may be missing", r.stderr)
 
@@ -77,7 +71,7 @@ class Recover(unittest.TestCase):
         self.d.control("config", {"failRequests": [{"method": "GET", "path": "/log", "code": 500, "count": 100}]})
         r = self.run_verb("recover", "done", "--recorder", name, "-o", "json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        got = allowed(r.stdout)
+        got = e2e.allowed(r.stdout)
         for syscall in ("execve", "getdents64", "openat", "wait4"):
             self.assertIn(syscall, got)
         self.assertIn("termination message", r.stderr)
@@ -107,7 +101,7 @@ class Recover(unittest.TestCase):
         r = self.run_verb("recover", "killed", "-c", "app", "--output-file", out)
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(out) as f:
-            got = allowed(f.read())
+            got = e2e.allowed(f.read())
         for syscall in ("execve", "getdents64", "openat"):
             self.assertIn(syscall, got)
         self.assertIn("still running", r.stderr)
@@ -125,7 +119,5 @@ class Recover(unittest.TestCase):
 if __name__ == "__main__":
     e2e.require()
     e2e.require_plugin()
-    if not podman.image_exists(TRACER_IMAGE):
-        print("SKIP: the tracer image %s is not built (tracer-image/build-image)" % TRACER_IMAGE, flush=True)
-        sys.exit(e2e.SKIP)
+    e2e.require_image(TRACER_IMAGE)
     unittest.main()

@@ -26,6 +26,8 @@ sys.path.insert(0, HERE)
 from apidouble import podman  # noqa: E402
 
 IMAGE = podman.BUSYBOX_IMAGE
+# The tracer image as tracer-image/build-image makes it.
+TRACER_IMAGE = "localhost/kubectl-seccomp/seccomp-tracer:latest"
 SKIP = 77
 
 
@@ -67,8 +69,16 @@ def require_image(image):
     """Exits 77 unless podman's local store has image (e.g. the tracer image, which
     tracer-image/build-image makes as localhost/kubectl-seccomp/seccomp-tracer:latest)."""
     if not podman.image_exists(image):
-        print("SKIP: image %s is not built" % image, flush=True)
+        hint = " (tracer-image/build-image)" if image == TRACER_IMAGE else ""
+        print("SKIP: image %s is not built%s" % (image, hint), flush=True)
         sys.exit(SKIP)
+
+
+def allowed(profile):
+    """The syscall names an OCI profile (a dict, or its JSON text) allows."""
+    if isinstance(profile, str):
+        profile = json.loads(profile)
+    return {n for rule in profile["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
 
 
 def pod_manifest(name, command, container="app", namespace="default", **container_fields):
