@@ -12,8 +12,9 @@ The programs and this driver talk over the program's stdin/stdout (progs/tt.h): 
 
 Usage: tracer_tests.py --list | tracer_tests.py [Class.test_mode ...]
 Environment: KSC_TRACER (the seccomp-tracer binary), KSC_TEST_PROGS (the built programs),
-KSC_HAVE_M32 (1 when the 32-bit program was built). Exit status 77 when every selected case
-skipped (CTest SKIP_RETURN_CODE).
+KSC_HAVE_M32 (1 when the 32-bit program was built), KSC_TEST_NO_IA32 (1: behave as on a kernel
+with IA32 emulation off, whatever this one can do, so that the skips are exercised everywhere).
+Exit status 77 when every selected case skipped (CTest SKIP_RETURN_CODE).
 """
 
 import base64
@@ -52,6 +53,31 @@ TIMEOUT = 30.0
 
 def prog(name):
     return os.path.join(PROGS, name)
+
+
+_ia32_missing = []
+
+
+def ia32_missing():
+    """Why this kernel cannot run i386 code (None when it can). Kernels from 6.7 can switch IA32
+    emulation off at boot (ia32_emulation=false): int $0x80 then raises SIGSEGV and 32-bit
+    programs fail to exec. KSC_TEST_NO_IA32=1 pretends so on any kernel."""
+    if not _ia32_missing:
+        if os.environ.get("KSC_TEST_NO_IA32") == "1":
+            why = "KSC_TEST_NO_IA32=1: behaving as on a kernel with IA32 emulation off"
+        else:
+            probe = subprocess.run([prog("tt_int80"), "probe"], capture_output=True, text=True, timeout=TIMEOUT)
+            if probe.returncode not in (0, 77):
+                raise AssertionError(f"tt_int80 probe failed ({probe.returncode}): {probe.stdout}{probe.stderr}")
+            why = probe.stdout.strip() if probe.returncode == 77 else None
+        _ia32_missing.append(why)
+    return _ia32_missing[0]
+
+
+def need_ia32(test):
+    why = ia32_missing()
+    if why:
+        test.skipTest(f"needs IA32 emulation: {why}")
 
 
 def proc_status(pid, field, tid=None):
@@ -772,6 +798,13 @@ class Compat32BitProgram(TracerCase):
     def run_mode(self, mode):
         if os.environ.get("KSC_HAVE_M32") != "1":
             self.skipTest("no 32-bit toolchain (gcc-multilib): tt_compat32 was not built")
+        need_ia32(self)
+        try:
+            subprocess.run([prog("tt_compat32"), "probe"], check=True, timeout=TIMEOUT)
+        except OSError as e:
+            if e.errno != errno.ENOEXEC:
+                raise
+            self.skipTest(f"this kernel cannot exec 32-bit programs (IA32 emulation off): {e}")
 
         def interact(s):
             go(s)
@@ -787,6 +820,8 @@ class I386SyscallsFrom64Bit(TracerCase):
     """i386 syscalls through int $0x80 in a 64-bit program are recorded as SCMP_ARCH_X86."""
 
     def run_mode(self, mode):
+        need_ia32(self)
+
         def interact(s):
             go(s)
             s.line()
@@ -1323,13 +1358,19 @@ class SummaryFile(TracerCase):
 
     def test_launch(self):
         path = os.path.join(self.tmp, "termination-log")
-        s = self.session(LAUNCH, [prog("tt_int80")], tracer_args=["--summary-file", path]).start().ready()
+        # With IA32 emulation, two architectures in one summary; without it, x86_64 alone.
+        i386 = ia32_missing() is None
+        argv = [prog("tt_int80")] if i386 else [prog("tt_int80"), "64"]
+        s = self.session(LAUNCH, argv, tracer_args=["--summary-file", path]).start().ready()
         go(s)
         s.line()
         s.finish()
         self.assertEqual(s.app_status, 0)
         seen = self.check_file(s, path)
-        self.assertIn(NR[X86]["getcpu"], seen.get(X86, set()))
+        if i386:
+            self.assertIn(NR[X86]["getcpu"], seen.get(X86, set()))
+        else:
+            self.assertNotIn(X86, seen, "tt_int80 64 made an i386 call")
         self.assertIn(NR[X86_64]["personality"], seen.get(X86_64, set()))
 
 
