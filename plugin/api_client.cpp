@@ -111,7 +111,8 @@ Result<ServerUrl> parse_server(const std::string& server) {
     while (!u.prefix.empty() && u.prefix.back() == '/') u.prefix.pop_back();
     if (!hostport.empty() && hostport.front() == '[') {
         auto close = hostport.find(']');
-        if (close == std::string::npos) return make_error("the server address \"" + server + "\" has a broken IPv6 host");
+        if (close == std::string::npos)
+            return make_error("the server address \"" + server + "\" has a broken IPv6 host");
         u.host = hostport.substr(0, close + 1);
         if (close + 1 < hostport.size() && hostport[close + 1] == ':') u.port = hostport.substr(close + 2);
     } else {
@@ -125,7 +126,7 @@ Result<ServerUrl> parse_server(const std::string& server) {
 }
 
 class CurlStream : public ByteStream {
-public:
+  public:
     explicit CurlStream(CurlHandle curl) : curl_(std::move(curl)) {
         curl_socket_t s = CURL_SOCKET_BAD;
         curl_easy_getinfo(curl_.get(), CURLINFO_ACTIVESOCKET, &s);
@@ -141,7 +142,8 @@ public:
                 ::poll(&p, 1, 1000);
                 continue;
             }
-            if (rc != CURLE_OK) return make_error(std::string("the connection broke: ") + curl_easy_strerror(rc));
+            if (rc != CURLE_OK)
+                return make_error(std::string("the connection broke: ") + curl_easy_strerror(rc));
             data.remove_prefix(sent);
         }
         return Ok{};
@@ -157,7 +159,8 @@ public:
                 if (got == 0) return make_error("the connection was closed by the server");
                 return std::string(buf, got);
             }
-            if (rc != CURLE_AGAIN) return make_error(std::string("the connection broke: ") + curl_easy_strerror(rc));
+            if (rc != CURLE_AGAIN)
+                return make_error(std::string("the connection broke: ") + curl_easy_strerror(rc));
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
             if (left.count() <= 0) return std::string();
             pollfd p{static_cast<int>(socket_), POLLIN, 0};
@@ -167,7 +170,7 @@ public:
         }
     }
 
-private:
+  private:
     CurlHandle curl_;
     curl_socket_t socket_ = CURL_SOCKET_BAD;
 };
@@ -213,13 +216,26 @@ ApiStatus api_status(const Response& response) {
     }
     if (st.reason.empty()) {
         switch (st.code) {
-            case 401: st.reason = "Unauthorized"; break;
-            case 403: st.reason = "Forbidden"; break;
-            case 404: st.reason = "NotFound"; break;
-            case 409: st.reason = "Conflict"; break;
-            case 422: st.reason = "Invalid"; break;
-            case 429: st.reason = "TooManyRequests"; break;
-            default: break;
+            case 401:
+                st.reason = "Unauthorized";
+                break;
+            case 403:
+                st.reason = "Forbidden";
+                break;
+            case 404:
+                st.reason = "NotFound";
+                break;
+            case 409:
+                st.reason = "Conflict";
+                break;
+            case 422:
+                st.reason = "Invalid";
+                break;
+            case 429:
+                st.reason = "TooManyRequests";
+                break;
+            default:
+                break;
         }
     }
     return st;
@@ -227,9 +243,12 @@ ApiStatus api_status(const Response& response) {
 
 std::string_view patch_content_type(PatchType type) {
     switch (type) {
-        case PatchType::StrategicMerge: return "application/strategic-merge-patch+json";
-        case PatchType::Merge: return "application/merge-patch+json";
-        case PatchType::Json: return "application/json-patch+json";
+        case PatchType::StrategicMerge:
+            return "application/strategic-merge-patch+json";
+        case PatchType::Merge:
+            return "application/merge-patch+json";
+        case PatchType::Json:
+            return "application/json-patch+json";
     }
     return "";
 }
@@ -237,7 +256,8 @@ std::string_view patch_content_type(PatchType type) {
 Result<ServerVersion> parse_server_version(std::string_view json) {
     rapidjson::Document doc;
     doc.Parse(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject()) return make_error("/version did not answer with a JSON object");
+    if (doc.HasParseError() || !doc.IsObject())
+        return make_error("/version did not answer with a JSON object");
     ServerVersion v;
     v.git_version = json_string(doc, "gitVersion");
     auto number = [](const std::string& s) {
@@ -259,7 +279,8 @@ Result<ServerVersion> parse_server_version(std::string_view json) {
     return v;
 }
 
-ApiClient::ApiClient(RestConfig config, ClientOptions options) : config_(std::move(config)), options_(options) {}
+ApiClient::ApiClient(RestConfig config, ClientOptions options)
+    : config_(std::move(config)), options_(options) {}
 ApiClient::~ApiClient() = default;
 
 Result<std::unique_ptr<ApiClient>> ApiClient::create(RestConfig config, ClientOptions options) {
@@ -277,8 +298,12 @@ Result<std::unique_ptr<ApiClient>> ApiClient::create(RestConfig config, ClientOp
     return c;
 }
 
-std::string ApiClient::host_header() const { return host_header_; }
-std::string ApiClient::url(const std::string& path) const { return url_base_ + path; }
+std::string ApiClient::host_header() const {
+    return host_header_;
+}
+std::string ApiClient::url(const std::string& path) const {
+    return url_base_ + path;
+}
 
 Result<std::vector<std::string>> ApiClient::auth_headers(bool refresh) {
     std::vector<std::string> headers;
@@ -298,7 +323,8 @@ Result<std::vector<std::string>> ApiClient::auth_headers(bool refresh) {
         exec_cert_pem_ = cred->client_cert_pem;
         exec_key_pem_ = cred->client_key_pem;
     } else if (!config_.username.empty()) {
-        headers.push_back("Authorization: Basic " + ksc::base64_encode(config_.username + ":" + config_.password));
+        headers.push_back("Authorization: Basic " +
+                          ksc::base64_encode(config_.username + ":" + config_.password));
     }
     return headers;
 }
@@ -309,8 +335,10 @@ void ApiClient::apply_tls(void* handle) {
         curl_blob b{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
         return curl_easy_setopt(c, opt, &b);
     };
-    if (!config_.ca_pem.empty()) blob(CURLOPT_CAINFO_BLOB, config_.ca_pem);
-    else if (!config_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
+    if (!config_.ca_pem.empty())
+        blob(CURLOPT_CAINFO_BLOB, config_.ca_pem);
+    else if (!config_.ca_file.empty())
+        curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
     const std::string& cert = !exec_cert_pem_.empty() ? exec_cert_pem_ : config_.client_cert_pem;
     const std::string& key = !exec_key_pem_.empty() ? exec_key_pem_ : config_.client_key_pem;
     if (!cert.empty()) {
@@ -367,7 +395,8 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-        Slist connect_to = make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
+        Slist connect_to =
+            make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
         if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
         apply_tls(c);
 
@@ -376,22 +405,26 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
         if (rc != CURLE_OK) {
             std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-            if (options_.verbosity >= 6) fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, target, ms, why);
+            if (options_.verbosity >= 6)
+                fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, target, ms, why);
             if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries) {
                 std::this_thread::sleep_for(backoff);
                 backoff *= 2;
                 continue;
             }
             if (rc == CURLE_OPERATION_TIMEDOUT)
-                return make_error(fmt::format("{} {} timed out after {} ms: raise --request-timeout, or check the "
-                                              "network path to the API server",
-                                              method, target, ms));
-            return make_error(fmt::format("cannot reach the API server at {}: {}: check the cluster's server "
-                                          "address and certificate-authority in your kubeconfig",
-                                          config_.server, why));
+                return make_error(
+                    fmt::format("{} {} timed out after {} ms: raise --request-timeout, or check the "
+                                "network path to the API server",
+                                method, target, ms));
+            return make_error(
+                fmt::format("cannot reach the API server at {}: {}: check the cluster's server "
+                            "address and certificate-authority in your kubeconfig",
+                            config_.server, why));
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
-        if (options_.verbosity >= 6) fmt::print(stderr, "{} {} {} in {} ms\n", method, target, resp.status, ms);
+        if (options_.verbosity >= 6)
+            fmt::print(stderr, "{} {} {} in {} ms\n", method, target, resp.status, ms);
         if (options_.verbosity >= 8 && !body.empty()) fmt::print(stderr, "request body: {}\n", body);
         if (options_.verbosity >= 8) fmt::print(stderr, "response body: {}\n", resp.body);
 
@@ -431,9 +464,10 @@ Result<ServerVersion> ApiClient::check_server_version(int min_minor) {
     auto v = parse_server_version(*body);
     if (!v) return v.error();
     if (v->major < 1 || (v->major == 1 && v->minor < min_minor))
-        return make_error(fmt::format("the API server runs Kubernetes {} ({}.{}); this needs 1.{} or newer "
-                                      "(ephemeral containers are GA from 1.25): upgrade the cluster",
-                                      v->git_version.empty() ? "?" : v->git_version, v->major, v->minor, min_minor));
+        return make_error(
+            fmt::format("the API server runs Kubernetes {} ({}.{}); this needs 1.{} or newer "
+                        "(ephemeral containers are GA from 1.25): upgrade the cluster",
+                        v->git_version.empty() ? "?" : v->git_version, v->major, v->minor, min_minor));
     return v;
 }
 
@@ -446,8 +480,8 @@ struct WatchState {
     CURL* curl = nullptr;
     const std::function<bool(const WatchEvent&)>* on_event = nullptr;
     std::string* resource_version = nullptr;
-    bool stopped = false;       // the callback said so
-    bool gone = false;          // 410: start again from now
+    bool stopped = false;  // the callback said so
+    bool gone = false;     // 410: start again from now
     bool got_event = false;
     std::optional<std::string> error;
 };
@@ -472,13 +506,16 @@ void handle_watch_line(WatchState& st, const std::string& line) {
         obj->value.Accept(w);
         r.body = buf.GetString();
         ApiStatus s = api_status(r);
-        if (s.code == 410) st.gone = true;
-        else st.error = describe(s);
+        if (s.code == 410)
+            st.gone = true;
+        else
+            st.error = describe(s);
         return;
     }
     st.got_event = true;
     if (auto md = obj->value.FindMember("metadata"); md != obj->value.MemberEnd())
-        if (std::string rv = json_string(md->value, "resourceVersion"); !rv.empty()) *st.resource_version = rv;
+        if (std::string rv = json_string(md->value, "resourceVersion"); !rv.empty())
+            *st.resource_version = rv;
     if (ev.type == "BOOKMARK") return;
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -512,17 +549,20 @@ size_t watch_cb(char* data, size_t size, size_t n, void* user) {
 }  // namespace
 
 Status ApiClient::watch(const std::string& path, std::string resource_version,
-                        const std::function<bool(const WatchEvent&)>& on_event, std::chrono::milliseconds timeout) {
+                        const std::function<bool(const WatchEvent&)>& on_event,
+                        std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     int failures = 0;
     bool refreshed = false;
     auto backoff = options_.retry_backoff;
     while (true) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) return make_error(fmt::format("gave up watching after {} s", timeout.count() / 1000));
-        std::string target = path + (path.find('?') == std::string::npos ? "?" : "&") +
-                             "watch=1&allowWatchBookmarks=true&timeoutSeconds=" +
-                             std::to_string(std::max<long long>(1, std::min<long long>(left.count() / 1000, 300)));
+        if (left.count() <= 0)
+            return make_error(fmt::format("gave up watching after {} s", timeout.count() / 1000));
+        std::string target =
+            path + (path.find('?') == std::string::npos ? "?" : "&") +
+            "watch=1&allowWatchBookmarks=true&timeoutSeconds=" +
+            std::to_string(std::max<long long>(1, std::min<long long>(left.count() / 1000, 300)));
         if (!resource_version.empty()) target += "&resourceVersion=" + url_encode(resource_version);
 
         auto auth = auth_headers(refreshed);
@@ -545,7 +585,8 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
         // The server ends the watch at timeoutSeconds; this is for a server that does not.
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count() + 5000));
-        Slist connect_to = make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
+        Slist connect_to =
+            make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
         if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
         apply_tls(c);
         if (options_.verbosity >= 6) fmt::print(stderr, "WATCH {}\n", full);
@@ -596,7 +637,8 @@ Result<std::unique_ptr<ByteStream>> ApiClient::connect_raw(std::vector<std::stri
     // The upgrade is an HTTP/1.1 request: ALPN must not pick h2.
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    Slist connect_to = make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
+    Slist connect_to =
+        make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
     if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
     apply_tls(c);
     CURLcode rc = curl_easy_perform(c);

@@ -38,8 +38,8 @@ struct Response {
 // What a failed request's `Status` object (or a bare HTTP error) says.
 struct ApiStatus {
     long code = 0;
-    std::string reason;   // "NotFound", "Forbidden", "Invalid", ...
-    std::string message;  // the server's own words
+    std::string reason;               // "NotFound", "Forbidden", "Invalid", ...
+    std::string message;              // the server's own words
     std::vector<std::string> causes;  // details.causes[].message (validation errors)
 };
 ApiStatus api_status(const Response& response);
@@ -66,7 +66,7 @@ struct WatchEvent {
 
 // A connection that carries bytes both ways after an HTTP/1.1 upgrade (see websocket.h).
 class ByteStream {
-public:
+  public:
     virtual ~ByteStream() = default;
     // Sends all of `data`; an error when the connection is gone.
     virtual Status send_all(std::string_view data) = 0;
@@ -76,7 +76,7 @@ public:
 };
 
 class ApiClient {
-public:
+  public:
     static Result<std::unique_ptr<ApiClient>> create(RestConfig config, ClientOptions options = {});
     ~ApiClient();
 
@@ -109,7 +109,7 @@ public:
     std::string host_header() const;
     std::string url(const std::string& path) const;
 
-private:
+  private:
     ApiClient(RestConfig config, ClientOptions options);
     struct Credentials;
     Result<std::vector<std::string>> auth_headers(bool refresh);

@@ -43,9 +43,10 @@ TEST_CASE("API errors show the Status object's message, not the HTTP code") {
 
 TEST_CASE("validation causes are part of the message") {
     TestHttpServer server([](int fd, const HttpRequest&) {
-        send_all(fd, http_response(422, R"({"kind":"Status","message":"Pod \"p\" is invalid","reason":"Invalid",)"
-                                        R"("details":{"causes":[{"field":"spec.ephemeralContainers[0].name",)"
-                                        R"("message":"Duplicate value"}]},"code":422})"));
+        send_all(fd,
+                 http_response(422, R"({"kind":"Status","message":"Pod \"p\" is invalid","reason":"Invalid",)"
+                                    R"("details":{"causes":[{"field":"spec.ephemeralContainers[0].name",)"
+                                    R"("message":"Duplicate value"}]},"code":422})"));
     });
     auto r = client_for(server)->request("PATCH", "/x", "{}", "application/json");
     REQUIRE(r.ok());
@@ -58,8 +59,10 @@ TEST_CASE("validation causes are part of the message") {
 TEST_CASE("429 is retried after Retry-After") {
     std::atomic<int> calls{0};
     TestHttpServer server([&](int fd, const HttpRequest&) {
-        if (calls++ == 0) send_all(fd, http_response(429, "{}", "Retry-After: 0\r\n"));
-        else send_all(fd, http_response(200, R"({"ok":true})"));
+        if (calls++ == 0)
+            send_all(fd, http_response(429, "{}", "Retry-After: 0\r\n"));
+        else
+            send_all(fd, http_response(200, R"({"ok":true})"));
     });
     auto body = client_for(server)->get("/api");
     REQUIRE_MESSAGE(body.ok(), body.error().message);
@@ -109,8 +112,9 @@ TEST_CASE("the bearer token is sent, and a 401 re-reads tokenFile once") {
             std::lock_guard lock(m);
             seen.push_back(auth);
         }
-        send_all(c, auth == "Bearer new-token" ? http_response(200, "{}")
-                                               : http_response(401, R"({"kind":"Status","message":"Unauthorized","code":401})"));
+        send_all(c, auth == "Bearer new-token"
+                        ? http_response(200, "{}")
+                        : http_response(401, R"({"kind":"Status","message":"Unauthorized","code":401})"));
     });
     RestConfig config;
     config.token = "old-token";
@@ -187,22 +191,32 @@ TEST_CASE("a watch resumes from the last resourceVersion when the server closes 
         std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
         int n = calls++;
         if (n == 0) {
-            send_all(fd, head + R"({"type":"ADDED","object":{"metadata":{"name":"p","resourceVersion":"10"}}})" "\n" +
-                             R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"12"}}})" "\n");
+            send_all(fd, head +
+                             R"({"type":"ADDED","object":{"metadata":{"name":"p","resourceVersion":"10"}}})"
+                             "\n" +
+                             R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"12"}}})"
+                             "\n");
         } else if (n == 1) {
             // The server forgot that version: the client starts again from now.
-            send_all(fd, head + R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version"}})" "\n");
+            send_all(
+                fd,
+                head +
+                    R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version"}})"
+                    "\n");
         } else {
-            send_all(fd, head + R"({"type":"MODIFIED","object":{"metadata":{"name":"p","resourceVersion":"20"}}})" "\n");
+            send_all(fd,
+                     head + R"({"type":"MODIFIED","object":{"metadata":{"name":"p","resourceVersion":"20"}}})"
+                            "\n");
         }
     });
     std::vector<std::string> types;
-    auto st = client_for(server)->watch("/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dp", "5",
-                                        [&](const WatchEvent& ev) {
-                                            types.push_back(ev.type);
-                                            return ev.type != "MODIFIED";
-                                        },
-                                        10s);
+    auto st = client_for(server)->watch(
+        "/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dp", "5",
+        [&](const WatchEvent& ev) {
+            types.push_back(ev.type);
+            return ev.type != "MODIFIED";
+        },
+        10s);
     REQUIRE_MESSAGE(st.ok(), st.error().message);
     CHECK(types == std::vector<std::string>{"ADDED", "MODIFIED"});
     REQUIRE(targets.size() == 3);
@@ -214,9 +228,14 @@ TEST_CASE("a watch resumes from the last resourceVersion when the server closes 
 
 TEST_CASE("a watch that is refused reports the Status message") {
     TestHttpServer server([](int fd, const HttpRequest&) {
-        send_all(fd, http_response(403, R"({"kind":"Status","code":403,"reason":"Forbidden","message":"pods is forbidden: User \"bob\" cannot watch resource \"pods\""})"));
+        send_all(
+            fd,
+            http_response(
+                403,
+                R"({"kind":"Status","code":403,"reason":"Forbidden","message":"pods is forbidden: User \"bob\" cannot watch resource \"pods\""})"));
     });
-    auto st = client_for(server)->watch("/api/v1/pods", "", [](const WatchEvent&) { return true; }, 5s);
+    auto st = client_for(server)->watch(
+        "/api/v1/pods", "", [](const WatchEvent&) { return true; }, 5s);
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().message.find("cannot watch resource") != std::string::npos);
 }

@@ -17,9 +17,11 @@ namespace {
 constexpr std::array kVerbs{
     Verb{"convert", "Convert a recording or a profile: OCI JSON, SeccompProfile YAML, report", cmd_convert},
     Verb{"record", "Record a running pod's container and write its seccomp profile", cmd_record},
-    Verb{"recover", "Write the profile of a recorder whose stream was lost (from its log or summary)", cmd_recover},
+    Verb{"recover", "Write the profile of a recorder whose stream was lost (from its log or summary)",
+         cmd_recover},
     Verb{"trace", "Run a command here under the tracer and write its seccomp profile", cmd_trace},
-    Verb{"diff", "Compare two profiles per architecture and action (exit 0 same, 1 different, 2 error)", cmd_diff},
+    Verb{"diff", "Compare two profiles per architecture and action (exit 0 same, 1 different, 2 error)",
+         cmd_diff},
     Verb{"explain", "Explain a profile by area, and how it compares with the runtime's default", cmd_explain},
     Verb{"merge", "Merge profiles and recordings into one: the union of what they allow", cmd_merge},
     Verb{"version", "Print the plugin's version, tracer image and protocol version", cmd_version},

@@ -8,7 +8,7 @@ namespace ksc::cli {
 
 struct Verb {
     std::string_view name;
-    std::string_view summary;         // one line for the verb list
+    std::string_view summary;           // one line for the verb list
     int (*run)(int argc, char** argv);  // argv[0] is the verb's name
 };
 

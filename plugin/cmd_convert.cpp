@@ -13,7 +13,8 @@
 namespace ksc::cli {
 namespace {
 
-constexpr std::string_view kExamples = R"(  # A profile from a recording saved by seccomp-tracer (or by `kubectl logs` of a recorder)
+constexpr std::string_view kExamples =
+    R"(  # A profile from a recording saved by seccomp-tracer (or by `kubectl logs` of a recorder)
   kubectl seccomp convert recording.ndjson > profile.json
 
   # The same as a Security Profiles Operator SeccompProfile
@@ -32,19 +33,21 @@ constexpr std::string_view kExamples = R"(  # A profile from a recording saved b
 }  // namespace
 
 int cmd_convert(int argc, char** argv) {
-    VerbFlags flags("convert",
-                    "Convert a recording or a profile between formats: OCI JSON (the file the kubelet reads), "
-                    "SeccompProfile YAML (the Security Profiles Operator's resource), or a report.",
-                    kOutputFlags, {"json", {"json", "yaml", "report"}});
+    VerbFlags flags(
+        "convert",
+        "Convert a recording or a profile between formats: OCI JSON (the file the kubelet reads), "
+        "SeccompProfile YAML (the Security Profiles Operator's resource), or a report.",
+        kOutputFlags, {"json", {"json", "yaml", "report"}});
     // clang-format off
     flags.add_options()
         ("name", "metadata.name of the SeccompProfile written (-o yaml)", cxxopts::value<std::string>())
         ("profile", "Of an input holding several SeccompProfiles, the one to convert", cxxopts::value<std::string>());
     // clang-format on
     add_profile_input_flags(flags);
-    flags.set_positional("input", "IN",
-                         "A recording (NDJSON), an OCI profile, a SeccompProfile, runtime/default; - reads stdin", 1,
-                         1, "one input (a recording or a profile)");
+    flags.set_positional(
+        "input", "IN",
+        "A recording (NDJSON), an OCI profile, a SeccompProfile, runtime/default; - reads stdin", 1, 1,
+        "one input (a recording or a profile)");
     flags.set_examples(std::string(kExamples));
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const auto& args = flags.result();
@@ -72,7 +75,8 @@ int cmd_convert(int argc, char** argv) {
         LoadedProfiles loaded = load_profiles(path, options, false);
         std::vector<SeccompProfileDoc> docs;
         if (!pick.empty() || !name.empty() || loaded.docs.size() == 1)
-            docs.push_back(loaded.docs.size() == 1 && pick.empty() ? loaded.docs[0] : pick_profile(loaded, pick));
+            docs.push_back(loaded.docs.size() == 1 && pick.empty() ? loaded.docs[0]
+                                                                   : pick_profile(loaded, pick));
         else
             docs = loaded.docs;
         if (!name.empty()) docs[0].name = to_object_name(name);

@@ -15,7 +15,8 @@
 namespace ksc::cli {
 namespace {
 
-constexpr std::string_view kExamples = R"(  # What the new release's recording needs that the old profile did not allow; fail CI only then
+constexpr std::string_view kExamples =
+    R"(  # What the new release's recording needs that the old profile did not allow; fail CI only then
   kubectl seccomp diff web-v1.json web-v2.ndjson --fail-on added
 
   # How a profile compares with the runtime's default for arm64 nodes and default capabilities
@@ -36,7 +37,8 @@ struct Colors {
     std::string_view off() const { return on ? "\033[0m" : ""; }
 };
 
-std::string text_report(const ProfileDiff& d, const std::string& old_name, const std::string& new_name, Colors c) {
+std::string text_report(const ProfileDiff& d, const std::string& old_name, const std::string& new_name,
+                        Colors c) {
     std::string out = fmt::format("{}--- {}\n+++ {}{}\n", c.bold(), old_name, new_name, c.off());
     if (d.same()) return out + "same\n";
     if (!(d.old_default == d.new_default))
@@ -51,14 +53,15 @@ std::string text_report(const ProfileDiff& d, const std::string& old_name, const
             auto [mark, color] = ch.kind == ChangeKind::Added     ? std::pair{'+', c.add()}
                                  : ch.kind == ChangeKind::Removed ? std::pair{'-', c.del()}
                                                                   : std::pair{'~', c.chg()};
-            out += fmt::format("{}  {} {:<24} {} -> {}{}\n", color, mark, ch.name, verdict_text(ch.old_verdict),
-                               verdict_text(ch.new_verdict), c.off());
+            out += fmt::format("{}  {} {:<24} {} -> {}{}\n", color, mark, ch.name,
+                               verdict_text(ch.old_verdict), verdict_text(ch.new_verdict), c.off());
         }
     }
     if (!d.rules.empty()) {
         out += fmt::format("{}argument and condition rules:{}\n", c.bold(), c.off());
         for (const auto& r : d.rules)
-            out += fmt::format("{}  {} {}{}\n", r.added ? c.add() : c.del(), r.added ? '+' : '-', r.text, c.off());
+            out += fmt::format("{}  {} {}{}\n", r.added ? c.add() : c.del(), r.added ? '+' : '-', r.text,
+                               c.off());
     }
     return out;
 }
@@ -119,7 +122,9 @@ std::string json_report(const ProfileDiff& d, const std::string& old_name, const
                 w.Key("name");
                 w.String(ch.name);
                 w.Key("change");
-                w.String(ch.kind == ChangeKind::Added ? "added" : ch.kind == ChangeKind::Removed ? "removed" : "changed");
+                w.String(ch.kind == ChangeKind::Added     ? "added"
+                         : ch.kind == ChangeKind::Removed ? "removed"
+                                                          : "changed");
                 w.Key("old");
                 write_verdict(w, ch.old_verdict);
                 w.Key("new");
@@ -154,10 +159,11 @@ Profile load_one(const std::string& path, const ProfileInputOptions& options, co
 }  // namespace
 
 int cmd_diff(int argc, char** argv) {
-    VerbFlags flags("diff",
-                    "Compare two profiles (or recordings) per architecture and action: syscalls added and removed, "
-                    "changed actions and errno values, argument rules, the default action.",
-                    kOutputFlags, {"text", {"text", "json"}});
+    VerbFlags flags(
+        "diff",
+        "Compare two profiles (or recordings) per architecture and action: syscalls added and removed, "
+        "changed actions and errno values, argument rules, the default action.",
+        kOutputFlags, {"text", {"text", "json"}});
     // clang-format off
     flags.add_options()
         ("fail-on", "Exit 1 only for: added (NEW lets more through), removed (NEW lets less through), or any",
@@ -165,8 +171,9 @@ int cmd_diff(int argc, char** argv) {
         ("profile", "Of an input holding several SeccompProfiles, the one to compare", cxxopts::value<std::string>());
     // clang-format on
     add_profile_input_flags(flags);
-    flags.set_positional("files", "OLD NEW", "OLD and NEW: recordings, OCI profiles, SeccompProfiles or runtime/default",
-                         2, 2, "two inputs, OLD and NEW");
+    flags.set_positional("files", "OLD NEW",
+                         "OLD and NEW: recordings, OCI profiles, SeccompProfiles or runtime/default", 2, 2,
+                         "two inputs, OLD and NEW");
     flags.set_examples(std::string(kExamples));
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const auto& args = flags.result();
@@ -187,7 +194,9 @@ int cmd_diff(int argc, char** argv) {
                                                      : text_report(d, files[0], files[1], colors);
     if (auto st = write_output(common, out); !st) throw UserError(st.error().message);
 
-    bool fail = fail_on == "added" ? d.lets_more_through() : fail_on == "removed" ? d.lets_less_through() : !d.same();
+    bool fail = fail_on == "added"     ? d.lets_more_through()
+                : fail_on == "removed" ? d.lets_less_through()
+                                       : !d.same();
     return fail ? kExitFailure : kExitSuccess;
 }
 

@@ -23,7 +23,8 @@
 namespace ksc::cli {
 namespace {
 
-constexpr std::string_view kExamples = R"(  # What a recorded profile lets the app do, and what it needs beyond the runtime's default
+constexpr std::string_view kExamples =
+    R"(  # What a recorded profile lets the app do, and what it needs beyond the runtime's default
   kubectl seccomp explain web.json
 
   # The same for a SeccompProfile, compared with the default for a container with CAP_NET_ADMIN
@@ -33,7 +34,9 @@ constexpr std::string_view kExamples = R"(  # What a recorded profile lets the a
   kubectl seccomp explain web.json -o json
 )";
 
-bool lets_through(Action a) { return a == Action::Allow || a == Action::Log; }
+bool lets_through(Action a) {
+    return a == Action::Allow || a == Action::Log;
+}
 
 struct Evaluation {
     std::vector<std::string> arches;
@@ -42,7 +45,8 @@ struct Evaluation {
 
 Evaluation evaluate(const Profile& p) {
     Evaluation e;
-    e.arches = p.architectures.empty() ? std::vector<std::string>{std::string(arch_name(native_arch()))} : p.architectures;
+    e.arches = p.architectures.empty() ? std::vector<std::string>{std::string(arch_name(native_arch()))}
+                                       : p.architectures;
     std::map<std::string, Verdict> plain;
     for (const auto& r : p.syscalls) {
         if (!r.args.empty() || !r.includes.empty() || !r.excludes.empty()) continue;
@@ -67,17 +71,19 @@ Evaluation evaluate(const Profile& p) {
 }  // namespace
 
 int cmd_explain(int argc, char** argv) {
-    VerbFlags flags("explain",
-                    "Explain a profile: what it allows, grouped by area (files, network, processes, memory, ...), what "
-                    "it refuses with its own errno, and how it compares with the runtime's default (runtime/default).",
-                    kOutputFlags, {"text", {"text", "json"}});
+    VerbFlags flags(
+        "explain",
+        "Explain a profile: what it allows, grouped by area (files, network, processes, memory, ...), what "
+        "it refuses with its own errno, and how it compares with the runtime's default (runtime/default).",
+        kOutputFlags, {"text", {"text", "json"}});
     // clang-format off
     flags.add_options()
         ("profile", "Of an input holding several SeccompProfiles, the one to explain", cxxopts::value<std::string>());
     // clang-format on
     add_profile_input_flags(flags);
-    flags.set_positional("input", "PROFILE", "A profile (OCI JSON or SeccompProfile), a recording, or runtime/default",
-                         1, 1, "one profile");
+    flags.set_positional("input", "PROFILE",
+                         "A profile (OCI JSON or SeccompProfile), a recording, or runtime/default", 1, 1,
+                         "one profile");
     flags.set_examples(std::string(kExamples));
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const auto& args = flags.result();
@@ -85,7 +91,8 @@ int cmd_explain(int argc, char** argv) {
     const std::string path = flags.positionals()[0];
     ProfileInputOptions options = profile_input_options(flags);
     LoadedProfiles loaded = load_profiles(path, options, true);
-    Profile p = effective_profile(loaded, args.count("profile") ? args["profile"].as<std::string>() : "", options);
+    Profile p =
+        effective_profile(loaded, args.count("profile") ? args["profile"].as<std::string>() : "", options);
     Profile rd = runtime_default_profile(options.docker);
 
     Evaluation mine = evaluate(p);
@@ -114,8 +121,9 @@ int cmd_explain(int argc, char** argv) {
         if (!r.args.empty())
             for (const auto& n : r.names) conditional.push_back(rule_text(r, n));
     std::string rd_context = fmt::format("{}, capabilities {}", options.docker.goarch,
-                                         options.docker.caps == default_container_caps() ? std::string("the runtime's default set")
-                                                                                         : fmt::format("{}", fmt::join(options.docker.caps, ",")));
+                                         options.docker.caps == default_container_caps()
+                                             ? std::string("the runtime's default set")
+                                             : fmt::format("{}", fmt::join(options.docker.caps, ",")));
 
     std::string out;
     if (common.output_format == "json") {
@@ -168,8 +176,8 @@ int cmd_explain(int argc, char** argv) {
         out += fmt::format("  default: {} for every syscall not named below\n", verdict_text(def));
         out += fmt::format("  architectures: {}\n\n", fmt::join(mine.arches, ", "));
         if (default_lets_through) {
-            out += fmt::format("Lets through every syscall ({} of {} known) except those refused below.\n\n", allowed,
-                               mine.verdicts.size());
+            out += fmt::format("Lets through every syscall ({} of {} known) except those refused below.\n\n",
+                               allowed, mine.verdicts.size());
         } else {
             out += fmt::format("Allows {} syscalls:\n", allowed);
             for (auto area : syscall_area_names()) {

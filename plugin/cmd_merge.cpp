@@ -26,19 +26,21 @@ constexpr std::string_view kExamples = R"(  # One profile from the recordings of
 }  // namespace
 
 int cmd_merge(int argc, char** argv) {
-    VerbFlags flags("merge",
-                    "Merge profiles and recordings into one profile: the union of what they allow. Where they give "
-                    "one syscall different actions, the more permissive wins, with a warning naming it.",
-                    kOutputFlags, {"json", {"json", "yaml"}});
+    VerbFlags flags(
+        "merge",
+        "Merge profiles and recordings into one profile: the union of what they allow. Where they give "
+        "one syscall different actions, the more permissive wins, with a warning naming it.",
+        kOutputFlags, {"json", {"json", "yaml"}});
     // clang-format off
     flags.add_options()
         ("name", "metadata.name of the SeccompProfile written (-o yaml)",
             cxxopts::value<std::string>()->default_value("merged"));
     // clang-format on
     add_profile_input_flags(flags);
-    flags.set_positional("inputs", "IN...",
-                         "Recordings (NDJSON), OCI profiles, SeccompProfiles (every document), runtime/default", 1, 0,
-                         "one or more inputs (recordings or profiles)");
+    flags.set_positional(
+        "inputs", "IN...",
+        "Recordings (NDJSON), OCI profiles, SeccompProfiles (every document), runtime/default", 1, 0,
+        "one or more inputs (recordings or profiles)");
     flags.set_examples(std::string(kExamples));
     if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     const auto& args = flags.result();
@@ -50,7 +52,8 @@ int cmd_merge(int argc, char** argv) {
     for (const auto& path : flags.positionals()) {
         LoadedProfiles loaded = load_profiles(path, options, true);
         for (auto& doc : loaded.docs) {
-            labels.push_back(loaded.docs.size() > 1 ? fmt::format("{} ({})", loaded.path, doc.name) : loaded.path);
+            labels.push_back(loaded.docs.size() > 1 ? fmt::format("{} ({})", loaded.path, doc.name)
+                                                    : loaded.path);
             profiles.push_back(std::move(doc.profile));
         }
     }

@@ -19,6 +19,7 @@
 #include "common_flags.h"
 #include "compact_summary.h"
 #include "exit_status.h"
+#include "interrupts.h"
 #include "kubeconfig.h"
 #include "profile.h"
 #include "profile_output.h"
@@ -28,7 +29,6 @@
 #include "stream.h"
 #include "syscall_table.h"
 #include "user_error.h"
-#include "interrupts.h"
 #include "verbs.h"
 #include "version.h"
 #include "websocket.h"
@@ -749,8 +749,9 @@ int cmd_record(int argc, char** argv) {
         cxxopts::value<std::string>())("all-containers",
                                        "Record every app container of each pod (one recorder each); merged");
     add_profile_flags(flags);
-    flags.set_positional("pod", "POD | deploy/NAME", "The pod (POD), a Deployment (deploy/NAME), or none with -l", 0,
-                         1, "one pod (POD or deploy/NAME), or none with -l SELECTOR");
+    flags.set_positional("pod", "POD | deploy/NAME",
+                         "The pod (POD), a Deployment (deploy/NAME), or none with -l", 0, 1,
+                         "one pod (POD or deploy/NAME), or none with -l SELECTOR");
     flags.set_examples(
         "  # Record the app container of pod web-0 until Ctrl-C, write OCI seccomp JSON\n"
         "  kubectl seccomp record web-0 -c app --output-file web.json\n"
@@ -908,11 +909,12 @@ int cmd_record(int argc, char** argv) {
                 ++left;
         }
         if (stopped + left > 0)
-            note(fmt::format("{}: stopped {} recorder(s) already added{}", why, stopped,
-                             left ? fmt::format("; {} not running yet stop(s) by itself after its idle timeout "
-                                                "(60s)",
-                                                left)
-                                  : ""));
+            note(fmt::format(
+                "{}: stopped {} recorder(s) already added{}", why, stopped,
+                left ? fmt::format("; {} not running yet stop(s) by itself after its idle timeout "
+                                   "(60s)",
+                                   left)
+                     : ""));
     };
     try {
         for (auto& r : runs) r->add();

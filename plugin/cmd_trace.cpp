@@ -31,8 +31,12 @@ namespace {
 volatile sig_atomic_t g_interrupts = 0;
 volatile sig_atomic_t g_forward_signal = 0;
 
-void on_interrupt(int) { g_interrupts = g_interrupts + 1; }
-void on_forwarded(int sig) { g_forward_signal = sig; }
+void on_interrupt(int) {
+    g_interrupts = g_interrupts + 1;
+}
+void on_forwarded(int sig) {
+    g_forward_signal = sig;
+}
 void on_ignored(int) {}
 
 // Handlers without SA_RESTART, so that a signal wakes the read loop at once.
@@ -70,14 +74,15 @@ void handle_event(TraceState& state, const stream::Event& event, const std::stri
             return;
         }
         state.hello_seen = true;
-        verbose(1, fmt::format("seccomp-tracer {} (kernel {}, {} method)", hello->tracer_version, hello->kernel,
-                               stream::method_name(hello->method)));
+        verbose(1, fmt::format("seccomp-tracer {} (kernel {}, {} method)", hello->tracer_version,
+                               hello->kernel, stream::method_name(hello->method)));
     } else if (const auto* attached = std::get_if<stream::Attached>(&event)) {
         if (!state.command_pid) state.command_pid = attached->pid;
         verbose(2, fmt::format("attached {} [{}/{}]", attached->comm, attached->pid, attached->tid));
     } else if (const auto* sc = std::get_if<stream::Syscall>(&event)) {
-        verbose(1, fmt::format("new syscall {} ({}) by {}[{}]", sc->name.empty() ? std::to_string(sc->nr) : sc->name,
-                               arch_name(sc->arch), sc->comm, sc->pid));
+        verbose(1, fmt::format("new syscall {} ({}) by {}[{}]",
+                               sc->name.empty() ? std::to_string(sc->nr) : sc->name, arch_name(sc->arch),
+                               sc->comm, sc->pid));
     } else if (const auto* msg = std::get_if<stream::Message>(&event)) {
         if (msg->is_error)
             fmt::print(stderr, "seccomp-tracer: error: {}\n", msg->message);
@@ -118,19 +123,22 @@ std::string profile_name_for(const std::vector<std::string>& command) {
 }  // namespace
 
 int cmd_trace(int argc, char** argv) {
-    VerbFlags flags("trace",
-                    "Run a command here under seccomp-tracer and write the seccomp profile of what it did, from "
-                    "its first syscall. Exits with the command's own status (125: trace itself failed, 126: the "
-                    "command cannot run, 127: not found).",
-                    kOutputFlags, {"json", {"json", "yaml", "report"}});
+    VerbFlags flags(
+        "trace",
+        "Run a command here under seccomp-tracer and write the seccomp profile of what it did, from "
+        "its first syscall. Exits with the command's own status (125: trace itself failed, 126: the "
+        "command cannot run, 127: not found).",
+        kOutputFlags, {"json", {"json", "yaml", "report"}});
     flags.add_options()("tracer", "The seccomp-tracer binary (default: the one next to kubectl-seccomp)",
                         cxxopts::value<std::string>())(
         "no-filter",
-        "Stop at every syscall entry and exit (slower) instead of installing a seccomp filter; needed when the "
+        "Stop at every syscall entry and exit (slower) instead of installing a seccomp filter; needed when "
+        "the "
         "command uses setuid or file capabilities, and shows which calls failed")(
         "base", "The container runtime's own syscalls to add: runc|crun|both|none",
         cxxopts::value<std::string>()->default_value("both"))(
-        "include-denied", "Allow the syscalls the command saw refused, instead of refusing them the same way");
+        "include-denied",
+        "Allow the syscalls the command saw refused, instead of refusing them the same way");
     flags.set_positional("command", "-- CMD [ARGS...]", "The command to trace (after --)", 0, 0, "");
     flags.set_examples(
         "  # The profile of ls, as OCI seccomp JSON, on stdout\n"
@@ -203,8 +211,10 @@ int cmd_trace(int argc, char** argv) {
         if (g_forward_signal != 0) {
             int sig = g_forward_signal;
             g_forward_signal = 0;
-            if (state.command_pid) ::kill(static_cast<pid_t>(*state.command_pid), sig);
-            else tracer->kill(sig);
+            if (state.command_pid)
+                ::kill(static_cast<pid_t>(*state.command_pid), sig);
+            else
+                tracer->kill(sig);
         }
         auto bytes = tracer->read_some(std::chrono::milliseconds(200));
         if (!bytes) {
@@ -242,11 +252,14 @@ int cmd_trace(int argc, char** argv) {
     const int status = exit.shell_status();
     if (!state.hello_seen) {
         if (status == kExitCannotRun || status == kExitNotFound) return status;
-        fmt::print(stderr,
-                   "error: {} ended ({}) without writing its stream: run it by hand to see why: {} --output fd:1 "
-                   "-- {}\n",
-                   *tracer_path, exit.code ? fmt::format("status {}", *exit.code) : fmt::format("signal {}", exit.signal.value_or(0)),
-                   *tracer_path, command.front());
+        fmt::print(
+            stderr,
+            "error: {} ended ({}) without writing its stream: run it by hand to see why: {} --output fd:1 "
+            "-- {}\n",
+            *tracer_path,
+            exit.code ? fmt::format("status {}", *exit.code)
+                      : fmt::format("signal {}", exit.signal.value_or(0)),
+            *tracer_path, command.front());
         return kExitTraceFailed;
     }
     // The command never ran (the tracer said why): there is nothing to profile.
@@ -254,11 +267,13 @@ int cmd_trace(int argc, char** argv) {
 
     bool stream_broken = !recording.final_summary;
     if (stream_broken)
-        warn("the tracer's stream ended without its final summary (the tracer died?): the profile has every "
-             "syscall seen, without counts; run again to be sure nothing is missing");
+        warn(
+            "the tracer's stream ended without its final summary (the tracer died?): the profile has every "
+            "syscall seen, without counts; run again to be sure nothing is missing");
 
     // 4. The profile.
-    auto output = render_recording(recording, common.output_format, record_options, profile_name_for(command));
+    auto output =
+        render_recording(recording, common.output_format, record_options, profile_name_for(command));
     if (!output) {
         fmt::print(stderr, "error: {}\n", output.error().message);
         return kExitTraceFailed;
@@ -268,8 +283,9 @@ int cmd_trace(int argc, char** argv) {
         return kExitTraceFailed;
     }
     for (const auto* unknown : recording.unknown_numbers())
-        warn(fmt::format("syscall number {} on {} is not in our table: left out of the profile (a newer kernel?)",
-                         unknown->nr, arch_name(unknown->arch)));
+        warn(fmt::format(
+            "syscall number {} on {} is not in our table: left out of the profile (a newer kernel?)",
+            unknown->nr, arch_name(unknown->arch)));
     std::string arches;
     for (Arch a : recording.arches()) arches += (arches.empty() ? "" : ", ") + std::string(arch_name(a));
     note(fmt::format("recorded {} syscall{} ({}) from {} process{}{}", recording.syscalls.size(),

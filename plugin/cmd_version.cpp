@@ -89,8 +89,8 @@ int cmd_version(int argc, char** argv) {
     if (common.output_format == "json") {
         text = version_json(server);
     } else {
-        text = fmt::format("kubectl-seccomp {}\ntracer image: {}\nprotocol: {}\n", kVersion, kDefaultTracerImage,
-                           kProtocolVersion);
+        text = fmt::format("kubectl-seccomp {}\ntracer image: {}\nprotocol: {}\n", kVersion,
+                           kDefaultTracerImage, kProtocolVersion);
         if (server) text += fmt::format("server: {}\n", *server);
     }
     if (auto written = write_output(common, text); !written) throw UserError(written.error().message);

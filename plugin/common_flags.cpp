@@ -43,18 +43,16 @@ VerbFlags::VerbFlags(std::string verb, std::string description, unsigned groups,
         cxxopts::value<int>()->default_value("0"));
     if (groups_ & kClusterFlags) {
         options_.add_options("Cluster")("kubeconfig", "Path to the kubeconfig file to use",
-                                         cxxopts::value<std::string>())(
+                                        cxxopts::value<std::string>())(
             "context", "The kubeconfig context to use", cxxopts::value<std::string>())(
-            "n,namespace", "The namespace (default: the context's namespace)",
-            cxxopts::value<std::string>())(
+            "n,namespace", "The namespace (default: the context's namespace)", cxxopts::value<std::string>())(
             "request-timeout",
             "How long to wait for one API request before giving up (e.g. 1s, 2m; 0: no timeout)",
             cxxopts::value<std::string>()->default_value("0"));
     }
     if (groups_ & kOutputFlags) {
-        options_.add_options("Output")(
-            "o,output", "Output format: " + join(formats_.allowed, "|"),
-            cxxopts::value<std::string>()->default_value(formats_.default_format))(
+        options_.add_options("Output")("o,output", "Output format: " + join(formats_.allowed, "|"),
+                                       cxxopts::value<std::string>()->default_value(formats_.default_format))(
             "output-file", "Write the output to FILE instead of stdout", cxxopts::value<std::string>());
     }
 }
@@ -63,8 +61,8 @@ cxxopts::OptionAdder VerbFlags::add_options(const std::string& group) {
     return options_.add_options(group);
 }
 
-void VerbFlags::set_positional(std::string name, std::string usage, std::string description, std::size_t min, std::size_t max,
-                               std::string expected) {
+void VerbFlags::set_positional(std::string name, std::string usage, std::string description, std::size_t min,
+                               std::size_t max, std::string expected) {
     options_.add_options()(name, description, cxxopts::value<std::vector<std::string>>());
     options_.parse_positional({name});
     positional_name_ = std::move(name);
@@ -85,7 +83,9 @@ std::vector<std::string> VerbFlags::positionals() const {
     return args;
 }
 
-void VerbFlags::set_examples(std::string text) { examples_ = std::move(text); }
+void VerbFlags::set_examples(std::string text) {
+    examples_ = std::move(text);
+}
 
 std::string VerbFlags::help() const {
     std::vector<std::string> groups{""};
@@ -187,12 +187,18 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
         std::string_view unit = text.substr(0, u);
         text.remove_prefix(u);
         double scale;
-        if (unit == "h") scale = 3600e3;
-        else if (unit == "m") scale = 60e3;
-        else if (unit == "s") scale = 1e3;
-        else if (unit == "ms") scale = 1;
-        else if (unit == "us" || unit == "\xC2\xB5s") scale = 1e-3;
-        else if (unit == "ns") scale = 1e-6;
+        if (unit == "h")
+            scale = 3600e3;
+        else if (unit == "m")
+            scale = 60e3;
+        else if (unit == "s")
+            scale = 1e3;
+        else if (unit == "ms")
+            scale = 1;
+        else if (unit == "us" || unit == "\xC2\xB5s")
+            scale = 1e-3;
+        else if (unit == "ns")
+            scale = 1e-6;
         else
             return make_error("the duration \"" + shown + "\" has " +
                               (unit.empty() ? std::string("a number without a unit")
@@ -258,7 +264,9 @@ void warn(std::string_view message) {
         fmt::print(stderr, "warning: {}\n", message);
 }
 
-void note(std::string_view message) { fmt::print(stderr, "{}\n", message); }
+void note(std::string_view message) {
+    fmt::print(stderr, "{}\n", message);
+}
 
 void verbose(int level, std::string_view message) {
     if (g_verbosity >= level) fmt::print(stderr, "{}\n", message);

@@ -25,8 +25,8 @@
 #include <string_view>
 #include <vector>
 
-#include <cxxopts.hpp>
 #include <fmt/core.h>
+#include <cxxopts.hpp>
 
 #include "result.h"
 
@@ -49,16 +49,16 @@ struct CommonFlags {
     std::string namespace_name;  // -n; empty: the context's namespace, else "default"
     // --request-timeout; zero means none, as in kubectl.
     std::chrono::milliseconds request_timeout{0};
-    int verbosity = 0;           // -v N / --v=N
-    std::string output_format;   // -o, one of the verb's allowed formats
-    std::string output_file;     // --output-file; empty: stdout
+    int verbosity = 0;          // -v N / --v=N
+    std::string output_format;  // -o, one of the verb's allowed formats
+    std::string output_file;    // --output-file; empty: stdout
     bool stderr_is_terminal = false;
-    bool color_stderr = false;   // a terminal, NO_COLOR unset, TERM not "dumb"
+    bool color_stderr = false;  // a terminal, NO_COLOR unset, TERM not "dumb"
     bool color_stdout = false;
 };
 
 class VerbFlags {
-public:
+  public:
     VerbFlags(std::string verb, std::string description, unsigned groups, OutputFormats formats = {});
 
     // The verb's own flags, added the cxxopts way.
@@ -67,8 +67,8 @@ public:
     // how the usage line shows them (e.g. "OLD NEW"), what they are, and how many the verb takes
     // (max 0: no limit). After parse(), positionals() returns them; a
     // wrong count is refused there with "VERB takes EXPECTED: see 'kubectl seccomp VERB --help'".
-    void set_positional(std::string name, std::string usage, std::string description, std::size_t min, std::size_t max,
-                        std::string expected);
+    void set_positional(std::string name, std::string usage, std::string description, std::size_t min,
+                        std::size_t max, std::string expected);
     // The positional arguments, their count checked (throws UserError).
     std::vector<std::string> positionals() const;
     void set_examples(std::string text);
@@ -86,7 +86,7 @@ public:
     const std::vector<std::string>& after_dashdash() const { return after_dashdash_; }
     bool has_dashdash() const { return has_dashdash_; }
 
-private:
+  private:
     std::string verb_;
     unsigned groups_;
     OutputFormats formats_;

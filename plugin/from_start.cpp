@@ -40,13 +40,16 @@ Value* find_container(Value& spec, const std::string& name) {
 
 Value string_array_value(const std::vector<std::string>& items, rapidjson::Document::AllocatorType& a) {
     Value arr(rapidjson::kArrayType);
-    for (const auto& s : items) arr.PushBack(Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a), a);
+    for (const auto& s : items)
+        arr.PushBack(Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a), a);
     return arr;
 }
 
 void set(Value& obj, const char* key, Value&& value, rapidjson::Document::AllocatorType& a) {
-    if (obj.HasMember(key)) obj[key] = value;
-    else obj.AddMember(Value(key, a), value, a);
+    if (obj.HasMember(key))
+        obj[key] = value;
+    else
+        obj.AddMember(Value(key, a), value, a);
 }
 
 Value object_of(Value& obj, const char* key, rapidjson::Document::AllocatorType& a) {
@@ -97,11 +100,13 @@ CopyState copy_state(const std::string& pod_json, const std::string& container) 
             const auto& state = cs["state"];
             if (state.HasMember("waiting")) {
                 std::string reason = string_of(state["waiting"], "reason");
-                if (reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "ErrImageNeverPull" ||
-                    reason == "InvalidImageName" || reason == "CreateContainerConfigError" ||
-                    reason == "CreateContainerError" || reason == "CrashLoopBackOff") {
+                if (reason == "ErrImagePull" || reason == "ImagePullBackOff" ||
+                    reason == "ErrImageNeverPull" || reason == "InvalidImageName" ||
+                    reason == "CreateContainerConfigError" || reason == "CreateContainerError" ||
+                    reason == "CrashLoopBackOff") {
                     st.kind = CopyState::Failed;
-                    st.why = fmt::format("container {}: {}: {}", name, reason, string_of(state["waiting"], "message"));
+                    st.why = fmt::format("container {}: {}: {}", name, reason,
+                                         string_of(state["waiting"], "message"));
                 }
             } else if (state.HasMember("terminated")) {
                 const auto& t = state["terminated"];
@@ -147,18 +152,22 @@ Result<SpecCommand> container_command(const std::string& pod_json, const std::st
     return out;
 }
 
-Result<std::vector<std::string>> effective_command(const SpecCommand& spec, const registry::ImageConfig* image) {
+Result<std::vector<std::string>> effective_command(const SpecCommand& spec,
+                                                   const registry::ImageConfig* image) {
     std::vector<std::string> argv;
     if (spec.command) {
         argv = *spec.command;
         if (spec.args) argv.insert(argv.end(), spec.args->begin(), spec.args->end());
     } else {
         if (image) argv = image->entrypoint;
-        if (spec.args) argv.insert(argv.end(), spec.args->begin(), spec.args->end());
-        else if (image) argv.insert(argv.end(), image->cmd.begin(), image->cmd.end());
+        if (spec.args)
+            argv.insert(argv.end(), spec.args->begin(), spec.args->end());
+        else if (image)
+            argv.insert(argv.end(), image->cmd.begin(), image->cmd.end());
     }
     if (argv.empty())
-        return make_error("neither the pod spec nor the image says what the container runs: give it with --command");
+        return make_error(
+            "neither the pod spec nor the image says what the container runs: give it with --command");
     return argv;
 }
 
@@ -169,7 +178,8 @@ Result<std::vector<std::string>> parse_command_flag(std::string_view text) {
     if (i < text.size() && text[i] == '[') {
         rapidjson::Document doc;
         doc.Parse(text.data(), text.size());
-        if (doc.HasParseError() || !doc.IsArray()) return make_error("--command: not a JSON array of strings");
+        if (doc.HasParseError() || !doc.IsArray())
+            return make_error("--command: not a JSON array of strings");
         for (const auto& v : doc.GetArray()) {
             if (!v.IsString()) return make_error("--command: not a JSON array of strings");
             out.emplace_back(v.GetString());
@@ -180,8 +190,10 @@ Result<std::vector<std::string>> parse_command_flag(std::string_view text) {
         char quote = 0;
         for (char ch : text) {
             if (quote) {
-                if (ch == quote) quote = 0;
-                else word += ch;
+                if (ch == quote)
+                    quote = 0;
+                else
+                    word += ch;
             } else if (ch == '\'' || ch == '"') {
                 quote = ch;
                 in_word = true;
@@ -234,7 +246,9 @@ std::string copy_name(const std::string& pod) {
     return name;
 }
 
-std::vector<std::string> connect_command() { return {std::string(kTracerPath), "--connect", std::string(kSocketSpec)}; }
+std::vector<std::string> connect_command() {
+    return {std::string(kTracerPath), "--connect", std::string(kSocketSpec)};
+}
 
 Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& cs) {
     rapidjson::Document doc;
@@ -272,7 +286,8 @@ Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& c
     Value volume(rapidjson::kObjectType);
     volume.AddMember("name", Value(std::string(kToolsVolume).c_str(), a), a);
     volume.AddMember("emptyDir", Value(rapidjson::kObjectType), a);
-    if (!spec.HasMember("volumes") || !spec["volumes"].IsArray()) set(spec, "volumes", Value(rapidjson::kArrayType), a);
+    if (!spec.HasMember("volumes") || !spec["volumes"].IsArray())
+        set(spec, "volumes", Value(rapidjson::kArrayType), a);
     spec["volumes"].PushBack(volume, a);
 
     auto mount = [&]() {
@@ -285,7 +300,8 @@ Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& c
     Value init(rapidjson::kObjectType);
     init.AddMember("name", Value(std::string(kInstallContainer).c_str(), a), a);
     init.AddMember("image", Value(cs.tracer_image.c_str(), a), a);
-    if (!cs.image_pull_policy.empty()) init.AddMember("imagePullPolicy", Value(cs.image_pull_policy.c_str(), a), a);
+    if (!cs.image_pull_policy.empty())
+        init.AddMember("imagePullPolicy", Value(cs.image_pull_policy.c_str(), a), a);
     init.AddMember("args", string_array_value({"--install", std::string(kToolsDir)}, a), a);
     Value init_mounts(rapidjson::kArrayType);
     init_mounts.PushBack(mount(), a);
@@ -301,8 +317,8 @@ Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& c
     app = find_container(spec, cs.container);
     std::string summary_file = string_of(*app, "terminationMessagePath");
     if (summary_file.empty()) summary_file = "/dev/termination-log";
-    std::vector<std::string> args{"--output", std::string(kSocketSpec), "--idle-timeout", cs.idle_timeout,
-                                  "--summary-file", summary_file};
+    std::vector<std::string> args{"--output",      std::string(kSocketSpec), "--idle-timeout",
+                                  cs.idle_timeout, "--summary-file",         summary_file};
     if (cs.no_filter) args.push_back("--no-filter");
     args.push_back("--");
     args.insert(args.end(), cs.launch.begin(), cs.launch.end());

@@ -34,7 +34,8 @@ Result<SpecCommand> container_command(const std::string& pod_json, const std::st
 
 // Kubernetes' rule: command replaces the image's Entrypoint (and drops its Cmd); args replace Cmd.
 // An error when nothing at all would run.
-Result<std::vector<std::string>> effective_command(const SpecCommand& spec, const registry::ImageConfig* image);
+Result<std::vector<std::string>> effective_command(const SpecCommand& spec,
+                                                   const registry::ImageConfig* image);
 
 // --command: a JSON array (["nginx","-g","daemon off;"]) or words split on blanks, with '...' and
 // "..." quoting.
@@ -47,7 +48,7 @@ struct CopySpec {
     std::string name;       // the copy's name (copy_name)
     std::string container;  // the app container
     std::string tracer_image;
-    std::string image_pull_policy;  // empty: the cluster's default
+    std::string image_pull_policy;    // empty: the cluster's default
     std::vector<std::string> launch;  // the original entrypoint and arguments
     bool no_filter = false;
     std::string idle_timeout = "5m";

@@ -65,11 +65,13 @@ TEST_CASE("the pod spec's command and args, with Kubernetes' rules over the imag
     s.command = std::vector<std::string>{"/bin/app"};
     CHECK(*effective_command(s, &image) == std::vector<std::string>{"/bin/app", "mine"});
     s.args.reset();
-    CHECK(*effective_command(s, &image) == std::vector<std::string>{"/bin/app"});  // the image's Cmd is dropped
+    CHECK(*effective_command(s, &image) ==
+          std::vector<std::string>{"/bin/app"});  // the image's Cmd is dropped
     CHECK_FALSE(effective_command(SpecCommand{}, nullptr).ok());
 }
 
-TEST_CASE("container_command reads command, args, image, pull secrets; only a command makes the image unneeded") {
+TEST_CASE(
+    "container_command reads command, args, image, pull secrets; only a command makes the image unneeded") {
     auto s = container_command(kPod, "app");
     REQUIRE(s.ok());
     CHECK_FALSE(s->command.has_value());
@@ -86,7 +88,8 @@ TEST_CASE("container_command reads command, args, image, pull secrets; only a co
 TEST_CASE("--command takes a JSON array or quoted words") {
     CHECK(*parse_command_flag(R"(["nginx","-g","daemon off;"])") ==
           std::vector<std::string>{"nginx", "-g", "daemon off;"});
-    CHECK(*parse_command_flag("nginx -g 'daemon off;'") == std::vector<std::string>{"nginx", "-g", "daemon off;"});
+    CHECK(*parse_command_flag("nginx -g 'daemon off;'") ==
+          std::vector<std::string>{"nginx", "-g", "daemon off;"});
     CHECK(*parse_command_flag(R"(sh -c "echo ''")") == std::vector<std::string>{"sh", "-c", "echo ''"});
     CHECK(*parse_command_flag("a '' b") == std::vector<std::string>{"a", "", "b"});
     CHECK_FALSE(parse_command_flag("'open").ok());
@@ -138,10 +141,10 @@ TEST_CASE("the app container runs the tracer around its original command under R
     auto d = parse(*copy_pod_json(kPod, cs));
     const auto& app = container(d["spec"]["containers"], "app");
     CHECK(strings(app["command"]) == std::vector<std::string>{"/.seccomp-tracer/seccomp-tracer"});
-    CHECK(strings(app["args"]) ==
-          std::vector<std::string>{"--output", "unix:/.seccomp-tracer/stream.sock", "--idle-timeout", "5m",
-                                   "--summary-file", "/dev/termination-log", "--no-filter", "--",
-                                   "/usr/sbin/nginx", "--port", "80"});
+    CHECK(strings(app["args"]) == std::vector<std::string>{"--output", "unix:/.seccomp-tracer/stream.sock",
+                                                           "--idle-timeout", "5m", "--summary-file",
+                                                           "/dev/termination-log", "--no-filter", "--",
+                                                           "/usr/sbin/nginx", "--port", "80"});
     CHECK(std::string(app["securityContext"]["seccompProfile"]["type"].GetString()) == "RuntimeDefault");
     CHECK(app["securityContext"]["runAsUser"].GetInt() == 1000);  // the rest of it is kept
     CHECK_FALSE(app.HasMember("livenessProbe"));
@@ -176,17 +179,17 @@ TEST_CASE("the copy's state: starting, running, failed with the kubelet's reason
     CHECK(copy_state(pod(waiting_init, waiting_init), "app").kind == CopyState::Starting);
     CHECK(copy_state(pod(done_init, R"({"running":{}})"), "app").kind == CopyState::Running);
     auto pull = copy_state(
-        pod(R"({"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image \"t\""}})", waiting_init),
+        pod(R"({"waiting":{"reason":"ImagePullBackOff","message":"Back-off pulling image \"t\""}})",
+            waiting_init),
         "app");
     CHECK(pull.kind == CopyState::Failed);
     CHECK(pull.why.find("seccomp-tracer-install: ImagePullBackOff") != std::string::npos);
-    auto init_failed = copy_state(pod(R"({"terminated":{"exitCode":1,"reason":"Error","message":"no space"}})",
-                                      waiting_init),
-                                  "app");
+    auto init_failed = copy_state(
+        pod(R"({"terminated":{"exitCode":1,"reason":"Error","message":"no space"}})", waiting_init), "app");
     CHECK(init_failed.kind == CopyState::Failed);
     CHECK(init_failed.why.find("exit code 1") != std::string::npos);
-    auto ended = copy_state(pod(done_init, R"({"terminated":{"exitCode":3,"reason":"Error","message":"ksc1 X=AA"}})"),
-                            "app");
+    auto ended = copy_state(
+        pod(done_init, R"({"terminated":{"exitCode":3,"reason":"Error","message":"ksc1 X=AA"}})"), "app");
     CHECK(ended.kind == CopyState::Ended);
     CHECK(ended.termination_message == "ksc1 X=AA");
     CHECK(ended.why.find("exit code 3") != std::string::npos);

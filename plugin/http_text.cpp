@@ -18,7 +18,8 @@ std::string trim(std::string_view s) {
 
 void add_header_line(std::string_view line, std::map<std::string, std::string>& headers) {
     auto colon = line.find(':');
-    if (colon != std::string_view::npos) headers[ascii_lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+    if (colon != std::string_view::npos)
+        headers[ascii_lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
 }
 
 std::size_t curl_headers_into_map(char* data, std::size_t size, std::size_t n, void* map) {

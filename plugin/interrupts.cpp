@@ -6,7 +6,9 @@ namespace ksc::cli {
 namespace {
 
 volatile std::sig_atomic_t g_interrupts = 0;
-void on_interrupt(int) { g_interrupts = g_interrupts + 1; }
+void on_interrupt(int) {
+    g_interrupts = g_interrupts + 1;
+}
 
 }  // namespace
 
@@ -19,6 +21,8 @@ void install_interrupt_handlers() {
     ::signal(SIGPIPE, SIG_IGN);
 }
 
-int interrupts() { return g_interrupts; }
+int interrupts() {
+    return g_interrupts;
+}
 
 }  // namespace ksc::cli

@@ -44,8 +44,8 @@ std::string env_or(const std::optional<std::string>& override_value, const char*
 }
 
 std::string fmt_error(const std::string& path, const YAML::Exception& e) {
-    return path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg +
-           ": fix the file (it is YAML or JSON)";
+    return path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " +
+           e.msg + ": fix the file (it is YAML or JSON)";
 }
 
 // A named entry (cluster, user or context) with the file it came from.
@@ -87,7 +87,8 @@ Status merge_document(Merged& merged, const std::string& text, const std::string
     merged.files_read.push_back(path);
     if (!root || root.IsNull()) return Ok{};
     if (!root.IsMap()) return make_error(path + ": not a kubeconfig (the top level is not a mapping)");
-    auto take = [&](const char* list_key, const char* item_key, std::map<std::string, Entry>& into) -> Status {
+    auto take = [&](const char* list_key, const char* item_key,
+                    std::map<std::string, Entry>& into) -> Status {
         const YAML::Node list = root[list_key];
         if (!list || list.IsNull()) return Ok{};
         if (!list.IsSequence()) return make_error(path + ": \"" + list_key + "\" is not a list");
@@ -150,9 +151,10 @@ Result<ExecConfig> parse_exec(const YAML::Node& node, const std::string& origin)
                               " needs interactiveMode (Never, IfAvailable or Always) with apiVersion v1");
         exec.interactive_mode = "IfAvailable";
     }
-    if (exec.interactive_mode != "Never" && exec.interactive_mode != "IfAvailable" && exec.interactive_mode != "Always")
-        return make_error(origin + ": exec plugin " + exec.command + " has interactiveMode \"" + exec.interactive_mode +
-                          "\": use Never, IfAvailable or Always");
+    if (exec.interactive_mode != "Never" && exec.interactive_mode != "IfAvailable" &&
+        exec.interactive_mode != "Always")
+        return make_error(origin + ": exec plugin " + exec.command + " has interactiveMode \"" +
+                          exec.interactive_mode + "\": use Never, IfAvailable or Always");
     exec.provide_cluster_info = boolean(node, "provideClusterInfo");
     exec.install_hint = scalar(node, "installHint");
     return exec;
@@ -184,8 +186,10 @@ void yaml_to_json_value(const YAML::Node& node, rapidjson::Writer<rapidjson::Str
             } else {
                 char* end = nullptr;
                 long long n = std::strtoll(s.c_str(), &end, 10);
-                if (!s.empty() && end && *end == '\0') w.Int64(n);
-                else w.String(s.c_str());
+                if (!s.empty() && end && *end == '\0')
+                    w.Int64(n);
+                else
+                    w.String(s.c_str());
             }
             break;
         }
@@ -201,18 +205,19 @@ std::string yaml_to_json(const YAML::Node& node) {
     return buf.GetString();
 }
 
-Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag, const std::string& namespace_flag) {
+Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag,
+                           const std::string& namespace_flag) {
     std::string files;
     for (const auto& f : merged.files_read) files += (files.empty() ? "" : ", ") + f;
     RestConfig rc;
     rc.context_name = context_flag.empty() ? merged.current_context : context_flag;
     if (rc.context_name.empty())
-        return make_error("no current-context in " + files + ": give --context NAME (contexts: " +
-                          names_of(merged.contexts) + ")");
+        return make_error("no current-context in " + files +
+                          ": give --context NAME (contexts: " + names_of(merged.contexts) + ")");
     auto ctx = merged.contexts.find(rc.context_name);
     if (ctx == merged.contexts.end())
-        return make_error("context \"" + rc.context_name + "\" not found in " + files + " (contexts: " +
-                          names_of(merged.contexts) + ")");
+        return make_error("context \"" + rc.context_name + "\" not found in " + files +
+                          " (contexts: " + names_of(merged.contexts) + ")");
     const YAML::Node& c = ctx->second.node;
     rc.cluster_name = scalar(c, "cluster");
     rc.user_name = scalar(c, "user");
@@ -227,8 +232,10 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
     const std::string& korigin = cl->second.origin;
     rc.server = scalar(k, "server");
     if (rc.server.empty())
-        return make_error(korigin + ": cluster \"" + rc.cluster_name + "\" has no server: add its https:// address");
-    if (rc.server.rfind("http://", 0) != 0 && rc.server.rfind("https://", 0) != 0) rc.server = "https://" + rc.server;
+        return make_error(korigin + ": cluster \"" + rc.cluster_name +
+                          "\" has no server: add its https:// address");
+    if (rc.server.rfind("http://", 0) != 0 && rc.server.rfind("https://", 0) != 0)
+        rc.server = "https://" + rc.server;
     while (rc.server.size() > 8 && rc.server.back() == '/') rc.server.pop_back();
     rc.ca_file = resolve_path(scalar(k, "certificate-authority"), korigin);
     if (std::string data = scalar(k, "certificate-authority-data"); !data.empty()) {
@@ -239,13 +246,15 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
     }
     rc.insecure_skip_tls_verify = boolean(k, "insecure-skip-tls-verify");
     if (rc.insecure_skip_tls_verify && (!rc.ca_file.empty() || !rc.ca_pem.empty()))
-        return make_error(korigin + ": cluster \"" + rc.cluster_name +
-                          "\" has both a certificate authority and insecure-skip-tls-verify: remove one (kubectl "
-                          "refuses this too)");
+        return make_error(
+            korigin + ": cluster \"" + rc.cluster_name +
+            "\" has both a certificate authority and insecure-skip-tls-verify: remove one (kubectl "
+            "refuses this too)");
     if (rc.insecure_skip_tls_verify)
-        rc.warnings.push_back("cluster \"" + rc.cluster_name +
-                              "\" has insecure-skip-tls-verify: the API server's certificate is not checked, so "
-                              "anyone on the path can read your credentials; give it a certificate-authority");
+        rc.warnings.push_back(
+            "cluster \"" + rc.cluster_name +
+            "\" has insecure-skip-tls-verify: the API server's certificate is not checked, so "
+            "anyone on the path can read your credentials; give it a certificate-authority");
     rc.tls_server_name = scalar(k, "tls-server-name");
     rc.proxy_url = scalar(k, "proxy-url");
     if (const YAML::Node ext = k["extensions"]; ext && ext.IsSequence())
@@ -256,8 +265,8 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
     if (rc.user_name.empty()) return rc;  // anonymous
     auto us = merged.users.find(rc.user_name);
     if (us == merged.users.end())
-        return make_error("context \"" + rc.context_name + "\" names user \"" + rc.user_name + "\", which is not in " +
-                          files + " (users: " + names_of(merged.users) + ")");
+        return make_error("context \"" + rc.context_name + "\" names user \"" + rc.user_name +
+                          "\", which is not in " + files + " (users: " + names_of(merged.users) + ")");
     const YAML::Node& u = us->second.node;
     const std::string& uorigin = us->second.origin;
     rc.client_cert_file = resolve_path(scalar(u, "client-certificate"), uorigin);
@@ -277,8 +286,9 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
     bool has_cert = !rc.client_cert_file.empty() || !rc.client_cert_pem.empty();
     bool has_key = !rc.client_key_file.empty() || !rc.client_key_pem.empty();
     if (has_cert != has_key)
-        return make_error(uorigin + ": user \"" + rc.user_name + "\" has a client " + (has_cert ? "certificate" : "key") +
-                          " without its " + (has_cert ? "key" : "certificate") + ": give both");
+        return make_error(uorigin + ": user \"" + rc.user_name + "\" has a client " +
+                          (has_cert ? "certificate" : "key") + " without its " +
+                          (has_cert ? "key" : "certificate") + ": give both");
     rc.token = scalar(u, "token");
     rc.token_file = resolve_path(scalar(u, "tokenFile"), uorigin);
     if (rc.token.empty() && !rc.token_file.empty()) {
@@ -287,7 +297,8 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
             return make_error("cannot read tokenFile " + rc.token_file + " of user \"" + rc.user_name +
                               "\": " + std::strerror(errno));
         rc.token = *t;
-        while (!rc.token.empty() && (rc.token.back() == '\n' || rc.token.back() == '\r' || rc.token.back() == ' '))
+        while (!rc.token.empty() &&
+               (rc.token.back() == '\n' || rc.token.back() == '\r' || rc.token.back() == ' '))
             rc.token.pop_back();
     }
     rc.username = scalar(u, "username");
@@ -298,7 +309,8 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
         rc.exec = *e;
     }
     if (const YAML::Node ap = u["auth-provider"]; ap && ap.IsMap() && !rc.exec && rc.token.empty())
-        return make_error(uorigin + ": user \"" + rc.user_name + "\" uses auth-provider \"" + scalar(ap, "name") +
+        return make_error(uorigin + ": user \"" + rc.user_name + "\" uses auth-provider \"" +
+                          scalar(ap, "name") +
                           "\", which kubectl dropped in 1.26: switch to its exec credential plugin");
     return rc;
 }
@@ -309,8 +321,7 @@ Result<RestConfig> in_cluster_config(const LoadOptions& options) {
     RestConfig rc;
     rc.token_file = options.service_account_dir + "/token";
     auto token = read_file(rc.token_file);
-    if (host.empty() || port.empty() || !token)
-        return make_error("");
+    if (host.empty() || port.empty() || !token) return make_error("");
     if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
     rc.server = "https://" + host + ":" + port;
     rc.token = *token;
@@ -318,7 +329,9 @@ Result<RestConfig> in_cluster_config(const LoadOptions& options) {
     rc.ca_file = options.service_account_dir + "/ca.crt";
     std::string ns = read_file(options.service_account_dir + "/namespace").value_or("");
     while (!ns.empty() && (ns.back() == '\n' || ns.back() == ' ')) ns.pop_back();
-    rc.namespace_name = !options.namespace_name.empty() ? options.namespace_name : !ns.empty() ? ns : "default";
+    rc.namespace_name = !options.namespace_name.empty() ? options.namespace_name
+                        : !ns.empty()                   ? ns
+                                                        : "default";
     return rc;
 }
 
@@ -353,19 +366,21 @@ Result<RestConfig> load_rest_config(const LoadOptions& options) {
         }
         if (auto s = merge_document(merged, *text, path); !s) return s.error();
     }
-    if (merged.files_read.empty() || (merged.contexts.empty() && merged.clusters.empty() && options.context.empty())) {
+    if (merged.files_read.empty() ||
+        (merged.contexts.empty() && merged.clusters.empty() && options.context.empty())) {
         auto in_cluster = in_cluster_config(options);
         if (in_cluster) return in_cluster;
         std::string looked;
         for (const auto& p : paths) looked += (looked.empty() ? "" : ", ") + p;
-        return make_error("no kubeconfig found (looked at " + (looked.empty() ? std::string("nothing: HOME is unset") : looked) +
+        return make_error("no kubeconfig found (looked at " +
+                          (looked.empty() ? std::string("nothing: HOME is unset") : looked) +
                           ") and not running in a pod: give --kubeconfig FILE or set KUBECONFIG");
     }
     return resolve(merged, options.context, options.namespace_name);
 }
 
-Result<RestConfig> rest_config_from_text(const std::string& text, const std::string& path, const std::string& context,
-                                         const std::string& namespace_name) {
+Result<RestConfig> rest_config_from_text(const std::string& text, const std::string& path,
+                                         const std::string& context, const std::string& namespace_name) {
     Merged merged;
     if (auto s = merge_document(merged, text, path); !s) return s.error();
     return resolve(merged, context, namespace_name);
@@ -399,7 +414,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
     return std::chrono::system_clock::from_time_t(t - offset);
 }
 
-Result<ExecCredential> parse_exec_credential(const std::string& json, const std::string& expected_api_version) {
+Result<ExecCredential> parse_exec_credential(const std::string& json,
+                                             const std::string& expected_api_version) {
     rapidjson::Document doc;
     doc.Parse(json.c_str(), json.size());
     if (doc.HasParseError() || !doc.IsObject())
@@ -421,12 +437,14 @@ Result<ExecCredential> parse_exec_credential(const std::string& json, const std:
     cred.client_cert_pem = str(status->value, "clientCertificateData");
     cred.client_key_pem = str(status->value, "clientKeyData");
     if (cred.client_cert_pem.empty() != cred.client_key_pem.empty())
-        return make_error("its ExecCredential has clientCertificateData without clientKeyData or the reverse");
+        return make_error(
+            "its ExecCredential has clientCertificateData without clientKeyData or the reverse");
     if (cred.token.empty() && cred.client_cert_pem.empty())
         return make_error("its ExecCredential has neither a token nor a client certificate");
     if (std::string exp = str(status->value, "expirationTimestamp"); !exp.empty()) {
         cred.expires = parse_rfc3339(exp);
-        if (!cred.expires) return make_error("its expirationTimestamp \"" + exp + "\" is not an RFC 3339 time");
+        if (!cred.expires)
+            return make_error("its expirationTimestamp \"" + exp + "\" is not an RFC 3339 time");
     }
     return cred;
 }
@@ -549,8 +567,10 @@ Result<std::string> run_plugin(const ExecConfig& exec, const std::string& info, 
             ssize_t r = ::read(out[0], buf, sizeof buf);
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) break;
-            if (output.size() + static_cast<std::size_t>(r) > (1u << 20)) too_long = true;
-            else output.append(buf, static_cast<std::size_t>(r));
+            if (output.size() + static_cast<std::size_t>(r) > (1u << 20))
+                too_long = true;
+            else
+                output.append(buf, static_cast<std::size_t>(r));
         }
     }
     ::close(out[0]);
@@ -582,11 +602,13 @@ Result<ExecCredential> exec_credential(const ExecConfig& exec, const RestConfig&
             return it->second.credential;
     }
     bool terminal = ::isatty(STDIN_FILENO) == 1;
-    bool interactive = exec.interactive_mode == "Always" || (exec.interactive_mode == "IfAvailable" && terminal);
+    bool interactive =
+        exec.interactive_mode == "Always" || (exec.interactive_mode == "IfAvailable" && terminal);
     const std::string what = "exec credential plugin " + exec.command;
     if (exec.interactive_mode == "Always" && !terminal)
-        return make_error(what + " needs a terminal (interactiveMode: Always) and stdin is not one: run "
-                                 "kubectl seccomp from a terminal, or log in first");
+        return make_error(what +
+                          " needs a terminal (interactiveMode: Always) and stdin is not one: run "
+                          "kubectl seccomp from a terminal, or log in first");
     auto output = run_plugin(exec, exec_info_json(exec, cluster, interactive), interactive);
     if (!output) return make_error(what + ": " + output.error().message);
     auto cred = parse_exec_credential(*output, exec.api_version);

@@ -97,7 +97,8 @@ struct ExecCredential {
 Result<ExecCredential> exec_credential(const ExecConfig& exec, const RestConfig& cluster, bool force = false);
 
 // Parses an ExecCredential document; exposed for tests.
-Result<ExecCredential> parse_exec_credential(const std::string& json, const std::string& expected_api_version);
+Result<ExecCredential> parse_exec_credential(const std::string& json,
+                                             const std::string& expected_api_version);
 
 // RFC 3339 ("2026-11-23T07:00:00Z", with fractions and offsets), as Kubernetes writes times.
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text);

@@ -168,12 +168,14 @@ TEST_CASE("no kubeconfig and not in a pod says what to do") {
 }
 
 TEST_CASE("certificates and keys as *-data are decoded") {
-    std::string text = "current-context: x\nclusters:\n- name: k\n  cluster:\n    server: https://h\n"
-                       "    certificate-authority-data: " + base64_encode("CA PEM") +
-                       "\n    certificate-authority: /ignored\n"
-                       "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
-                       "users:\n- name: u\n  user:\n    client-certificate-data: " + base64_encode("CERT PEM") +
-                       "\n    client-key-data: " + base64_encode("KEY PEM") + "\n";
+    std::string text =
+        "current-context: x\nclusters:\n- name: k\n  cluster:\n    server: https://h\n"
+        "    certificate-authority-data: " +
+        base64_encode("CA PEM") +
+        "\n    certificate-authority: /ignored\n"
+        "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
+        "users:\n- name: u\n  user:\n    client-certificate-data: " +
+        base64_encode("CERT PEM") + "\n    client-key-data: " + base64_encode("KEY PEM") + "\n";
     auto rc = rest_config_from_text(text, "/x/config", "", "");
     REQUIRE_MESSAGE(rc.ok(), rc.error().message);
     CHECK(rc->ca_pem == "CA PEM");
@@ -183,8 +185,9 @@ TEST_CASE("certificates and keys as *-data are decoded") {
 }
 
 TEST_CASE("bad base64 in *-data is named") {
-    std::string text = "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h, "
-                       "certificate-authority-data: '!!!!'}\ncontexts:\n- name: x\n  context: {cluster: k}\n";
+    std::string text =
+        "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h, "
+        "certificate-authority-data: '!!!!'}\ncontexts:\n- name: x\n  context: {cluster: k}\n";
     auto rc = rest_config_from_text(text, "/x/config", "", "");
     REQUIRE_FALSE(rc.ok());
     CHECK(rc.error().message.find("certificate-authority-data") != std::string::npos);
@@ -192,9 +195,10 @@ TEST_CASE("bad base64 in *-data is named") {
 
 TEST_CASE("insecure-skip-tls-verify warns, and refuses a CA beside it") {
     std::string base = "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k}\n";
-    auto rc = rest_config_from_text(base + "clusters:\n- name: k\n  cluster: {server: https://h, "
-                                           "insecure-skip-tls-verify: true, tls-server-name: api.internal, "
-                                           "proxy-url: 'http://proxy:3128'}\n",
+    auto rc = rest_config_from_text(base +
+                                        "clusters:\n- name: k\n  cluster: {server: https://h, "
+                                        "insecure-skip-tls-verify: true, tls-server-name: api.internal, "
+                                        "proxy-url: 'http://proxy:3128'}\n",
                                     "/c", "", "");
     REQUIRE(rc.ok());
     CHECK(rc->insecure_skip_tls_verify);
@@ -203,8 +207,9 @@ TEST_CASE("insecure-skip-tls-verify warns, and refuses a CA beside it") {
     CHECK(rc->tls_server_name == "api.internal");
     CHECK(rc->proxy_url == "http://proxy:3128");
 
-    auto both = rest_config_from_text(base + "clusters:\n- name: k\n  cluster: {server: https://h, "
-                                             "insecure-skip-tls-verify: true, certificate-authority: /ca}\n",
+    auto both = rest_config_from_text(base +
+                                          "clusters:\n- name: k\n  cluster: {server: https://h, "
+                                          "insecure-skip-tls-verify: true, certificate-authority: /ca}\n",
                                       "/c", "", "");
     CHECK_FALSE(both.ok());
 }
@@ -213,9 +218,10 @@ TEST_CASE("tokenFile is read, relative to the kubeconfig") {
     TempDir dir;
     dir.write("tok", "s3cret\n");
     LoadOptions o = isolated(dir);
-    o.kubeconfig = dir.write("config", "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
-                                       "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
-                                       "users:\n- name: u\n  user: {tokenFile: tok}\n");
+    o.kubeconfig = dir.write("config",
+                             "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
+                             "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
+                             "users:\n- name: u\n  user: {tokenFile: tok}\n");
     auto rc = load_rest_config(o);
     REQUIRE_MESSAGE(rc.ok(), rc.error().message);
     CHECK(rc->token == "s3cret");
@@ -223,41 +229,46 @@ TEST_CASE("tokenFile is read, relative to the kubeconfig") {
 }
 
 TEST_CASE("a client certificate without its key is refused") {
-    auto rc = rest_config_from_text("current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
-                                    "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
-                                    "users:\n- name: u\n  user: {client-certificate: /c.crt}\n",
-                                    "/c", "", "");
+    auto rc = rest_config_from_text(
+        "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
+        "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
+        "users:\n- name: u\n  user: {client-certificate: /c.crt}\n",
+        "/c", "", "");
     REQUIRE_FALSE(rc.ok());
     CHECK(rc.error().message.find("without its key") != std::string::npos);
 }
 
 TEST_CASE("auth-provider users are told to use an exec plugin") {
-    auto rc = rest_config_from_text("current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
-                                    "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
-                                    "users:\n- name: u\n  user: {auth-provider: {name: gcp}}\n",
-                                    "/c", "", "");
+    auto rc = rest_config_from_text(
+        "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
+        "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
+        "users:\n- name: u\n  user: {auth-provider: {name: gcp}}\n",
+        "/c", "", "");
     REQUIRE_FALSE(rc.ok());
     CHECK(rc.error().message.find("exec credential plugin") != std::string::npos);
 }
 
 TEST_CASE("exec plugins: v1 needs interactiveMode, v1beta1 defaults to IfAvailable") {
-    std::string head = "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
-                       "contexts:\n- name: x\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user:\n    exec:\n";
-    auto v1 = rest_config_from_text(head + "      apiVersion: client.authentication.k8s.io/v1\n      command: x\n",
-                                    "/c", "", "");
+    std::string head =
+        "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
+        "contexts:\n- name: x\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user:\n    exec:\n";
+    auto v1 = rest_config_from_text(
+        head + "      apiVersion: client.authentication.k8s.io/v1\n      command: x\n", "/c", "", "");
     REQUIRE_FALSE(v1.ok());
     CHECK(v1.error().message.find("interactiveMode") != std::string::npos);
-    auto beta = rest_config_from_text(head + "      apiVersion: client.authentication.k8s.io/v1beta1\n"
-                                             "      command: bin/plugin\n      args: [get-token, --fast]\n"
-                                             "      env: [{name: A, value: b}]\n",
+    auto beta = rest_config_from_text(head +
+                                          "      apiVersion: client.authentication.k8s.io/v1beta1\n"
+                                          "      command: bin/plugin\n      args: [get-token, --fast]\n"
+                                          "      env: [{name: A, value: b}]\n",
                                       "/etc/kube/config", "", "");
     REQUIRE_MESSAGE(beta.ok(), beta.error().message);
     REQUIRE(beta->exec);
     CHECK(beta->exec->interactive_mode == "IfAvailable");
     CHECK(beta->exec->command == "/etc/kube/bin/plugin");  // has a '/': relative to the file
     CHECK(beta->exec->args == std::vector<std::string>{"get-token", "--fast"});
-    auto alpha = rest_config_from_text(head + "      apiVersion: client.authentication.k8s.io/v1alpha1\n"
-                                              "      command: x\n",
+    auto alpha = rest_config_from_text(head +
+                                           "      apiVersion: client.authentication.k8s.io/v1alpha1\n"
+                                           "      command: x\n",
                                        "/c", "", "");
     CHECK_FALSE(alpha.ok());
 }
@@ -265,15 +276,16 @@ TEST_CASE("exec plugins: v1 needs interactiveMode, v1beta1 defaults to IfAvailab
 TEST_CASE("an exec plugin's credential is used, and cached until it expires") {
     TempDir dir;
     // The plugin counts its runs, records what it was given, and answers with a token.
-    std::string plugin = dir.write("plugin",
-                                   "#!/bin/sh\n"
-                                   "echo run >> \"$COUNT_FILE\"\n"
-                                   "printf '%s' \"$KUBERNETES_EXEC_INFO\" > \"$INFO_FILE\"\n"
-                                   "echo \"$1 $MY_VAR\" > \"$ARGS_FILE\"\n"
-                                   "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
-                                   "\"ExecCredential\",\"status\":{\"token\":\"tok-123\",\"expirationTimestamp\":"
-                                   "\"%s\"}}' \"$EXPIRES\"\n",
-                                   true);
+    std::string plugin =
+        dir.write("plugin",
+                  "#!/bin/sh\n"
+                  "echo run >> \"$COUNT_FILE\"\n"
+                  "printf '%s' \"$KUBERNETES_EXEC_INFO\" > \"$INFO_FILE\"\n"
+                  "echo \"$1 $MY_VAR\" > \"$ARGS_FILE\"\n"
+                  "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+                  "\"ExecCredential\",\"status\":{\"token\":\"tok-123\",\"expirationTimestamp\":"
+                  "\"%s\"}}' \"$EXPIRES\"\n",
+                  true);
     ExecConfig exec;
     exec.api_version = "client.authentication.k8s.io/v1";
     exec.command = plugin;
@@ -341,12 +353,25 @@ TEST_CASE("interactiveMode Always without a terminal is refused") {
 
 TEST_CASE("ExecCredential answers are checked") {
     const std::string v1 = "client.authentication.k8s.io/v1";
-    CHECK(parse_exec_credential(R"({"apiVersion":")" + v1 + R"(","kind":"ExecCredential","status":{"token":"t"}})", v1).ok());
-    auto wrong = parse_exec_credential(R"({"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t"}})", v1);
+    CHECK(parse_exec_credential(
+              R"({"apiVersion":")" + v1 + R"(","kind":"ExecCredential","status":{"token":"t"}})", v1)
+              .ok());
+    auto wrong = parse_exec_credential(
+        R"({"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t"}})",
+        v1);
     CHECK_FALSE(wrong.ok());
-    CHECK_FALSE(parse_exec_credential(R"({"apiVersion":")" + v1 + R"(","kind":"ExecCredential","status":{}})", v1).ok());
-    CHECK_FALSE(parse_exec_credential(R"({"apiVersion":")" + v1 + R"(","kind":"ExecCredential","status":{"clientCertificateData":"c"}})", v1).ok());
-    auto certs = parse_exec_credential(R"({"apiVersion":")" + v1 + R"(","kind":"ExecCredential","status":{"clientCertificateData":"C","clientKeyData":"K"}})", v1);
+    CHECK_FALSE(
+        parse_exec_credential(R"({"apiVersion":")" + v1 + R"(","kind":"ExecCredential","status":{}})", v1)
+            .ok());
+    CHECK_FALSE(
+        parse_exec_credential(R"({"apiVersion":")" + v1 +
+                                  R"(","kind":"ExecCredential","status":{"clientCertificateData":"c"}})",
+                              v1)
+            .ok());
+    auto certs = parse_exec_credential(
+        R"({"apiVersion":")" + v1 +
+            R"(","kind":"ExecCredential","status":{"clientCertificateData":"C","clientKeyData":"K"}})",
+        v1);
     REQUIRE(certs.ok());
     CHECK(certs->client_cert_pem == "C");
     CHECK_FALSE(parse_exec_credential("not json", v1).ok());

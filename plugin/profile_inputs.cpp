@@ -39,7 +39,9 @@ ProfileInputOptions profile_input_options(const VerbFlags& flags) {
     o.docker.goarch = goarch_of(native_arch());
     if (r.count("arch")) {
         auto g = goarch_from_name(r["arch"].as<std::string>());
-        if (!g) throw UserError(fmt::format("unknown --arch \"{}\": use amd64, arm64, arm, 386, ...", r["arch"].as<std::string>()));
+        if (!g)
+            throw UserError(fmt::format("unknown --arch \"{}\": use amd64, arm64, arm, 386, ...",
+                                        r["arch"].as<std::string>()));
         o.docker.goarch = *g;
         o.evaluate = true;
     }
@@ -85,8 +87,8 @@ LoadedProfiles load_profiles(const std::string& in, const ProfileInputOptions& o
     if (loaded->kind == InputKind::Recording) {
         const Recording& rec = *loaded->recording;
         for (const auto* sc : rec.unknown_numbers())
-            warn(fmt::format("{}: {} syscall #{} is not in our syscall table: left out of the profile", out.path,
-                             arch_name(sc->arch), sc->nr));
+            warn(fmt::format("{}: {} syscall #{} is not in our syscall table: left out of the profile",
+                             out.path, arch_name(sc->arch), sc->nr));
         SeccompProfileDoc doc;
         doc.name = name_from_path(in);
         doc.profile = profile_from_recording(rec, options.record);
@@ -94,7 +96,8 @@ LoadedProfiles load_profiles(const std::string& in, const ProfileInputOptions& o
         return out;
     }
     if (resolve_bases) {
-        if (auto st = resolve_base_profiles(*loaded, options.base_files); !st) throw UserError(st.error().message);
+        if (auto st = resolve_base_profiles(*loaded, options.base_files); !st)
+            throw UserError(st.error().message);
     }
     out.docs = std::move(loaded->profiles);
     for (auto& doc : out.docs) {
@@ -108,7 +111,8 @@ LoadedProfiles load_profiles(const std::string& in, const ProfileInputOptions& o
     return out;
 }
 
-Profile effective_profile(const LoadedProfiles& loaded, const std::string& name, const ProfileInputOptions& options) {
+Profile effective_profile(const LoadedProfiles& loaded, const std::string& name,
+                          const ProfileInputOptions& options) {
     Profile p = pick_profile(loaded, name).profile;
     if (!has_docker_conditions(p)) return p;
     auto e = evaluate_docker_conditions(p, options.docker);
@@ -127,8 +131,8 @@ const SeccompProfileDoc& pick_profile(const LoadedProfiles& loaded, const std::s
     if (loaded.docs.size() == 1) return loaded.docs[0];
     std::string names;
     for (const auto& d : loaded.docs) names += (names.empty() ? "" : ", ") + d.name;
-    throw UserError(fmt::format("{} holds {} profiles ({}): pick one with --profile NAME", loaded.path, loaded.docs.size(),
-                                names));
+    throw UserError(fmt::format("{} holds {} profiles ({}): pick one with --profile NAME", loaded.path,
+                                loaded.docs.size(), names));
 }
 
 }  // namespace ksc::cli

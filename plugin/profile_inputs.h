@@ -45,7 +45,8 @@ const SeccompProfileDoc& pick_profile(const LoadedProfiles& loaded, const std::s
 // pick_profile's profile as the kernel would get it: Docker's conditions (archMap, includes,
 // excludes) evaluated for --arch/--caps/--kernel, or their defaults when none was given. For the
 // verbs that judge what a profile lets through (diff, explain). Throws UserError.
-Profile effective_profile(const LoadedProfiles& loaded, const std::string& name, const ProfileInputOptions& options);
+Profile effective_profile(const LoadedProfiles& loaded, const std::string& name,
+                          const ProfileInputOptions& options);
 
 // "path/to/My App.json" -> "my-app".
 std::string name_from_path(const std::string& path);

@@ -17,7 +17,9 @@
 namespace ksc::cli {
 namespace {
 
-std::string shared(const std::string& rel) { return std::string(KSC_SHARED_DIR) + "/profiles/" + rel; }
+std::string shared(const std::string& rel) {
+    return std::string(KSC_SHARED_DIR) + "/profiles/" + rel;
+}
 
 struct TempDir {
     std::string path;
@@ -83,7 +85,8 @@ TEST_CASE("convert: a recording becomes an OCI profile with clone3 refused by EN
 TEST_CASE("convert: -o yaml writes a SeccompProfile named by --name") {
     TempDir d;
     auto rec = d.file("rec.ndjson", recording_text());
-    CHECK(run({"convert", rec, "-o", "yaml", "--name", "Web App", "--output-file", d.path + "/out.yaml"}) == 0);
+    CHECK(run({"convert", rec, "-o", "yaml", "--name", "Web App", "--output-file", d.path + "/out.yaml"}) ==
+          0);
     std::string out = d.read("out.yaml");
     CHECK(out.find("kind: SeccompProfile") != std::string::npos);
     CHECK(out.find("name: web-app") != std::string::npos);
@@ -109,12 +112,15 @@ TEST_CASE("convert: bad input and bad flags exit 1 without output") {
 TEST_CASE("convert: a SeccompProfile with its base resolved from a file beside it") {
     TempDir d;
     d.file("runc-base.yaml",
-           "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: runc-base}\n"
-           "spec:\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls:\n  - {action: SCMP_ACT_ALLOW, names: [execve, capset]}\n");
-    auto app = d.file("app.yaml",
-                      "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: app}\n"
-                      "spec:\n  baseProfileName: runc-base\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls:\n"
-                      "  - {action: SCMP_ACT_ALLOW, names: [read]}\n");
+           "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: "
+           "runc-base}\n"
+           "spec:\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls:\n  - {action: SCMP_ACT_ALLOW, names: "
+           "[execve, capset]}\n");
+    auto app = d.file(
+        "app.yaml",
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: app}\n"
+        "spec:\n  baseProfileName: runc-base\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls:\n"
+        "  - {action: SCMP_ACT_ALLOW, names: [read]}\n");
     CHECK(run({"convert", app, "--output-file", d.path + "/app.json"}) == 0);
     std::string out = d.read("app.json");
     CHECK(out.find("\"capset\"") != std::string::npos);
@@ -123,9 +129,10 @@ TEST_CASE("convert: a SeccompProfile with its base resolved from a file beside i
     CHECK(run({"convert", app, "-o", "yaml", "--output-file", d.path + "/app2.yaml"}) == 0);
     CHECK(d.read("app2.yaml").find("baseProfileName: runc-base") != std::string::npos);
     // A base that is nowhere is an error naming it.
-    auto orphan = d.file("orphan.yaml",
-                         "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: o}\n"
-                         "spec: {baseProfileName: nowhere, defaultAction: SCMP_ACT_ERRNO}\n");
+    auto orphan = d.file(
+        "orphan.yaml",
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: o}\n"
+        "spec: {baseProfileName: nowhere, defaultAction: SCMP_ACT_ERRNO}\n");
     CHECK(run({"convert", orphan}) == 1);
 }
 
@@ -134,7 +141,8 @@ TEST_CASE("diff: exit 0 for the same profile, 1 for different, 2 for an error") 
     auto fine = shared("k8s-tutorial/fine-grained.json");
     CHECK(run({"diff", fine, fine, "--output-file", d.path + "/same.txt"}) == 0);
     CHECK(d.read("same.txt").find("same") != std::string::npos);
-    CHECK(run({"diff", shared("k8s-tutorial/violation.json"), fine, "--output-file", d.path + "/d.txt"}) == 1);
+    CHECK(run({"diff", shared("k8s-tutorial/violation.json"), fine, "--output-file", d.path + "/d.txt"}) ==
+          1);
     CHECK(run({"diff", fine, d.path + "/missing.json"}) == 2);
     CHECK(run({"diff", fine}) == 2);
     CHECK(run({"diff", fine, fine, "--fail-on", "sometimes"}) == 2);
@@ -142,8 +150,12 @@ TEST_CASE("diff: exit 0 for the same profile, 1 for different, 2 for an error") 
 
 TEST_CASE("diff: --fail-on added fails only when NEW lets more through") {
     TempDir d;
-    auto small = d.file("small.json", R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})");
-    auto big = d.file("big.json", R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]})");
+    auto small = d.file(
+        "small.json",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})");
+    auto big = d.file(
+        "big.json",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]})");
     auto out = "--output-file=" + d.path + "/o";
     CHECK(run({"diff", small, big, "--fail-on", "added", out}) == 1);
     CHECK(run({"diff", big, small, "--fail-on", "added", out}) == 0);
@@ -153,8 +165,12 @@ TEST_CASE("diff: --fail-on added fails only when NEW lets more through") {
 
 TEST_CASE("diff: -o json for machines, no colour in a file") {
     TempDir d;
-    auto small = d.file("small.json", R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})");
-    auto big = d.file("big.json", R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]})");
+    auto small = d.file(
+        "small.json",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})");
+    auto big = d.file(
+        "big.json",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]})");
     CHECK(run({"diff", small, big, "-o", "json", "--output-file", d.path + "/d.json"}) == 1);
     std::string out = d.read("d.json");
     CHECK(out.find("\"same\": false") != std::string::npos);
@@ -172,8 +188,12 @@ TEST_CASE("diff: runtime/default against moby's own file is the same") {
 
 TEST_CASE("merge: the union of two recordings' profiles, with a warning per conflict") {
     TempDir d;
-    auto a = d.file("a.json", R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","clone3"],"action":"SCMP_ACT_ALLOW"}]})");
-    auto b = d.file("b.json", R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["write"],"action":"SCMP_ACT_ALLOW"},{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]})");
+    auto a = d.file(
+        "a.json",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","clone3"],"action":"SCMP_ACT_ALLOW"}]})");
+    auto b = d.file(
+        "b.json",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["write"],"action":"SCMP_ACT_ALLOW"},{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]})");
     CHECK(run({"merge", a, b, "--output-file", d.path + "/m.json"}) == 0);
     std::string out = d.read("m.json");
     CHECK(out.find("\"clone3\",\n        \"read\",\n        \"write\"") != std::string::npos);
@@ -183,11 +203,13 @@ TEST_CASE("merge: the union of two recordings' profiles, with a warning per conf
 
 TEST_CASE("explain: groups by area and compares with runtime/default") {
     TempDir d;
-    CHECK(run({"explain", shared("k8s-tutorial/fine-grained.json"), "--output-file", d.path + "/e.txt"}) == 0);
+    CHECK(run({"explain", shared("k8s-tutorial/fine-grained.json"), "--output-file", d.path + "/e.txt"}) ==
+          0);
     std::string out = d.read("e.txt");
     CHECK(out.find("network (9): accept4, bind") != std::string::npos);
     CHECK(out.find("Compared with runtime/default") != std::string::npos);
-    CHECK(run({"explain", shared("k8s-tutorial/fine-grained.json"), "-o", "json", "--output-file", d.path + "/e.json"}) == 0);
+    CHECK(run({"explain", shared("k8s-tutorial/fine-grained.json"), "-o", "json", "--output-file",
+               d.path + "/e.json"}) == 0);
     CHECK(d.read("e.json").find("\"allowedOnlyHere\"") != std::string::npos);
 }
 

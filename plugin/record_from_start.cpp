@@ -18,13 +18,13 @@
 #include "compact_summary.h"
 #include "exit_status.h"
 #include "from_start.h"
+#include "interrupts.h"
 #include "kubeconfig.h"
 #include "profile_output.h"
 #include "recording.h"
 #include "registry_client.h"
 #include "stream.h"
 #include "syscall_table.h"
-#include "interrupts.h"
 #include "user_error.h"
 #include "version.h"
 #include "websocket.h"
@@ -64,14 +64,17 @@ std::string choose_container(const rapidjson::Document& pod, const std::string& 
     if (!flag.empty()) {
         for (const auto& n : names)
             if (n == flag) return n;
-        throw UserError(fmt::format("the pod has no container \"{}\" (it has: {})", flag, fmt::join(names, ", ")));
+        throw UserError(
+            fmt::format("the pod has no container \"{}\" (it has: {})", flag, fmt::join(names, ", ")));
     }
     if (pod.HasMember("metadata") && pod["metadata"].HasMember("annotations")) {
-        std::string def = json_string(pod["metadata"]["annotations"], "kubectl.kubernetes.io/default-container");
+        std::string def =
+            json_string(pod["metadata"]["annotations"], "kubectl.kubernetes.io/default-container");
         if (!def.empty()) return def;
     }
     if (names.size() == 1) return names.front();
-    throw UserError(fmt::format("the pod has {} containers: choose one with -c ({})", names.size(), fmt::join(names, ", ")));
+    throw UserError(fmt::format("the pod has {} containers: choose one with -c ({})", names.size(),
+                                fmt::join(names, ", ")));
 }
 
 // The node's platform from its labels; this machine's when the node cannot be read.
@@ -80,7 +83,8 @@ registry::Platform node_platform(kube::ApiClient& client, const std::string& nod
     if (node.empty()) return p;
     auto json = client.get("/api/v1/nodes/" + node);
     if (!json) {
-        if (verbosity > 0) warn("cannot read node " + node + " (" + json.error().message + "): assuming " + p.str());
+        if (verbosity > 0)
+            warn("cannot read node " + node + " (" + json.error().message + "): assuming " + p.str());
         return p;
     }
     rapidjson::Document doc;
@@ -96,12 +100,14 @@ registry::Platform node_platform(kube::ApiClient& client, const std::string& nod
 }
 
 // The pod's imagePullSecrets as one keyring; a secret we may not read is a warning.
-registry::Keyring pull_secrets(kube::ApiClient& client, const std::string& ns, const std::vector<std::string>& names) {
+registry::Keyring pull_secrets(kube::ApiClient& client, const std::string& ns,
+                               const std::vector<std::string>& names) {
     registry::Keyring ring;
     for (const auto& name : names) {
         auto json = client.get("/api/v1/namespaces/" + ns + "/secrets/" + name);
         if (!json) {
-            warn("cannot read the image pull secret " + name + ": " + json.error().message + " (trying without it)");
+            warn("cannot read the image pull secret " + name + ": " + json.error().message +
+                 " (trying without it)");
             continue;
         }
         rapidjson::Document doc;
@@ -136,7 +142,8 @@ void add_compact_summary(RecordingBuilder& builder, const std::string& message) 
 }
 
 Status send_command(kube::WebSocket& ws, stream::Command c) {
-    return ws.send(kube::Opcode::Binary, kube::channel_message(kube::kStdin, std::string(stream::command_text(c)) + "\n"));
+    return ws.send(kube::Opcode::Binary,
+                   kube::channel_message(kube::kStdin, std::string(stream::command_text(c)) + "\n"));
 }
 
 }  // namespace
@@ -165,7 +172,8 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
         if (!pod) throw UserError("deployment " + name + ": " + pod.error().message);
         pod_json = *pod;
     } else {
-        throw UserError("\"" + target + "\": --from-start copies a pod (POD) or a Deployment's pods (deploy/NAME)");
+        throw UserError("\"" + target +
+                        "\": --from-start copies a pod (POD) or a Deployment's pods (deploy/NAME)");
     }
     rapidjson::Document pod;
     pod.Parse(pod_json.c_str());
@@ -198,13 +206,14 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
         registry::RegistryClient registry_client(ro);
         auto image = registry_client.image_config(*ref, platform, registry::find_credential(ring, *ref));
         if (!image)
-            throw UserError("cannot read what " + container + " runs from its image's config: " + image.error().message +
-                            ". Give the command with --command");
+            throw UserError("cannot read what " + container + " runs from its image's config: " +
+                            image.error().message + ". Give the command with --command");
         auto argv = fromstart::effective_command(*spec_command, &*image);
         if (!argv) throw UserError(argv.error().message);
         launch = *argv;
         source = fmt::format("the image's config ({}{}{})", ref->str(), image->platform.empty() ? "" : ", ",
-                             image->platform) + (spec_command->args ? " and the pod spec's args" : "");
+                             image->platform) +
+                 (spec_command->args ? " and the pod spec's args" : "");
     }
     note(fmt::format("{} runs: {} (from {})", container, quote_argv(launch), source));
 
@@ -236,8 +245,8 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
         deleted = true;
         auto r = client.request("DELETE", copy_path + "?gracePeriodSeconds=1");
         if (!r || (!r->ok() && r->status != 404))
-            warn(fmt::format("could not delete pod {}: {}: delete it with kubectl delete pod {} -n {}", cs.name,
-                             r ? kube::api_status(*r).message : r.error().message, cs.name, ns));
+            warn(fmt::format("could not delete pod {}: {}: delete it with kubectl delete pod {} -n {}",
+                             cs.name, r ? kube::api_status(*r).message : r.error().message, cs.name, ns));
     };
     struct Cleanup {
         std::function<void()> f;
@@ -267,9 +276,10 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
         throw UserError("the copy " + cs.name + " cannot start: " + *failure + hint);
     }
     if (started.kind == fromstart::CopyState::Starting)
-        throw UserError(fmt::format("the copy {} did not start within {}s{}: see kubectl describe pod {} -n {}",
-                                    cs.name, o.start_timeout.count() / 1000,
-                                    watched ? "" : " (" + watched.error().message + ")", cs.name, ns));
+        throw UserError(
+            fmt::format("the copy {} did not start within {}s{}: see kubectl describe pod {} -n {}", cs.name,
+                        o.start_timeout.count() / 1000, watched ? "" : " (" + watched.error().message + ")",
+                        cs.name, ns));
 
     // 6. Carry the tracer's socket over an exec in the app container (docs/from-start.md says why).
     RecordingBuilder builder;
@@ -315,7 +325,8 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
         if (!stopping && (interrupts() == 1 || (o.duration && now - started_at >= *o.duration))) {
             stopping = true;
             stop_deadline = now + 30s;
-            note(interrupts() ? "stopping: waiting for the tracer's summary" : "--duration reached: stopping");
+            note(interrupts() ? "stopping: waiting for the tracer's summary"
+                              : "--duration reached: stopping");
             (void)send_command(*ws, stream::Command::Stop);
         }
         if (stopping && now > stop_deadline) {
@@ -343,10 +354,11 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
                     if (!event) continue;
                     if (const auto* h = std::get_if<stream::Hello>(&*event)) {
                         if (h->protocol_major != stream::kProtocolMajor)
-                            throw UserError(fmt::format("the tracer speaks stream protocol {}.{}, this kubectl-seccomp "
-                                                        "{}.{}: use --image {}",
-                                                        h->protocol_major, h->protocol_minor, stream::kProtocolMajor,
-                                                        stream::kProtocolMinor, kDefaultTracerImage));
+                            throw UserError(
+                                fmt::format("the tracer speaks stream protocol {}.{}, this kubectl-seccomp "
+                                            "{}.{}: use --image {}",
+                                            h->protocol_major, h->protocol_minor, stream::kProtocolMajor,
+                                            stream::kProtocolMinor, kDefaultTracerImage));
                         hello = true;
                     } else if (const auto* m = std::get_if<stream::Message>(&*event)) {
                         warn(std::string(m->is_error ? "tracer error: " : "tracer warning: ") + m->message);
@@ -396,11 +408,13 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
     const Recording& recording = builder.peek();
     if (recording.syscalls.empty())
         throw UserError("the tracer sent nothing" + (end_reason.empty() ? std::string() : ": " + end_reason) +
-                        fmt::format(": see kubectl logs {} -c {} -n {} (run with --keep to look)", cs.name, container, ns));
+                        fmt::format(": see kubectl logs {} -c {} -n {} (run with --keep to look)", cs.name,
+                                    container, ns));
     auto output = render_recording(recording, common.output_format, o.record_options, name + "-" + container);
     if (!output) throw UserError(output.error().message);
     if (auto w = write_output(common, *output); !w) throw UserError(w.error().message);
-    note(fmt::format("recorded {} syscalls of {} from its first one, in {}s{}", recording.syscalls.size(), container,
+    note(fmt::format("recorded {} syscalls of {} from its first one, in {}s{}", recording.syscalls.size(),
+                     container,
                      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at).count(),
                      common.output_file.empty() ? "" : "; profile written to " + common.output_file));
     return kExitSuccess;

@@ -53,8 +53,9 @@ bool valid_digest(std::string_view d) {
     if (algo == "sha256" && hex.size() != 64) return false;
     if (algo == "sha512" && hex.size() != 128) return false;
     if (hex.size() < 32) return false;
-    return std::all_of(hex.begin(), hex.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ||
-                                                                    (c >= 'a' && c <= 'f'); });
+    return std::all_of(hex.begin(), hex.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+    });
 }
 
 // Whether `data` is what `digest` names. sha256 and sha512 are what the OCI image spec registers;
@@ -64,9 +65,10 @@ Status check_digest(std::string_view data, const std::string& digest, std::strin
                        : digest.rfind("sha512:", 0) == 0 ? EVP_sha512()
                                                          : nullptr;
     if (md == nullptr)
-        return make_error(fmt::format("the {} has the digest {}, whose algorithm this plugin cannot check "
-                                      "(sha256 and sha512 only)",
-                                      what, digest));
+        return make_error(
+            fmt::format("the {} has the digest {}, whose algorithm this plugin cannot check "
+                        "(sha256 and sha512 only)",
+                        what, digest));
     unsigned char sum[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (EVP_Digest(data.data(), data.size(), sum, &len, md, nullptr) != 1)
@@ -74,17 +76,18 @@ Status check_digest(std::string_view data, const std::string& digest, std::strin
     std::string hex;
     for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", sum[i]);
     if (digest.substr(digest.find(':') + 1) != hex)
-        return make_error(fmt::format("the {} the registry sent does not match its digest {}: a cache or proxy "
-                                      "between here and the registry may be altering it",
-                                      what, digest));
+        return make_error(
+            fmt::format("the {} the registry sent does not match its digest {}: a cache or proxy "
+                        "between here and the registry may be altering it",
+                        what, digest));
     return Ok{};
 }
 
 bool valid_repository(std::string_view repo) {
     if (repo.empty() || repo.front() == '/' || repo.back() == '/') return false;
     return std::all_of(repo.begin(), repo.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-               c == '-' || c == '/';
+        return (c >= 'a' && c <= 'z') || std::isdigit(static_cast<unsigned char>(c)) || c == '.' ||
+               c == '_' || c == '-' || c == '/';
     });
 }
 
@@ -132,8 +135,10 @@ std::string registry_error(long status, const std::string& body) {
 std::string query_escape(std::string_view s) {
     std::string out;
     for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-        else out += fmt::format("%{:02X}", c);
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            out += static_cast<char>(c);
+        else
+            out += fmt::format("%{:02X}", c);
     }
     return out;
 }
@@ -145,7 +150,9 @@ bool is_index(std::string_view media_type) {
 
 }  // namespace
 
-std::string ImageReference::api_host() const { return registry == kDockerHub ? "registry-1.docker.io" : registry; }
+std::string ImageReference::api_host() const {
+    return registry == kDockerHub ? "registry-1.docker.io" : registry;
+}
 
 std::string ImageReference::str() const {
     std::string s = registry + "/" + repository;
@@ -187,7 +194,8 @@ Result<ImageReference> parse_image_reference(std::string_view image) {
         if (!valid_tag(ref.tag)) return bad("the tag has characters a tag cannot have");
     }
     ref.repository = std::string(name);
-    if (!valid_repository(ref.repository)) return bad("the repository must be lower case letters, digits, . _ - /");
+    if (!valid_repository(ref.repository))
+        return bad("the repository must be lower case letters, digits, . _ - /");
     if (ref.registry == kDockerHub && ref.repository.find('/') == std::string::npos)
         ref.repository = "library/" + ref.repository;
     if (ref.tag.empty() && ref.digest.empty()) ref.tag = "latest";
@@ -204,11 +212,16 @@ Platform host_platform() {
     Platform p;
     struct utsname u {};
     std::string machine = ::uname(&u) == 0 ? u.machine : "";
-    if (machine == "x86_64") p.architecture = "amd64";
-    else if (machine == "aarch64" || machine == "arm64") p.architecture = "arm64";
-    else if (machine.rfind("armv7", 0) == 0) p.architecture = "arm", p.variant = "v7";
-    else if (machine == "i686" || machine == "i386") p.architecture = "386";
-    else p.architecture = machine;
+    if (machine == "x86_64")
+        p.architecture = "amd64";
+    else if (machine == "aarch64" || machine == "arm64")
+        p.architecture = "arm64";
+    else if (machine.rfind("armv7", 0) == 0)
+        p.architecture = "arm", p.variant = "v7";
+    else if (machine == "i686" || machine == "i386")
+        p.architecture = "386";
+    else
+        p.architecture = machine;
     return p;
 }
 
@@ -217,7 +230,8 @@ std::string normalize_registry_key(std::string_view key) {
     if (auto sep = k.find("://"); sep != std::string::npos) k = k.substr(sep + 3);
     if (auto slash = k.find('/'); slash != std::string::npos) k = k.substr(0, slash);
     k = ascii_lower(k);
-    if (k == "index.docker.io" || k == "registry-1.docker.io" || k == "registry.hub.docker.com") k = "docker.io";
+    if (k == "index.docker.io" || k == "registry-1.docker.io" || k == "registry.hub.docker.com")
+        k = "docker.io";
     return k;
 }
 
@@ -242,8 +256,9 @@ Result<Keyring> parse_docker_config(std::string_view json) {
         std::string auth = json_string(m.value, "auth");
         if (!auth.empty()) {
             auto decoded = base64_decode(auth);
-            if (!decoded) return make_error(fmt::format("the image pull secret's auth for {} is not base64",
-                                                        m.name.GetString()));
+            if (!decoded)
+                return make_error(
+                    fmt::format("the image pull secret's auth for {} is not base64", m.name.GetString()));
             auto colon = decoded->find(':');
             if (colon == std::string::npos)
                 return make_error(fmt::format("the image pull secret's auth for {} is not USER:PASSWORD",
@@ -300,7 +315,8 @@ std::optional<Challenge> parse_challenge(std::string_view header) {
 Result<ImageConfig> parse_image_config(std::string_view json) {
     rapidjson::Document doc;
     doc.Parse(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject()) return make_error("the image config blob is not a JSON object");
+    if (doc.HasParseError() || !doc.IsObject())
+        return make_error("the image config blob is not a JSON object");
     ImageConfig ic;
     auto it = doc.FindMember("config");
     if (it == doc.MemberEnd() || !it->value.IsObject()) return ic;  // an image with no defaults at all
@@ -327,14 +343,16 @@ Result<Descriptor> select_platform(const std::vector<Descriptor>& manifests, con
     if (loose) return *loose;
     std::string have;
     for (const auto& d : manifests) {
-        if (d.platform.architecture.empty() || d.platform.architecture == "unknown") continue;  // attestations
+        if (d.platform.architecture.empty() || d.platform.architecture == "unknown")
+            continue;  // attestations
         have += (have.empty() ? "" : ", ") + d.platform.str();
     }
     return make_error(fmt::format("the image has no manifest for {} (it has: {})", want.str(),
                                   have.empty() ? "none" : have));
 }
 
-Result<RegistryClient::Reply> RegistryClient::get(const std::string& url, const std::vector<std::string>& headers,
+Result<RegistryClient::Reply> RegistryClient::get(const std::string& url,
+                                                  const std::vector<std::string>& headers,
                                                   std::size_t limit) {
     global_init();
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
@@ -370,7 +388,8 @@ Result<RegistryClient::Reply> RegistryClient::get(const std::string& url, const 
     }
     CURLcode rc = curl_easy_perform(c);
     if (sink.overflow)
-        return make_error(fmt::format("GET {}: the answer is larger than {} bytes; refusing to read it", url, limit));
+        return make_error(
+            fmt::format("GET {}: the answer is larger than {} bytes; refusing to read it", url, limit));
     if (rc != CURLE_OK)
         return make_error(fmt::format("GET {}: {}", url, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
@@ -382,19 +401,23 @@ Status RegistryClient::authorize(const ImageReference& ref, const Reply& denied,
                                  const std::optional<Credential>& credential) {
     auto header = denied.headers.find("www-authenticate");
     auto challenge = header == denied.headers.end() ? std::nullopt : parse_challenge(header->second);
-    if (!challenge) return make_error("the registry refused the request (HTTP 401) without saying how to log in");
+    if (!challenge)
+        return make_error("the registry refused the request (HTTP 401) without saying how to log in");
     if (challenge->scheme == "basic") {
         if (!credential || credential->username.empty())
-            return make_error(fmt::format("the registry {} needs a user and password: add an imagePullSecret for "
-                                          "it to the pod, or give the entrypoint with --command",
-                                          ref.registry));
-        authorization_ = "Authorization: Basic " + base64_encode(credential->username + ":" + credential->password);
+            return make_error(
+                fmt::format("the registry {} needs a user and password: add an imagePullSecret for "
+                            "it to the pod, or give the entrypoint with --command",
+                            ref.registry));
+        authorization_ =
+            "Authorization: Basic " + base64_encode(credential->username + ":" + credential->password);
         return Ok{};
     }
     if (challenge->scheme != "bearer")
-        return make_error(fmt::format("the registry asks for \"{}\" authentication, which this plugin does not "
-                                      "speak: give the entrypoint with --command",
-                                      challenge->scheme));
+        return make_error(
+            fmt::format("the registry asks for \"{}\" authentication, which this plugin does not "
+                        "speak: give the entrypoint with --command",
+                        challenge->scheme));
     if (credential && !credential->registry_token.empty()) {
         authorization_ = "Authorization: Bearer " + credential->registry_token;
         return Ok{};
@@ -403,22 +426,25 @@ Status RegistryClient::authorize(const ImageReference& ref, const Reply& denied,
     if (realm.rfind("https://", 0) != 0 && realm.rfind("http://", 0) != 0)
         return make_error(fmt::format("the registry's token realm \"{}\" is not an http(s) URL", realm));
     std::string scope = challenge->params.count("scope") ? challenge->params["scope"]
-                                                          : "repository:" + ref.repository + ":pull";
-    std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + query_escape(scope);
+                                                         : "repository:" + ref.repository + ":pull";
+    std::string url =
+        realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + query_escape(scope);
     if (challenge->params.count("service")) url += "&service=" + query_escape(challenge->params["service"]);
     std::vector<std::string> headers{"Accept: application/json"};
     if (credential && !credential->username.empty())
-        headers.push_back("Authorization: Basic " + base64_encode(credential->username + ":" + credential->password));
+        headers.push_back("Authorization: Basic " +
+                          base64_encode(credential->username + ":" + credential->password));
     auto reply = get(url, headers, options_.max_token_bytes);
     if (!reply) return reply.error();
     if (reply->status == 401 || reply->status == 403)
         return make_error(fmt::format("the registry's token service refused {} ({}): {}", ref.str(),
                                       registry_error(reply->status, reply->body),
-                                      credential ? "check the pod's imagePullSecret for " + ref.registry
-                                                 : "the image may be private: add an imagePullSecret to the pod"));
+                                      credential
+                                          ? "check the pod's imagePullSecret for " + ref.registry
+                                          : "the image may be private: add an imagePullSecret to the pod"));
     if (reply->status != 200)
-        return make_error(fmt::format("the registry's token service answered {}", registry_error(reply->status,
-                                                                                              reply->body)));
+        return make_error(fmt::format("the registry's token service answered {}",
+                                      registry_error(reply->status, reply->body)));
     rapidjson::Document doc;
     doc.Parse(reply->body.c_str(), reply->body.size());
     std::string token = doc.HasParseError() ? "" : json_string(doc, "token");
@@ -428,7 +454,8 @@ Status RegistryClient::authorize(const ImageReference& ref, const Reply& denied,
     return Ok{};
 }
 
-Result<RegistryClient::Reply> RegistryClient::get_authorized(const ImageReference& ref, const std::string& url,
+Result<RegistryClient::Reply> RegistryClient::get_authorized(const ImageReference& ref,
+                                                             const std::string& url,
                                                              const std::string& accept, std::size_t limit,
                                                              const std::optional<Credential>& credential) {
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -441,9 +468,11 @@ Result<RegistryClient::Reply> RegistryClient::get_authorized(const ImageReferenc
         authorization_.clear();
         if (auto st = authorize(ref, *reply, credential); !st) return st.error();
     }
-    return make_error(fmt::format("the registry {} refused our credentials for {}: {}", ref.registry, ref.str(),
-                                  credential ? "check the pod's imagePullSecret" : "the image may be private: add "
-                                                                                   "an imagePullSecret to the pod"));
+    return make_error(fmt::format("the registry {} refused our credentials for {}: {}", ref.registry,
+                                  ref.str(),
+                                  credential ? "check the pod's imagePullSecret"
+                                             : "the image may be private: add "
+                                               "an imagePullSecret to the pod"));
 }
 
 Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, const Platform& platform,
@@ -477,9 +506,11 @@ Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, cons
             return make_error(fmt::format("the manifest of {} is not JSON", ref.str()));
         std::string media_type = json_string(doc, "mediaType");
         if (media_type.empty()) media_type = reply->headers["content-type"];
-        if (auto semi = media_type.find(';'); semi != std::string::npos) media_type = trim(media_type.substr(0, semi));
+        if (auto semi = media_type.find(';'); semi != std::string::npos)
+            media_type = trim(media_type.substr(0, semi));
         if (is_index(media_type) || (doc.HasMember("manifests") && !doc.HasMember("config"))) {
-            if (depth > 0) return make_error(fmt::format("the manifest of {} is an index inside an index", ref.str()));
+            if (depth > 0)
+                return make_error(fmt::format("the manifest of {} is an index inside an index", ref.str()));
             std::vector<Descriptor> entries;
             if (doc.HasMember("manifests") && doc["manifests"].IsArray()) {
                 for (const auto& m : doc["manifests"].GetArray()) {
@@ -498,32 +529,36 @@ Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, cons
             auto pick = select_platform(entries, platform);
             if (!pick) return make_error(fmt::format("{}: {}", ref.str(), pick.error().message));
             if (!valid_digest(pick->digest))
-                return make_error(fmt::format("the index of {} names a manifest without a valid digest", ref.str()));
+                return make_error(
+                    fmt::format("the index of {} names a manifest without a valid digest", ref.str()));
             reference = pick->digest;
             chosen_platform = pick->platform.str();
             continue;
         }
         if (media_type == "application/vnd.docker.distribution.manifest.v1+json" ||
             media_type == "application/vnd.docker.distribution.manifest.v1+prettyjws")
-            return make_error(fmt::format("{} has only a schema 1 manifest, which this plugin does not read: give "
-                                          "the entrypoint with --command",
-                                          ref.str()));
+            return make_error(
+                fmt::format("{} has only a schema 1 manifest, which this plugin does not read: give "
+                            "the entrypoint with --command",
+                            ref.str()));
         std::string config_digest;
         if (doc.HasMember("config")) config_digest = json_string(doc["config"], "digest");
         if (!valid_digest(config_digest))
             return make_error(fmt::format("the manifest of {} names no config blob", ref.str()));
-        auto blob = get_authorized(ref, base + "/blobs/" + config_digest, "Accept: */*", options_.max_config_bytes,
-                                   credential);
+        auto blob = get_authorized(ref, base + "/blobs/" + config_digest, "Accept: */*",
+                                   options_.max_config_bytes, credential);
         if (!blob) return blob.error();
         if (blob->status != 200)
             return make_error(fmt::format("reading the config blob of {} failed: {}", ref.str(),
                                           registry_error(blob->status, blob->body)));
-        if (auto st = check_digest(blob->body, config_digest, fmt::format("config blob of {}", ref.str())); !st)
+        if (auto st = check_digest(blob->body, config_digest, fmt::format("config blob of {}", ref.str()));
+            !st)
             return st.error();
         auto config = parse_image_config(blob->body);
         if (!config) return make_error(fmt::format("{}: {}", ref.str(), config.error().message));
-        config->manifest_digest = reply->headers.count("docker-content-digest") ? reply->headers["docker-content-digest"]
-                                                                               : reference;
+        config->manifest_digest = reply->headers.count("docker-content-digest")
+                                      ? reply->headers["docker-content-digest"]
+                                      : reference;
         config->platform = chosen_platform;
         return config;
     }

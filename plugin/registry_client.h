@@ -91,13 +91,13 @@ struct RegistryOptions {
 };
 
 class RegistryClient {
-public:
+  public:
     explicit RegistryClient(RegistryOptions options = {}) : options_(std::move(options)) {}
     // The image's config for `platform`, authenticating with `credential` when the registry asks.
     Result<ImageConfig> image_config(const ImageReference& ref, const Platform& platform,
                                      const std::optional<Credential>& credential);
 
-private:
+  private:
     struct Reply {
         long status = 0;
         std::string body;

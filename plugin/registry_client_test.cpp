@@ -73,7 +73,8 @@ TEST_CASE("malformed references are refused with a one-line reason") {
 TEST_CASE("dockerconfigjson: auth, username/password and registrytoken; keys normalised") {
     std::string auth = base64_encode("alice:pw:with:colons");
     std::string json = R"({"auths":{
-        "https://index.docker.io/v1/":{"auth":")" + auth + R"("},
+        "https://index.docker.io/v1/":{"auth":")" +
+                       auth + R"("},
         "REGISTRY.example.com:5000":{"username":"bob","password":"pw2"},
         "https://ghcr.io/v2/":{"registrytoken":"tok"},
         "empty.example.com":{}}})";
@@ -98,12 +99,14 @@ TEST_CASE("the older dockercfg form (no auths) is read too; bad auth fields are 
     auto ring = parse_docker_config(R"({"quay.io":{"auth":")" + base64_encode("u:p") + R"("}})");
     REQUIRE(ring.ok());
     CHECK(ring->at("quay.io").password == "p");
-    CHECK_FALSE(parse_docker_config(R"({"auths":{"x":{"auth":")" + base64_encode("nocolon") + R"("}}})").ok());
+    CHECK_FALSE(
+        parse_docker_config(R"({"auths":{"x":{"auth":")" + base64_encode("nocolon") + R"("}}})").ok());
     CHECK_FALSE(parse_docker_config("not json").ok());
 }
 
 TEST_CASE("WWW-Authenticate challenges are parsed with quoted and bare values") {
-    auto ch = parse_challenge(R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull")");
+    auto ch = parse_challenge(
+        R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull")");
     REQUIRE(ch.has_value());
     CHECK(ch->scheme == "bearer");
     CHECK(ch->params["realm"] == "https://auth.docker.io/token");
@@ -157,7 +160,8 @@ struct DoubleInfo {
 // without doing anything; the CTest test runs them with --no-skip, and then the double must be there.
 std::optional<DoubleInfo> registry_double() {
     const char* path = std::getenv("KSC_REGISTRY_DOUBLE");
-    REQUIRE_MESSAGE(path != nullptr, "KSC_REGISTRY_DOUBLE is not set: run these through CTest's registry_client_double");
+    REQUIRE_MESSAGE(path != nullptr,
+                    "KSC_REGISTRY_DOUBLE is not set: run these through CTest's registry_client_double");
     std::ifstream in(path);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -218,10 +222,12 @@ TEST_SUITE("registry-double" * doctest::skip()) {
         auto anon = client(*d).image_config(at(*d, "private/app:1"), kAmd64, std::nullopt);
         REQUIRE_FALSE(anon.ok());
         CHECK(anon.error().message.find("imagePullSecret") != std::string::npos);
-        auto wrong = client(*d).image_config(at(*d, "private/app:1"), kAmd64, Credential{d->user, "nope", ""});
+        auto wrong =
+            client(*d).image_config(at(*d, "private/app:1"), kAmd64, Credential{d->user, "nope", ""});
         REQUIRE_FALSE(wrong.ok());
         CHECK(wrong.error().message.find("refused") != std::string::npos);
-        auto good = client(*d).image_config(at(*d, "private/app:1"), kAmd64, Credential{d->user, d->password, ""});
+        auto good =
+            client(*d).image_config(at(*d, "private/app:1"), kAmd64, Credential{d->user, d->password, ""});
         REQUIRE_MESSAGE(good.ok(), good.error().message);
         CHECK(good->cmd == std::vector<std::string>{"/private"});
     }
@@ -231,7 +237,8 @@ TEST_SUITE("registry-double" * doctest::skip()) {
         auto anon = client(*d).image_config(at(*d, "basic/app:1"), kAmd64, std::nullopt);
         REQUIRE_FALSE(anon.ok());
         CHECK(anon.error().message.find("user and password") != std::string::npos);
-        auto good = client(*d).image_config(at(*d, "basic/app:1"), kAmd64, Credential{d->user, d->password, ""});
+        auto good =
+            client(*d).image_config(at(*d, "basic/app:1"), kAmd64, Credential{d->user, d->password, ""});
         REQUIRE_MESSAGE(good.ok(), good.error().message);
         CHECK(good->cmd == std::vector<std::string>{"/basic"});
     }
@@ -240,7 +247,8 @@ TEST_SUITE("registry-double" * doctest::skip()) {
         auto d = registry_double();
         auto first = client(*d).image_config(at(*d, "library/app:1"), kAmd64, std::nullopt);
         REQUIRE(first.ok());
-        auto by_digest = client(*d).image_config(at(*d, "library/app@" + first->manifest_digest), kAmd64, std::nullopt);
+        auto by_digest =
+            client(*d).image_config(at(*d, "library/app@" + first->manifest_digest), kAmd64, std::nullopt);
         REQUIRE_MESSAGE(by_digest.ok(), by_digest.error().message);
         CHECK(by_digest->entrypoint == first->entrypoint);
         auto bare = client(*d).image_config(at(*d, "library/noconfig:1"), kAmd64, std::nullopt);
@@ -266,7 +274,8 @@ TEST_SUITE("registry-double" * doctest::skip()) {
         CHECK(index.error().message.find("manifest") != std::string::npos);
         CHECK(index.error().message.find("does not match its digest") != std::string::npos);
         // The other platforms of the same index are intact.
-        auto arm64 = client(*d).image_config(at(*d, "tampered/index:1"), {"linux", "arm64", ""}, std::nullopt);
+        auto arm64 =
+            client(*d).image_config(at(*d, "tampered/index:1"), {"linux", "arm64", ""}, std::nullopt);
         CHECK_MESSAGE(arm64.ok(), arm64.error().message);
     }
 

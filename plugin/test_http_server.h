@@ -21,7 +21,7 @@ namespace ksc::testing {
 
 struct HttpRequest {
     std::string method;
-    std::string target;  // path and query
+    std::string target;                          // path and query
     std::map<std::string, std::string> headers;  // names lower-cased
     std::string body;
 };
@@ -37,12 +37,13 @@ inline bool send_all(int fd, const std::string& data) {
 }
 
 inline std::string http_response(int status, const std::string& body, const std::string& extra_headers = "") {
-    return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
+    return "HTTP/1.1 " + std::to_string(status) +
+           " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
 }
 
 class TestHttpServer {
-public:
+  public:
     // The handler gets the connection (to write anything, or keep it for a WebSocket) and the
     // request; the connection is closed when it returns.
     using Handler = std::function<void(int fd, const HttpRequest&)>;
@@ -69,7 +70,7 @@ public:
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
     int requests() const { return requests_; }
 
-private:
+  private:
     void serve() {
         while (!stop_) {
             pollfd p{listen_fd_, POLLIN, 0};
@@ -120,7 +121,8 @@ private:
             if (end == std::string::npos) break;
             pos = end + 2;
         }
-        std::size_t length = req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
+        std::size_t length =
+            req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
         while (rest.size() < length) {
             ssize_t n = ::recv(fd, buf, sizeof buf, 0);
             if (n <= 0) return false;

@@ -15,12 +15,16 @@
 namespace ksc {
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 ChildExit decode_wait_status(int status) {
     ChildExit exit;
-    if (WIFEXITED(status)) exit.code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) exit.signal = WTERMSIG(status);
+    if (WIFEXITED(status))
+        exit.code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        exit.signal = WTERMSIG(status);
     return exit;
 }
 
@@ -49,7 +53,8 @@ Result<std::string> find_tracer(const std::optional<std::string>& flag_path) {
     return path;
 }
 
-Result<TracerProcess> TracerProcess::start(const std::string& tracer, const std::vector<std::string>& tracer_args,
+Result<TracerProcess> TracerProcess::start(const std::string& tracer,
+                                           const std::vector<std::string>& tracer_args,
                                            const std::vector<std::string>& command) {
     int stream[2];
     if (::pipe2(stream, O_CLOEXEC) != 0)
@@ -169,8 +174,10 @@ ChildExit TracerProcess::wait() {
     while (!exit_ && pid_ > 0) {
         int status;
         pid_t r = ::waitpid(pid_, &status, 0);
-        if (r == pid_) exit_ = decode_wait_status(status);
-        else if (r < 0 && errno != EINTR) exit_ = ChildExit{std::nullopt, std::nullopt};
+        if (r == pid_)
+            exit_ = decode_wait_status(status);
+        else if (r < 0 && errno != EINTR)
+            exit_ = ChildExit{std::nullopt, std::nullopt};
     }
     return exit_.value_or(ChildExit{});
 }

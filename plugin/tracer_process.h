@@ -29,7 +29,7 @@ struct ChildExit {
 };
 
 class TracerProcess {
-public:
+  public:
     // Starts `tracer tracer_args... --output fd:N -- command...`. The stream's write end is the
     // only descriptor we add; everything else the child inherits is the user's.
     static Result<TracerProcess> start(const std::string& tracer, const std::vector<std::string>& tracer_args,
@@ -54,7 +54,7 @@ public:
 
     void kill(int signal) const;
 
-private:
+  private:
     TracerProcess(pid_t pid, int stream_fd) : pid_(pid), stream_fd_(stream_fd) {}
     void close_stream();
 

@@ -28,11 +28,17 @@ std::array<std::uint8_t, 4> random_mask() {
     return key;
 }
 
-bool is_control(Opcode op) { return static_cast<std::uint8_t>(op) >= 8; }
+bool is_control(Opcode op) {
+    return static_cast<std::uint8_t>(op) >= 8;
+}
 
-bool known_opcode(std::uint8_t op) { return op <= 2 || (op >= 8 && op <= 10); }
+bool known_opcode(std::uint8_t op) {
+    return op <= 2 || (op >= 8 && op <= 10);
+}
 
-std::uint32_t rotl(std::uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+std::uint32_t rotl(std::uint32_t x, int n) {
+    return (x << n) | (x >> (32 - n));
+}
 
 }  // namespace
 
@@ -47,16 +53,21 @@ std::array<std::uint8_t, 20> sha1(std::string_view data) {
         std::uint32_t w[80];
         for (int i = 0; i < 16; ++i) {
             const auto* p = reinterpret_cast<const unsigned char*>(msg.data() + chunk + i * 4);
-            w[i] = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+            w[i] =
+                (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
         }
         for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
         std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
         for (int i = 0; i < 80; ++i) {
             std::uint32_t f, k;
-            if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-            else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-            else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-            else f = b ^ c ^ d, k = 0xCA62C1D6;
+            if (i < 20)
+                f = (b & c) | (~b & d), k = 0x5A827999;
+            else if (i < 40)
+                f = b ^ c ^ d, k = 0x6ED9EBA1;
+            else if (i < 60)
+                f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+            else
+                f = b ^ c ^ d, k = 0xCA62C1D6;
             std::uint32_t t = rotl(a, 5) + f + e + k + w[i];
             e = d;
             d = c;
@@ -91,13 +102,15 @@ std::string encode_frame(Opcode opcode, std::string_view payload, bool fin,
         out += static_cast<char>(n & 0xFF);
     } else {
         out += static_cast<char>(mask_bit | 127);
-        for (int i = 7; i >= 0; --i) out += static_cast<char>((static_cast<std::uint64_t>(n) >> (i * 8)) & 0xFF);
+        for (int i = 7; i >= 0; --i)
+            out += static_cast<char>((static_cast<std::uint64_t>(n) >> (i * 8)) & 0xFF);
     }
     if (!mask_key) return out.append(payload);
     out.append(reinterpret_cast<const char*>(mask_key->data()), 4);
     std::size_t start = out.size();
     out.append(payload);
-    for (std::size_t i = 0; i < n; ++i) out[start + i] = static_cast<char>(out[start + i] ^ (*mask_key)[i % 4]);
+    for (std::size_t i = 0; i < n; ++i)
+        out[start + i] = static_cast<char>(out[start + i] ^ (*mask_key)[i % 4]);
     return out;
 }
 
@@ -108,11 +121,13 @@ Result<std::optional<Frame>> FrameDecoder::next() {
     f.fin = p[0] & 0x80;
     if (p[0] & 0x70) return make_error("the server sent a WebSocket frame with reserved bits set");
     std::uint8_t op = p[0] & 0x0F;
-    if (!known_opcode(op)) return make_error(fmt::format("the server sent an unknown WebSocket opcode {}", op));
+    if (!known_opcode(op))
+        return make_error(fmt::format("the server sent an unknown WebSocket opcode {}", op));
     f.opcode = static_cast<Opcode>(op);
     bool masked = p[1] & 0x80;
     if (masked != expect_masked_)
-        return make_error(masked ? "the server sent a masked WebSocket frame" : "a client frame was not masked");
+        return make_error(masked ? "the server sent a masked WebSocket frame"
+                                 : "a client frame was not masked");
     std::uint64_t len = p[1] & 0x7F;
     std::size_t header = 2;
     if (len == 126) {
@@ -129,8 +144,8 @@ Result<std::optional<Frame>> FrameDecoder::next() {
     if (is_control(f.opcode) && (len > 125 || !f.fin))
         return make_error("the server sent a WebSocket control frame that is fragmented or over 125 bytes");
     if (len > max_frame_)
-        return make_error(fmt::format("the server sent a WebSocket frame of {} bytes, over our limit of {}", len,
-                                      max_frame_));
+        return make_error(fmt::format("the server sent a WebSocket frame of {} bytes, over our limit of {}",
+                                      len, max_frame_));
     std::size_t mask_len = masked ? 4 : 0;
     if (buf_.size() < header + mask_len + len) return std::optional<Frame>();
     f.payload = buf_.substr(header + mask_len, static_cast<std::size_t>(len));
@@ -144,9 +159,11 @@ Result<std::optional<Frame>> FrameDecoder::next() {
 Result<std::optional<Frame>> MessageAssembler::add(Frame frame) {
     if (is_control(frame.opcode)) return std::optional<Frame>(std::move(frame));
     if (frame.opcode == Opcode::Continuation) {
-        if (!partial_) return make_error("the server sent a WebSocket continuation frame with no message to continue");
+        if (!partial_)
+            return make_error("the server sent a WebSocket continuation frame with no message to continue");
         if (partial_->payload.size() + frame.payload.size() > max_message_)
-            return make_error(fmt::format("the server sent a WebSocket message over our limit of {} bytes", max_message_));
+            return make_error(
+                fmt::format("the server sent a WebSocket message over our limit of {} bytes", max_message_));
         partial_->payload += frame.payload;
         if (!frame.fin) return std::optional<Frame>();
         Frame done = std::move(*partial_);
@@ -162,8 +179,8 @@ Result<std::optional<Frame>> MessageAssembler::add(Frame frame) {
     return std::optional<Frame>(std::move(frame));
 }
 
-Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream> stream, const std::string& host,
-                                                      const std::string& path,
+Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream> stream,
+                                                      const std::string& host, const std::string& path,
                                                       const std::vector<std::string>& protocols,
                                                       const std::vector<std::string>& extra_headers,
                                                       std::chrono::milliseconds timeout) {
@@ -172,12 +189,14 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
         auto m = random_mask();
         std::copy(m.begin(), m.end(), nonce.begin() + static_cast<long>(i));
     }
-    const std::string key = ksc::base64_encode(std::string_view(reinterpret_cast<const char*>(nonce.data()), nonce.size()));
+    const std::string key =
+        ksc::base64_encode(std::string_view(reinterpret_cast<const char*>(nonce.data()), nonce.size()));
     std::string offered;
     for (const auto& p : protocols) offered += (offered.empty() ? "" : ", ") + p;
     std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + host +
                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                      "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Protocol: " + offered + "\r\n";
+                      "Sec-WebSocket-Key: " +
+                      key + "\r\nSec-WebSocket-Protocol: " + offered + "\r\n";
     for (const auto& h : extra_headers)
         if (ascii_lower(h.substr(0, 5)) != "host:") req += h + "\r\n";  // Host is sent above, once
     req += "\r\n";
@@ -190,10 +209,12 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
     while ((head_end = data.find("\r\n\r\n")) == std::string::npos) {
         if (data.size() > 64 * 1024) return make_error("the API server's upgrade answer is over 64 KiB");
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) return make_error("the API server did not answer the WebSocket upgrade in time");
+        if (left.count() <= 0)
+            return make_error("the API server did not answer the WebSocket upgrade in time");
         auto got = stream->receive(left);
-        if (!got) return make_error("the API server closed the connection during the WebSocket upgrade: " +
-                                    got.error().message);
+        if (!got)
+            return make_error("the API server closed the connection during the WebSocket upgrade: " +
+                              got.error().message);
         data += *got;
     }
     std::string head = data.substr(0, head_end);
@@ -216,7 +237,8 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
         std::size_t length = headers.count("content-length") ? std::stoul(headers["content-length"]) : 0;
         length = std::min<std::size_t>(length, 64 * 1024);
         while (rest.size() < length && Clock::now() < deadline) {
-            auto got = stream->receive(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+            auto got = stream->receive(
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
             if (!got || got->empty()) break;
             rest += *got;
         }
@@ -233,11 +255,12 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
     if (ascii_lower(headers["upgrade"]) != "websocket")
         return make_error("the API server answered 101 without \"Upgrade: websocket\"");
     if (headers["sec-websocket-accept"] != websocket_accept(key))
-        return make_error("the API server's Sec-WebSocket-Accept does not match our key (a proxy in the way?)");
+        return make_error(
+            "the API server's Sec-WebSocket-Accept does not match our key (a proxy in the way?)");
     std::string chosen = headers["sec-websocket-protocol"];
     if (std::find(protocols.begin(), protocols.end(), chosen) == protocols.end())
-        return make_error("the API server chose the WebSocket subprotocol \"" + chosen + "\"; we offered " + offered +
-                          ": the cluster is too old for this attach");
+        return make_error("the API server chose the WebSocket subprotocol \"" + chosen + "\"; we offered " +
+                          offered + ": the cluster is too old for this attach");
     if (!headers["sec-websocket-extensions"].empty())
         return make_error("the API server enabled WebSocket extensions we did not offer");
     std::unique_ptr<WebSocket> ws(new WebSocket(std::move(stream)));
@@ -283,7 +306,9 @@ Result<std::optional<Frame>> WebSocket::receive(std::chrono::milliseconds timeou
             switch (m.opcode) {
                 case Opcode::Ping:
                     if (!close_sent_) {
-                        if (auto s = stream_->send_all(encode_frame(Opcode::Pong, m.payload, true, random_mask())); !s)
+                        if (auto s =
+                                stream_->send_all(encode_frame(Opcode::Pong, m.payload, true, random_mask()));
+                            !s)
                             return s.error();
                     }
                     continue;
@@ -292,8 +317,9 @@ Result<std::optional<Frame>> WebSocket::receive(std::chrono::milliseconds timeou
                 case Opcode::Close: {
                     std::string why;
                     if (m.payload.size() >= 2) {
-                        close_code_ = static_cast<std::uint16_t>((static_cast<unsigned char>(m.payload[0]) << 8) |
-                                                                 static_cast<unsigned char>(m.payload[1]));
+                        close_code_ =
+                            static_cast<std::uint16_t>((static_cast<unsigned char>(m.payload[0]) << 8) |
+                                                       static_cast<unsigned char>(m.payload[1]));
                         why = fmt::format(" (code {}{}{})", *close_code_, m.payload.size() > 2 ? ": " : "",
                                           m.payload.substr(2));
                     }

@@ -43,14 +43,14 @@ std::string encode_frame(Opcode opcode, std::string_view payload, bool fin,
 // was negotiated), unknown opcodes, control frames over 125 bytes or fragmented, 64-bit lengths
 // with the top bit set, frames over the bound, and masked frames from a server.
 class FrameDecoder {
-public:
+  public:
     explicit FrameDecoder(std::size_t max_frame = kMaxWebSocketMessage, bool expect_masked = false)
         : max_frame_(max_frame), expect_masked_(expect_masked) {}
     void feed(std::string_view data) { buf_.append(data); }
     // A whole frame, nullopt when more bytes are needed, or an Error for a protocol violation.
     Result<std::optional<Frame>> next();
 
-private:
+  private:
     std::string buf_;
     std::size_t max_frame_;
     bool expect_masked_;
@@ -58,12 +58,12 @@ private:
 
 // Joins fragments into messages; control frames pass through between fragments.
 class MessageAssembler {
-public:
+  public:
     explicit MessageAssembler(std::size_t max_message = kMaxWebSocketMessage) : max_message_(max_message) {}
     // A complete message (data or control), nullopt while a fragmented message is incomplete.
     Result<std::optional<Frame>> add(Frame frame);
 
-private:
+  private:
     std::size_t max_message_;
     std::optional<Frame> partial_;
 };
@@ -74,12 +74,12 @@ std::string websocket_accept(std::string_view key);
 std::array<std::uint8_t, 20> sha1(std::string_view data);
 
 class WebSocket {
-public:
+  public:
     // Sends the upgrade request for `path` over `stream`, offering `protocols` in order of
     // preference, and checks the answer (101, Sec-WebSocket-Accept, a protocol we offered). A
     // refusal comes back with the API's Status message ("pods/attach is forbidden ...").
-    static Result<std::unique_ptr<WebSocket>> connect(std::unique_ptr<ByteStream> stream, const std::string& host,
-                                                      const std::string& path,
+    static Result<std::unique_ptr<WebSocket>> connect(std::unique_ptr<ByteStream> stream,
+                                                      const std::string& host, const std::string& path,
                                                       const std::vector<std::string>& protocols,
                                                       const std::vector<std::string>& extra_headers,
                                                       std::chrono::milliseconds timeout);
@@ -98,7 +98,7 @@ public:
     bool closed() const { return closed_; }
     std::optional<std::uint16_t> close_code() const { return close_code_; }
 
-private:
+  private:
     explicit WebSocket(std::unique_ptr<ByteStream> stream) : stream_(std::move(stream)) {}
     std::unique_ptr<ByteStream> stream_;
     std::string protocol_;

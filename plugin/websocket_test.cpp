@@ -91,11 +91,12 @@ TEST_CASE("a frame split anywhere is decoded once whole") {
 
 TEST_CASE("frames the RFC forbids are refused") {
     CHECK_FALSE(decode_one(encode_frame(Opcode::Text, "x", true, kMask)).ok());  // masked from a server
-    CHECK_FALSE(decode_one(std::string("\xc1\x01x", 3)).ok());                     // RSV1 without extension
-    CHECK_FALSE(decode_one(std::string("\x83\x00", 2)).ok());                      // opcode 3
+    CHECK_FALSE(decode_one(std::string("\xc1\x01x", 3)).ok());                   // RSV1 without extension
+    CHECK_FALSE(decode_one(std::string("\x83\x00", 2)).ok());                    // opcode 3
     CHECK_FALSE(decode_one(encode_frame(Opcode::Ping, std::string(126, 'p'), true, std::nullopt)).ok());
     CHECK_FALSE(decode_one(encode_frame(Opcode::Ping, "p", false, std::nullopt)).ok());  // fragmented control
-    CHECK_FALSE(decode_one(std::string("\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x01", 10)).ok());  // 64-bit top bit
+    CHECK_FALSE(
+        decode_one(std::string("\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x01", 10)).ok());  // 64-bit top bit
 }
 
 TEST_CASE("frames over the bound are refused before they are read") {
@@ -160,7 +161,8 @@ Result<std::unique_ptr<WebSocket>> open(ApiClient& client, const std::string& pa
     std::vector<std::string> headers;
     auto stream = client.connect_raw(headers);
     if (!stream) return stream.error();
-    return WebSocket::connect(std::move(*stream), client.host_header(), path, {kChannelV5, kChannelV4}, headers, 5s);
+    return WebSocket::connect(std::move(*stream), client.host_header(), path, {kChannelV5, kChannelV4},
+                              headers, 5s);
 }
 
 }  // namespace
@@ -175,9 +177,11 @@ TEST_CASE("the attach handshake and a session against a local server (v4 fallbac
             seen = req;
         }
         // An older server: it speaks only v4.
-        send_all(fd, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: " + websocket_accept(req.headers.at("sec-websocket-key")) +
-                         "\r\nSec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n");
+        send_all(fd,
+                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Accept: " +
+                     websocket_accept(req.headers.at("sec-websocket-key")) +
+                     "\r\nSec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n");
         send_all(fd, encode_frame(Opcode::Binary, channel_message(kStdout, ""), true, std::nullopt));
         send_all(fd, encode_frame(Opcode::Ping, "are you there", true, std::nullopt));
         send_all(fd, encode_frame(Opcode::Binary, "\x01{\"type\":", false, std::nullopt));
@@ -195,7 +199,11 @@ TEST_CASE("the attach handshake and a session against a local server (v4 fallbac
                 from_client.push_back(**f);
             }
         }
-        send_all(fd, encode_frame(Opcode::Close, std::string("\x03\xe8" "done", 6), true, std::nullopt));
+        send_all(fd, encode_frame(Opcode::Close,
+                                  std::string("\x03\xe8"
+                                              "done",
+                                              6),
+                                  true, std::nullopt));
         std::this_thread::sleep_for(100ms);
     });
     auto client = plain_client(server);
@@ -233,22 +241,29 @@ TEST_CASE("the attach handshake and a session against a local server (v4 fallbac
 
 TEST_CASE("a refused attach shows the API's Status message") {
     TestHttpServer server([](int fd, const HttpRequest&) {
-        send_all(fd, http_response(403, R"({"kind":"Status","code":403,"reason":"Forbidden","message":)"
-                                        R"("pods \"p\" is forbidden: User \"bob\" cannot create resource \"pods/attach\""})"));
+        send_all(
+            fd,
+            http_response(
+                403, R"({"kind":"Status","code":403,"reason":"Forbidden","message":)"
+                     R"("pods \"p\" is forbidden: User \"bob\" cannot create resource \"pods/attach\""})"));
     });
     auto client = plain_client(server);
     auto ws = open(*client, "/api/v1/namespaces/default/pods/p/attach");
     REQUIRE_FALSE(ws.ok());
-    CHECK(ws.error().message == "pods \"p\" is forbidden: User \"bob\" cannot create resource \"pods/attach\"");
+    CHECK(ws.error().message ==
+          "pods \"p\" is forbidden: User \"bob\" cannot create resource \"pods/attach\"");
 }
 
 TEST_CASE("a wrong Sec-WebSocket-Accept or an unoffered subprotocol is refused") {
     std::string protocol = "v5.channel.k8s.io";
     bool wrong_accept = true;
     TestHttpServer server([&](int fd, const HttpRequest& req) {
-        std::string accept = wrong_accept ? "bm9wZQ==" : websocket_accept(req.headers.at("sec-websocket-key"));
-        send_all(fd, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: " + accept + "\r\nSec-WebSocket-Protocol: " + protocol + "\r\n\r\n");
+        std::string accept =
+            wrong_accept ? "bm9wZQ==" : websocket_accept(req.headers.at("sec-websocket-key"));
+        send_all(fd,
+                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Accept: " +
+                     accept + "\r\nSec-WebSocket-Protocol: " + protocol + "\r\n\r\n");
     });
     auto client = plain_client(server);
     auto ws = open(*client, "/x");

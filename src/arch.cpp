@@ -25,7 +25,9 @@ constexpr std::array<Arch, 1> kArmCompat{Arch::ARM};
 
 }  // namespace
 
-std::span<const Arch> all_arches() { return kAll; }
+std::span<const Arch> all_arches() {
+    return kAll;
+}
 
 std::string_view arch_name(Arch arch) {
     for (const auto& info : kArches)
@@ -59,9 +61,12 @@ std::optional<Arch> classify_syscall(std::uint32_t audit_arch, std::uint64_t& nr
 
 std::span<const Arch> compat_arches(Arch native) {
     switch (native) {
-        case Arch::X86_64: return kX86Compat;
-        case Arch::AARCH64: return kArmCompat;
-        default: return {};
+        case Arch::X86_64:
+            return kX86Compat;
+        case Arch::AARCH64:
+            return kArmCompat;
+        default:
+            return {};
     }
 }
 

@@ -15,13 +15,12 @@ namespace {
 // sigaltstack, mmap, ...) that varies from run to run. tests/containers/base_set_test.sh proves
 // the list enough, and needed, under real enforcement.
 constexpr std::array<std::string_view, 40> kRunc{
-    "arch_prctl", "brk",         "capget",     "capset",     "chdir",      "close",
-    "close_range", "epoll_ctl",  "epoll_pwait", "execve",    "exit_group", "faccessat2",
-    "fcntl",      "fstat",       "fstatfs",    "futex",      "getcwd",     "getdents64",
-    "getpid",     "getppid",     "getuid",     "mmap",       "mprotect",   "nanosleep",
-    "newfstatat", "openat",      "openat2",    "prctl",      "read",       "recvfrom",
-    "rt_sigreturn", "sched_yield", "set_tid_address", "setgid", "setgroups", "setuid",
-    "sigaltstack", "statx",      "tgkill",     "write",
+    "arch_prctl", "brk",         "capget",       "capset",      "chdir",           "close",   "close_range",
+    "epoll_ctl",  "epoll_pwait", "execve",       "exit_group",  "faccessat2",      "fcntl",   "fstat",
+    "fstatfs",    "futex",       "getcwd",       "getdents64",  "getpid",          "getppid", "getuid",
+    "mmap",       "mprotect",    "nanosleep",    "newfstatat",  "openat",          "openat2", "prctl",
+    "read",       "recvfrom",    "rt_sigreturn", "sched_yield", "set_tid_address", "setgid",  "setgroups",
+    "setuid",     "sigaltstack", "statx",        "tgkill",      "write",
 };
 
 // Security Profiles Operator, examples/baseprofile-crun.yaml (same commit): crun v1.26, 53 calls,
@@ -35,23 +34,34 @@ constexpr std::array<std::string_view, 40> kRunc{
 // SPO's list are kept for newer crun versions. tests/containers/base_set_test.sh crun proves the
 // list enough, and needed, under real enforcement by crun.
 constexpr std::array<std::string_view, 39> kCrun{
-    "access",     "arch_prctl", "brk",        "capset",     "chdir",       "close",
-    "close_range", "dup2",      "execve",     "exit_group", "fchdir",      "fstat",
-    "fstatfs",    "getcwd",     "getegid",    "geteuid",    "getgid",      "getuid",
-    "ioctl",      "lseek",      "mmap",       "mprotect",   "nanosleep",   "newfstatat",
-    "openat",     "openat2",    "prctl",      "pselect6",   "read",        "readlink",
-    "rt_sigaction", "rt_sigprocmask", "set_tid_address", "setgroups", "setresgid", "setresuid",
-    "statfs",     "statx",      "write",
+    "access",       "arch_prctl",     "brk",
+    "capset",       "chdir",          "close",
+    "close_range",  "dup2",           "execve",
+    "exit_group",   "fchdir",         "fstat",
+    "fstatfs",      "getcwd",         "getegid",
+    "geteuid",      "getgid",         "getuid",
+    "ioctl",        "lseek",          "mmap",
+    "mprotect",     "nanosleep",      "newfstatat",
+    "openat",       "openat2",        "prctl",
+    "pselect6",     "read",           "readlink",
+    "rt_sigaction", "rt_sigprocmask", "set_tid_address",
+    "setgroups",    "setresgid",      "setresuid",
+    "statfs",       "statx",          "write",
 };
 
 constexpr std::array<RuntimeBaseSet, 2> kSets{{
     {"runc", "SPO examples/baseprofile-runc.yaml (runc v1.4.2)", kRunc},
-    {"crun", "SPO examples/baseprofile-crun.yaml (crun v1.26) less crun's pre-filter set-up, measured with crun 1.8.1", kCrun},
+    {"crun",
+     "SPO examples/baseprofile-crun.yaml (crun v1.26) less crun's pre-filter set-up, measured with crun "
+     "1.8.1",
+     kCrun},
 }};
 
 }  // namespace
 
-std::span<const RuntimeBaseSet> runtime_base_sets() { return kSets; }
+std::span<const RuntimeBaseSet> runtime_base_sets() {
+    return kSets;
+}
 
 std::vector<std::string_view> base_set_names(BaseSet base) {
     std::vector<std::string_view> out;

@@ -12,8 +12,8 @@
 namespace ksc {
 
 struct RuntimeBaseSet {
-    std::string_view runtime;  // "runc", "crun"
-    std::string_view source;   // where the list comes from, for `explain` and the docs
+    std::string_view runtime;                 // "runc", "crun"
+    std::string_view source;                  // where the list comes from, for `explain` and the docs
     std::span<const std::string_view> names;  // x86_64 names; other arches take those their table has
 };
 

@@ -20,7 +20,8 @@ std::string base64_encode(std::string_view bytes) {
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 2 < bytes.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+        unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
+                     (static_cast<unsigned char>(bytes[i + 1]) << 8) |
                      static_cast<unsigned char>(bytes[i + 2]);
         out += kAlphabet[(v >> 18) & 63];
         out += kAlphabet[(v >> 12) & 63];
@@ -86,8 +87,10 @@ std::string encode_compact_summary(const SyscallSet& seen) {
 }
 
 Result<SyscallSet> decode_compact_summary(std::string_view text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
-    if (text.substr(0, kMagic.size()) != kMagic || (text.size() > kMagic.size() && text[kMagic.size()] != ' '))
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+        text.remove_suffix(1);
+    if (text.substr(0, kMagic.size()) != kMagic ||
+        (text.size() > kMagic.size() && text[kMagic.size()] != ' '))
         return make_error("not a kubectl-seccomp compact summary (it starts with \"ksc1\")");
     if (text.size() > kTerminationMessageLimit) return make_error("compact summary longer than 4 KiB");
     text.remove_prefix(kMagic.size());
@@ -101,15 +104,21 @@ Result<SyscallSet> decode_compact_summary(std::string_view text) {
         std::string_view item = text.substr(0, end);
         text.remove_prefix(end == std::string_view::npos ? text.size() : end);
         auto eq = item.find('=');
-        if (eq == std::string_view::npos) return make_error("compact summary item without '=': " + std::string(item));
+        if (eq == std::string_view::npos)
+            return make_error("compact summary item without '=': " + std::string(item));
         auto arch = arch_from_name(item.substr(0, eq));
-        if (!arch) return make_error("compact summary names an unknown architecture: " + std::string(item.substr(0, eq)));
+        if (!arch)
+            return make_error("compact summary names an unknown architecture: " +
+                              std::string(item.substr(0, eq)));
         auto bytes = base64_decode(item.substr(eq + 1));
-        if (!bytes) return make_error("compact summary for " + std::string(item.substr(0, eq)) + ": " + bytes.error().message);
+        if (!bytes)
+            return make_error("compact summary for " + std::string(item.substr(0, eq)) + ": " +
+                              bytes.error().message);
         auto& set = out[*arch];
         for (std::size_t i = 0; i < bytes->size(); ++i)
             for (int b = 0; b < 8; ++b)
-                if (static_cast<unsigned char>((*bytes)[i]) & (1 << b)) set.insert(static_cast<std::uint32_t>(i * 8 + b));
+                if (static_cast<unsigned char>((*bytes)[i]) & (1 << b))
+                    set.insert(static_cast<std::uint32_t>(i * 8 + b));
     }
     return out;
 }

@@ -24,8 +24,8 @@ Result<std::string> read_input_file(const std::string& path, std::size_t max_byt
         }
         if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > max_bytes) {
             if (!is_stdin) ::close(fd);
-            return make_error(fmt::format("{}: too large ({} bytes; at most {} MiB): is this the right file?", name,
-                                          st.st_size, max_bytes >> 20));
+            return make_error(fmt::format("{}: too large ({} bytes; at most {} MiB): is this the right file?",
+                                          name, st.st_size, max_bytes >> 20));
         }
     }
     std::string data;

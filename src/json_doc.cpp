@@ -1,9 +1,9 @@
 #include "json_doc.h"
 
 #include <fmt/core.h>
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
-#include <rapidjson/encodedstream.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
@@ -20,7 +20,7 @@ std::string doc_position(const DocNode& node) {
 namespace {
 
 class LineIndex {
-public:
+  public:
     explicit LineIndex(std::string_view text) {
         starts_.push_back(0);
         for (std::size_t i = 0; i < text.size(); ++i)
@@ -33,14 +33,14 @@ public:
         return {static_cast<int>(line), static_cast<int>(offset - starts_[line - 1] + 1)};
     }
 
-private:
+  private:
     std::vector<std::size_t> starts_;
 };
 
 using InStream = rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>;
 
 class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeBuilder> {
-public:
+  public:
     TreeBuilder(const InStream& in, const LineIndex& lines) : in_(in), lines_(lines) {}
 
     bool Null() { return scalar(DocNode::Kind::Null, "null", 4); }
@@ -63,7 +63,7 @@ public:
     bool too_deep() const { return too_deep_; }
     DocNode take() { return std::move(root_); }
 
-private:
+  private:
     DocNode& place(DocNode node) {
         if (stack_.empty()) {
             root_ = std::move(node);
@@ -113,13 +113,19 @@ private:
 
 void write_node(rapidjson::PrettyWriter<rapidjson::StringBuffer>& w, const DocNode& n) {
     switch (n.kind) {
-        case DocNode::Kind::Null: w.Null(); break;
-        case DocNode::Kind::Bool: w.Bool(n.text == "true"); break;
+        case DocNode::Kind::Null:
+            w.Null();
+            break;
+        case DocNode::Kind::Bool:
+            w.Bool(n.text == "true");
+            break;
         case DocNode::Kind::Number:
             w.RawValue(n.text.data(), n.text.size(), rapidjson::kNumberType);
             break;
         case DocNode::Kind::String:
-        case DocNode::Kind::Plain: w.String(n.text.data(), static_cast<rapidjson::SizeType>(n.text.size())); break;
+        case DocNode::Kind::Plain:
+            w.String(n.text.data(), static_cast<rapidjson::SizeType>(n.text.size()));
+            break;
         case DocNode::Kind::Array:
             w.StartArray();
             for (const auto& item : n.items) write_node(w, item);
@@ -155,7 +161,8 @@ Result<DocNode> parse_json_doc(std::string_view text) {
     if (result.IsError()) {
         auto [line, col] = lines.at(result.Offset());
         if (builder.too_deep())
-            return make_error(fmt::format("{}:{}: nested deeper than {} levels", line, col, kMaxDocumentDepth));
+            return make_error(
+                fmt::format("{}:{}: nested deeper than {} levels", line, col, kMaxDocumentDepth));
         return make_error(fmt::format("{}:{}: {}", line, col, rapidjson::GetParseError_En(result.Code())));
     }
     return builder.take();

@@ -42,12 +42,12 @@ constexpr std::array<std::pair<ArgOp, std::string_view>, 7> kOps{{
 
 // The OCI runtime spec's list (config-linux.md), which is libseccomp's.
 constexpr std::array<std::string_view, 22> kScmpArches{
-    "SCMP_ARCH_X86",       "SCMP_ARCH_X86_64",     "SCMP_ARCH_X32",      "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64",   "SCMP_ARCH_MIPS",       "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",    "SCMP_ARCH_MIPSEL64",   "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",    "SCMP_ARCH_S390",     "SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64",   "SCMP_ARCH_RISCV64",  "SCMP_ARCH_LOONGARCH64",
-    "SCMP_ARCH_M68K",      "SCMP_ARCH_SH",
+    "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
+    "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",
 };
 
 constexpr std::array<std::string_view, 4> kFilterFlags{
@@ -59,20 +59,20 @@ constexpr std::array<std::string_view, 4> kFilterFlags{
 
 // Called first, with a fallback when they fail with ENOSYS (and only then):
 constexpr std::array<std::string_view, 35> kProbed{
-    "clone3",         // glibc >= 2.34 pthread_create, posix_spawn -> clone
-    "faccessat2",     // glibc >= 2.33 faccessat() with flags -> fstatat emulation
-    "openat2",        // runc, systemd, newer tools -> openat
-    "statx",          // glibc >= 2.33 stat family on 32-bit arches -> fstatat64; coreutils
-    "close_range",    // glibc >= 2.34 closefrom() -> /proc/self/fd scan
-    "epoll_pwait2",   // libuv, Go -> epoll_pwait
-    "fchmodat2",      // glibc >= 2.39 fchmodat(AT_SYMLINK_NOFOLLOW) -> O_PATH emulation
-    "futex_waitv",    // Wine, Proton -> futex
-    "pidfd_open",     // Go >= 1.23 os.StartProcess, systemd -> plain pids
+    "clone3",        // glibc >= 2.34 pthread_create, posix_spawn -> clone
+    "faccessat2",    // glibc >= 2.33 faccessat() with flags -> fstatat emulation
+    "openat2",       // runc, systemd, newer tools -> openat
+    "statx",         // glibc >= 2.33 stat family on 32-bit arches -> fstatat64; coreutils
+    "close_range",   // glibc >= 2.34 closefrom() -> /proc/self/fd scan
+    "epoll_pwait2",  // libuv, Go -> epoll_pwait
+    "fchmodat2",     // glibc >= 2.39 fchmodat(AT_SYMLINK_NOFOLLOW) -> O_PATH emulation
+    "futex_waitv",   // Wine, Proton -> futex
+    "pidfd_open",    // Go >= 1.23 os.StartProcess, systemd -> plain pids
     "pidfd_send_signal",
     "copy_file_range",  // coreutils cp -> read/write
-    "getrandom",      // glibc 2.36 arc4random -> /dev/urandom
-    "rseq",           // glibc >= 2.35 registers it at thread start; any failure disables it
-    "io_uring_setup", // libuv >= 1.45 -> epoll and a thread pool
+    "getrandom",        // glibc 2.36 arc4random -> /dev/urandom
+    "rseq",             // glibc >= 2.35 registers it at thread start; any failure disables it
+    "io_uring_setup",   // libuv >= 1.45 -> epoll and a thread pool
     "landlock_create_ruleset",
     "memfd_secret",
     "mseal",
@@ -107,7 +107,9 @@ const ActionInfo& info(Action a) {
 }
 
 // Rule order for normalised profiles: most permissive first, then errno.
-int action_rank(Action a) { return 10 - permissiveness(a); }
+int action_rank(Action a) {
+    return 10 - permissiveness(a);
+}
 
 bool is_plain(const SyscallRule& r) {
     return r.args.empty() && r.includes.empty() && r.excludes.empty() && r.comment.empty();
@@ -119,7 +121,9 @@ std::uint32_t effective_errno(const SyscallRule& r) {
 
 }  // namespace
 
-std::string_view action_name(Action action) { return info(action).name; }
+std::string_view action_name(Action action) {
+    return info(action).name;
+}
 
 std::optional<Action> action_from_name(std::string_view name) {
     for (const auto& i : kActions)
@@ -127,9 +131,13 @@ std::optional<Action> action_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-int permissiveness(Action action) { return info(action).permissiveness; }
+int permissiveness(Action action) {
+    return info(action).permissiveness;
+}
 
-bool action_takes_errno(Action action) { return action == Action::Errno || action == Action::Trace; }
+bool action_takes_errno(Action action) {
+    return action == Action::Errno || action == Action::Trace;
+}
 
 std::string_view arg_op_name(ArgOp op) {
     for (const auto& [o, n] : kOps)
@@ -151,7 +159,9 @@ bool is_known_filter_flag(std::string_view name) {
     return std::find(kFilterFlags.begin(), kFilterFlags.end(), name) != kFilterFlags.end();
 }
 
-std::span<const std::string_view> probed_syscalls() { return kProbed; }
+std::span<const std::string_view> probed_syscalls() {
+    return kProbed;
+}
 
 std::optional<BaseSet> base_set_from_name(std::string_view name) {
     if (name == "none") return BaseSet::None;

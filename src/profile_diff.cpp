@@ -12,7 +12,9 @@
 namespace ksc {
 namespace {
 
-bool is_plain(const SyscallRule& r) { return r.args.empty() && r.includes.empty() && r.excludes.empty(); }
+bool is_plain(const SyscallRule& r) {
+    return r.args.empty() && r.includes.empty() && r.excludes.empty();
+}
 
 std::map<std::string, Verdict> plain_verdicts(const Profile& p) {
     std::map<std::string, Verdict> out;
@@ -34,13 +36,20 @@ std::vector<std::string> arches_of(const Profile& p) {
 
 std::string op_text(ArgOp op) {
     switch (op) {
-        case ArgOp::NotEqual: return "!=";
-        case ArgOp::LessThan: return "<";
-        case ArgOp::LessEqual: return "<=";
-        case ArgOp::EqualTo: return "==";
-        case ArgOp::GreaterEqual: return ">=";
-        case ArgOp::GreaterThan: return ">";
-        case ArgOp::MaskedEqual: return "&";
+        case ArgOp::NotEqual:
+            return "!=";
+        case ArgOp::LessThan:
+            return "<";
+        case ArgOp::LessEqual:
+            return "<=";
+        case ArgOp::EqualTo:
+            return "==";
+        case ArgOp::GreaterEqual:
+            return ">=";
+        case ArgOp::GreaterThan:
+            return ">";
+        case ArgOp::MaskedEqual:
+            return "&";
     }
     return "?";
 }
@@ -138,7 +147,8 @@ ProfileDiff diff_profiles(const Profile& o, const Profile& n) {
             return std::pair(static_cast<int>(a.kind), a.name) < std::pair(static_cast<int>(b.kind), b.name);
         });
         if (changes.empty()) continue;
-        auto same = std::find_if(d.arches.begin(), d.arches.end(), [&](const ArchDiff& ad) { return ad.changes == changes; });
+        auto same = std::find_if(d.arches.begin(), d.arches.end(),
+                                 [&](const ArchDiff& ad) { return ad.changes == changes; });
         if (same != d.arches.end())
             same->arches.push_back(arch);
         else
@@ -158,11 +168,13 @@ ProfileDiff diff_profiles(const Profile& o, const Profile& n) {
         if (!orules.contains(t)) d.rules.push_back({true, t});
 
     if (o.flags != n.flags)
-        d.settings.push_back(fmt::format("flags: [{}] -> [{}]", fmt::join(o.flags, ", "), fmt::join(n.flags, ", ")));
+        d.settings.push_back(
+            fmt::format("flags: [{}] -> [{}]", fmt::join(o.flags, ", "), fmt::join(n.flags, ", ")));
     if (o.listener_path != n.listener_path)
         d.settings.push_back(fmt::format("listenerPath: \"{}\" -> \"{}\"", o.listener_path, n.listener_path));
     if (o.listener_metadata != n.listener_metadata)
-        d.settings.push_back(fmt::format("listenerMetadata: \"{}\" -> \"{}\"", o.listener_metadata, n.listener_metadata));
+        d.settings.push_back(
+            fmt::format("listenerMetadata: \"{}\" -> \"{}\"", o.listener_metadata, n.listener_metadata));
     return d;
 }
 

@@ -39,7 +39,9 @@ std::string_view scmp_of(std::string_view goarch) {
     return {};
 }
 
-bool contains(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 // moby's kernelGreaterEqualThan: major.minor compared as numbers.
 bool kernel_at_least(const std::string& kernel, const std::string& min) {
@@ -57,9 +59,10 @@ bool kernel_at_least(const std::string& kernel, const std::string& min) {
 }  // namespace
 
 std::vector<std::string> default_container_caps() {
-    return {"CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_MKNOD",
-            "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
-            "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",     "CAP_AUDIT_WRITE"};
+    return {"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+            "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+            "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+            "CAP_KILL",    "CAP_AUDIT_WRITE"};
 }
 
 std::optional<std::string> goarch_from_name(std::string_view name) {
@@ -71,11 +74,16 @@ std::optional<std::string> goarch_from_name(std::string_view name) {
 
 std::string goarch_of(Arch arch) {
     switch (arch) {
-        case Arch::X86_64: return "amd64";
-        case Arch::X86: return "386";
-        case Arch::X32: return "amd64";  // x32 programs run on an amd64 node
-        case Arch::AARCH64: return "arm64";
-        case Arch::ARM: return "arm";
+        case Arch::X86_64:
+            return "amd64";
+        case Arch::X86:
+            return "386";
+        case Arch::X32:
+            return "amd64";  // x32 programs run on an amd64 node
+        case Arch::AARCH64:
+            return "arm64";
+        case Arch::ARM:
+            return "arm";
     }
     return "amd64";
 }
@@ -108,12 +116,14 @@ Result<Profile> evaluate_docker_conditions(const Profile& in, const DockerContex
     for (const auto& r : in.syscalls) {
         const Filter& ex = r.excludes;
         if (!ex.arches.empty() && contains(ex.arches, ctx.goarch)) continue;
-        if (std::any_of(ex.caps.begin(), ex.caps.end(), [&](const std::string& c) { return contains(ctx.caps, c); }))
+        if (std::any_of(ex.caps.begin(), ex.caps.end(),
+                        [&](const std::string& c) { return contains(ctx.caps, c); }))
             continue;
         if (!ex.min_kernel.empty() && kernel_at_least(ctx.kernel, ex.min_kernel)) continue;
         const Filter& inc = r.includes;
         if (!inc.arches.empty() && !contains(inc.arches, ctx.goarch)) continue;
-        if (!std::all_of(inc.caps.begin(), inc.caps.end(), [&](const std::string& c) { return contains(ctx.caps, c); }))
+        if (!std::all_of(inc.caps.begin(), inc.caps.end(),
+                         [&](const std::string& c) { return contains(ctx.caps, c); }))
             continue;
         if (!inc.min_kernel.empty() && !kernel_at_least(ctx.kernel, inc.min_kernel)) continue;
         SyscallRule kept = r;

@@ -17,9 +17,9 @@
 namespace ksc {
 
 struct DockerContext {
-    std::string goarch = "amd64";     // runtime.GOARCH of the node
-    std::vector<std::string> caps;    // the container's bounding set, "CAP_SYS_ADMIN" form
-    std::string kernel;               // "6.1"; empty: new enough for every minKernel
+    std::string goarch = "amd64";   // runtime.GOARCH of the node
+    std::vector<std::string> caps;  // the container's bounding set, "CAP_SYS_ADMIN" form
+    std::string kernel;             // "6.1"; empty: new enough for every minKernel
 };
 
 // Docker's and containerd's default capability set for a container.

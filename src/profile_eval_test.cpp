@@ -11,7 +11,8 @@ namespace {
 
 bool allows(const Profile& p, std::string_view name) {
     for (const auto& r : p.syscalls)
-        if (r.action == Action::Allow && r.args.empty() && std::find(r.names.begin(), r.names.end(), name) != r.names.end())
+        if (r.action == Action::Allow && r.args.empty() &&
+            std::find(r.names.begin(), r.names.end(), name) != r.names.end())
             return true;
     return false;
 }
@@ -24,7 +25,8 @@ TEST_CASE("runtime/default: the embedded moby profile parses") {
     CHECK(has_docker_conditions(raw));
 }
 
-TEST_CASE("runtime/default: amd64 with default caps: x86 arches, no ptrace-free pass for mount, clone3 ENOSYS") {
+TEST_CASE(
+    "runtime/default: amd64 with default caps: x86 arches, no ptrace-free pass for mount, clone3 ENOSYS") {
     DockerContext ctx;
     ctx.goarch = "amd64";
     ctx.caps = default_container_caps();
@@ -37,7 +39,8 @@ TEST_CASE("runtime/default: amd64 with default caps: x86 arches, no ptrace-free 
     CHECK_FALSE(allows(p, "mount"));
     CHECK_FALSE(allows(p, "s390_pci_mmio_read"));
     bool clone3_enosys = std::any_of(p.syscalls.begin(), p.syscalls.end(), [](const SyscallRule& r) {
-        return r.names == std::vector<std::string>{"clone3"} && r.action == Action::Errno && r.errno_ret == 38u;
+        return r.names == std::vector<std::string>{"clone3"} && r.action == Action::Errno &&
+               r.errno_ret == 38u;
     });
     CHECK(clone3_enosys);
 }
@@ -49,7 +52,8 @@ TEST_CASE("runtime/default: CAP_SYS_ADMIN allows mount and clone3, and drops the
     Profile p = runtime_default_profile(ctx);
     CHECK(allows(p, "mount"));
     CHECK(allows(p, "clone3"));
-    for (const auto& r : p.syscalls) CHECK_FALSE((r.action == Action::Errno && r.names == std::vector<std::string>{"clone3"}));
+    for (const auto& r : p.syscalls)
+        CHECK_FALSE((r.action == Action::Errno && r.names == std::vector<std::string>{"clone3"}));
 }
 
 TEST_CASE("runtime/default: arm64 takes arm as its compat arch and the arm-only calls") {

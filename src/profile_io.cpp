@@ -34,8 +34,8 @@ Result<LoadedInput> load_input_text(const std::string& path, const std::string& 
         return in;
     }
     if (text.size() > kMaxProfileFileBytes)
-        return make_error(fmt::format("{}: too large for a profile ({} bytes; at most {} MiB)", in.path, text.size(),
-                                      kMaxProfileFileBytes >> 20));
+        return make_error(fmt::format("{}: too large for a profile ({} bytes; at most {} MiB)", in.path,
+                                      text.size(), kMaxProfileFileBytes >> 20));
     std::vector<std::string> warnings;
     auto first = text.find_first_not_of(" \t\r\n");
     bool json = first != std::string::npos && text[first] == '{';
@@ -49,8 +49,10 @@ Result<LoadedInput> load_input_text(const std::string& path, const std::string& 
         } else {
             in.kind = InputKind::OciProfile;
             auto p = decode_profile(*doc, &warnings);
-            if (p) docs = std::vector<SeccompProfileDoc>{SeccompProfileDoc{.profile = std::move(*p)}};
-            else docs = p.error();
+            if (p)
+                docs = std::vector<SeccompProfileDoc>{SeccompProfileDoc{.profile = std::move(*p)}};
+            else
+                docs = p.error();
         }
     } else {
         in.kind = InputKind::SeccompProfile;
@@ -107,13 +109,15 @@ struct BaseFinder {
 
 Status resolve_one(SeccompProfileDoc& doc, BaseFinder& finder, int depth) {
     if (doc.base_profile_name.empty()) return Ok{};
-    if (depth > 8) return make_error(fmt::format("baseProfileName chain deeper than 8 at \"{}\" (a loop?)", doc.name));
+    if (depth > 8)
+        return make_error(fmt::format("baseProfileName chain deeper than 8 at \"{}\" (a loop?)", doc.name));
     std::string where;
     const SeccompProfileDoc* base = finder.find(doc.base_profile_name, where);
     if (!base)
-        return make_error(fmt::format("SeccompProfile \"{}\": its baseProfileName \"{}\" was not found (in this file, "
-                                      "or as {}.yaml beside it): pass the base with --base-profile FILE",
-                                      doc.name, doc.base_profile_name, doc.base_profile_name));
+        return make_error(
+            fmt::format("SeccompProfile \"{}\": its baseProfileName \"{}\" was not found (in this file, "
+                        "or as {}.yaml beside it): pass the base with --base-profile FILE",
+                        doc.name, doc.base_profile_name, doc.base_profile_name));
     SeccompProfileDoc resolved_base = *base;
     if (auto st = resolve_one(resolved_base, finder, depth + 1); !st) return st;
     // SPO: the base's syscalls are unioned into the profile; the profile's own settings stay.
@@ -139,7 +143,8 @@ Status resolve_base_profiles(LoadedInput& input, std::span<const std::string> ba
         finder.extra.push_back(std::move(*loaded));
     }
     for (auto& doc : input.profiles)
-        if (auto st = resolve_one(doc, finder, 0); !st) return make_error(in_file(input.path, st.error().message));
+        if (auto st = resolve_one(doc, finder, 0); !st)
+            return make_error(in_file(input.path, st.error().message));
     return Ok{};
 }
 

@@ -24,10 +24,10 @@ inline constexpr std::size_t kMaxRecordingFileBytes = 64 * 1024 * 1024;
 
 struct LoadedInput {
     InputKind kind = InputKind::OciProfile;
-    std::string path;                       // as given; "<stdin>" for "-"
-    std::optional<Recording> recording;     // kind Recording
+    std::string path;                         // as given; "<stdin>" for "-"
+    std::optional<Recording> recording;       // kind Recording
     std::vector<SeccompProfileDoc> profiles;  // the others; an OCI profile is one unnamed document
-    std::vector<std::string> warnings;      // "FILE:LINE:COL: ..." lines for stderr
+    std::vector<std::string> warnings;        // "FILE:LINE:COL: ..." lines for stderr
 };
 
 Result<LoadedInput> load_input(const std::string& path);

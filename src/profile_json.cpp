@@ -30,20 +30,27 @@ using Kind = DocNode::Kind;
 
 std::string_view kind_name(Kind k) {
     switch (k) {
-        case Kind::Null: return "null";
-        case Kind::Bool: return "a boolean";
-        case Kind::Number: return "a number";
-        case Kind::String: return "a string";
-        case Kind::Plain: return "a scalar";
-        case Kind::Array: return "a list";
-        case Kind::Object: return "an object";
+        case Kind::Null:
+            return "null";
+        case Kind::Bool:
+            return "a boolean";
+        case Kind::Number:
+            return "a number";
+        case Kind::String:
+            return "a string";
+        case Kind::Plain:
+            return "a scalar";
+        case Kind::Array:
+            return "a list";
+        case Kind::Object:
+            return "an object";
     }
     return "?";
 }
 
 // One decoding pass: the first error stops it; warnings accumulate.
 class Decoder {
-public:
+  public:
     Decoder(std::vector<std::string>* warnings, std::span<const std::string_view> skip)
         : warnings_(warnings), skip_(skip) {}
 
@@ -92,7 +99,8 @@ public:
         const char* last = first + n.text.size();
         int base = 10;
         // YAML 1.1 writers may print big masks in hex.
-        if (n.kind == Kind::Plain && n.text.size() > 2 && n.text[0] == '0' && (n.text[1] == 'x' || n.text[1] == 'X')) {
+        if (n.kind == Kind::Plain && n.text.size() > 2 && n.text[0] == '0' &&
+            (n.text[1] == 'x' || n.text[1] == 'X')) {
             first += 2;
             base = 16;
         }
@@ -135,9 +143,10 @@ public:
     bool arch(const DocNode& n, std::string_view path, std::string& out) {
         if (!string(n, path, out)) return false;
         if (!is_known_scmp_arch(out))
-            return fail(n, path, fmt::format("unknown architecture \"{}\" (expected an SCMP_ARCH_* name such as "
-                                              "SCMP_ARCH_X86_64 or SCMP_ARCH_AARCH64)",
-                                              out));
+            return fail(n, path,
+                        fmt::format("unknown architecture \"{}\" (expected an SCMP_ARCH_* name such as "
+                                    "SCMP_ARCH_X86_64 or SCMP_ARCH_AARCH64)",
+                                    out));
         return true;
     }
 
@@ -147,14 +156,18 @@ public:
         static constexpr std::string_view kKeys[] = {"caps", "arches", "minKernel"};
         if (!members(n, path, kKeys)) return false;
         if (auto* v = n.get("caps"); v && !strings(*v, fmt::format("{}.caps", path), out.caps)) return false;
-        if (auto* v = n.get("arches"); v && !strings(*v, fmt::format("{}.arches", path), out.arches)) return false;
+        if (auto* v = n.get("arches"); v && !strings(*v, fmt::format("{}.arches", path), out.arches))
+            return false;
         if (auto* v = n.get("minKernel")) {
             auto p = fmt::format("{}.minKernel", path);
             if (!string(*v, p, out.min_kernel)) return false;
-            bool ok = !out.min_kernel.empty() && std::all_of(out.min_kernel.begin(), out.min_kernel.end(),
-                                                             [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+            bool ok = !out.min_kernel.empty() &&
+                      std::all_of(out.min_kernel.begin(), out.min_kernel.end(),
+                                  [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
             if (!out.min_kernel.empty() && !ok)
-                return fail(*v, p, fmt::format("expected a kernel version like \"5.8\", found \"{}\"", out.min_kernel));
+                return fail(
+                    *v, p,
+                    fmt::format("expected a kernel version like \"5.8\", found \"{}\"", out.min_kernel));
         }
         return true;
     }
@@ -170,26 +183,29 @@ public:
         if (!op) return fail(n, path, "missing \"op\" (SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE or _MASKED_EQ)");
         if (!uint(*index, fmt::format("{}.index", path), 5, v)) return false;
         out.index = static_cast<std::uint32_t>(v);
-        if (auto* value = n.get("value"); value && !uint(*value, fmt::format("{}.value", path), UINT64_MAX, out.value))
+        if (auto* value = n.get("value");
+            value && !uint(*value, fmt::format("{}.value", path), UINT64_MAX, out.value))
             return false;
-        if (auto* two = n.get("valueTwo"); two && !uint(*two, fmt::format("{}.valueTwo", path), UINT64_MAX, out.value_two))
+        if (auto* two = n.get("valueTwo");
+            two && !uint(*two, fmt::format("{}.valueTwo", path), UINT64_MAX, out.value_two))
             return false;
         std::string s;
         if (!string(*op, fmt::format("{}.op", path), s)) return false;
         auto o = arg_op_from_name(s);
         if (!o)
-            return fail(*op, fmt::format("{}.op", path),
-                        fmt::format("unknown operator \"{}\" (expected SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE or "
-                                    "_MASKED_EQ)",
-                                    s));
+            return fail(
+                *op, fmt::format("{}.op", path),
+                fmt::format("unknown operator \"{}\" (expected SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE or "
+                            "_MASKED_EQ)",
+                            s));
         out.op = *o;
         return true;
     }
 
     bool rule(const DocNode& n, std::string_view path, SyscallRule& out) {
         if (!expect(n, Kind::Object, path, "an object with names and action")) return false;
-        static constexpr std::string_view kKeys[] = {"names", "name", "action", "errnoRet", "args",
-                                                      "comment", "includes", "excludes"};
+        static constexpr std::string_view kKeys[] = {"names", "name",    "action",   "errnoRet",
+                                                     "args",  "comment", "includes", "excludes"};
         if (!members(n, path, kKeys)) return false;
         auto* names = n.get("names");
         auto* name = n.get("name");
@@ -211,7 +227,9 @@ public:
             });
             if (!well_formed) return fail(at, p, fmt::format("\"{}\" is not a syscall name", s));
             if (!is_syscall_anywhere(s))
-                warn(at, p, fmt::format("unknown syscall \"{}\" on every architecture we know (runtimes skip it)", s));
+                warn(at, p,
+                     fmt::format("unknown syscall \"{}\" on every architecture we know (runtimes skip it)",
+                                 s));
         }
         auto* act = n.get("action");
         if (!act) return fail(n, path, "missing \"action\"");
@@ -226,24 +244,31 @@ public:
                      fmt::format("ignored: {} takes no errno", action_name(out.action)));
         }
         if (auto* a = n.get("args"); a && a->kind != Kind::Null) {
-            if (!expect(*a, Kind::Array, fmt::format("{}.args", path), "a list of argument rules")) return false;
+            if (!expect(*a, Kind::Array, fmt::format("{}.args", path), "a list of argument rules"))
+                return false;
             for (std::size_t i = 0; i < a->items.size(); ++i) {
                 ArgRule r;
                 if (!arg(a->items[i], fmt::format("{}.args[{}]", path, i), r)) return false;
                 out.args.push_back(r);
             }
         }
-        if (auto* c = n.get("comment"); c && !string(*c, fmt::format("{}.comment", path), out.comment)) return false;
-        if (auto* f = n.get("includes"); f && !filter(*f, fmt::format("{}.includes", path), out.includes)) return false;
-        if (auto* f = n.get("excludes"); f && !filter(*f, fmt::format("{}.excludes", path), out.excludes)) return false;
+        if (auto* c = n.get("comment"); c && !string(*c, fmt::format("{}.comment", path), out.comment))
+            return false;
+        if (auto* f = n.get("includes"); f && !filter(*f, fmt::format("{}.includes", path), out.includes))
+            return false;
+        if (auto* f = n.get("excludes"); f && !filter(*f, fmt::format("{}.excludes", path), out.excludes))
+            return false;
         return true;
     }
 
     bool profile(const DocNode& n, Profile& out) {
         if (n.kind != Kind::Object)
-            return fail(n, "profile", fmt::format("expected an object with \"defaultAction\", found {}", kind_name(n.kind)));
-        static constexpr std::string_view kKeys[] = {"defaultAction", "defaultErrnoRet", "architectures", "archMap",
-                                                      "flags", "listenerPath", "listenerMetadata", "syscalls"};
+            return fail(
+                n, "profile",
+                fmt::format("expected an object with \"defaultAction\", found {}", kind_name(n.kind)));
+        static constexpr std::string_view kKeys[] = {"defaultAction",    "defaultErrnoRet", "architectures",
+                                                     "archMap",          "flags",           "listenerPath",
+                                                     "listenerMetadata", "syscalls"};
         if (!members(n, "profile", kKeys)) return false;
         auto* def = n.get("defaultAction");
         if (!def) return fail(n, "profile", "missing \"defaultAction\" (e.g. \"SCMP_ACT_ERRNO\")");
@@ -262,11 +287,13 @@ public:
             }
         }
         if (auto* m = n.get("archMap"); m && m->kind != Kind::Null) {
-            if (!expect(*m, Kind::Array, "archMap", "a list of {architecture, subArchitectures}")) return false;
+            if (!expect(*m, Kind::Array, "archMap", "a list of {architecture, subArchitectures}"))
+                return false;
             for (std::size_t i = 0; i < m->items.size(); ++i) {
                 const DocNode& e = m->items[i];
                 auto p = fmt::format("archMap[{}]", i);
-                if (!expect(e, Kind::Object, p, "an object with architecture and subArchitectures")) return false;
+                if (!expect(e, Kind::Object, p, "an object with architecture and subArchitectures"))
+                    return false;
                 static constexpr std::string_view kMapKeys[] = {"architecture", "subArchitectures"};
                 if (!members(e, p, kMapKeys)) return false;
                 ArchMapEntry entry;
@@ -278,7 +305,8 @@ public:
                         return false;
                     for (std::size_t j = 0; j < subs->items.size(); ++j) {
                         std::string s;
-                        if (!arch(subs->items[j], fmt::format("{}.subArchitectures[{}]", p, j), s)) return false;
+                        if (!arch(subs->items[j], fmt::format("{}.subArchitectures[{}]", p, j), s))
+                            return false;
                         entry.sub_arches.push_back(std::move(s));
                     }
                 }
@@ -288,11 +316,13 @@ public:
         if (auto* f = n.get("flags"); f && !strings(*f, "flags", out.flags)) return false;
         for (std::size_t i = 0; i < out.flags.size(); ++i)
             if (!is_known_filter_flag(out.flags[i]))
-                return fail(n.get("flags")->items[i], fmt::format("flags[{}]", i),
-                            fmt::format("unknown flag \"{}\" (expected SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW "
-                                        "or _WAIT_KILLABLE_RECV)",
-                                        out.flags[i]));
-        if (auto* v = n.get("listenerPath"); v && !string(*v, "listenerPath", out.listener_path)) return false;
+                return fail(
+                    n.get("flags")->items[i], fmt::format("flags[{}]", i),
+                    fmt::format("unknown flag \"{}\" (expected SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW "
+                                "or _WAIT_KILLABLE_RECV)",
+                                out.flags[i]));
+        if (auto* v = n.get("listenerPath"); v && !string(*v, "listenerPath", out.listener_path))
+            return false;
         if (auto* v = n.get("listenerMetadata"); v && !string(*v, "listenerMetadata", out.listener_metadata))
             return false;
         if (auto* s = n.get("syscalls"); s && s->kind != Kind::Null) {
@@ -306,13 +336,17 @@ public:
         return true;
     }
 
-private:
+  private:
     std::vector<std::string>* warnings_;
     std::span<const std::string_view> skip_;
 };
 
-DocNode str(std::string_view s) { return DocNode::make(Kind::String, std::string(s)); }
-DocNode num(std::uint64_t v) { return DocNode::make(Kind::Number, std::to_string(v)); }
+DocNode str(std::string_view s) {
+    return DocNode::make(Kind::String, std::string(s));
+}
+DocNode num(std::uint64_t v) {
+    return DocNode::make(Kind::Number, std::to_string(v));
+}
 DocNode str_list(const std::vector<std::string>& v) {
     DocNode a = DocNode::make(Kind::Array);
     for (const auto& s : v) a.items.push_back(str(s));
@@ -348,7 +382,8 @@ DocNode encode_profile(const Profile& p) {
             DocNode entry = DocNode::make(Kind::Object);
             entry.add("architecture", str(e.arch));
             // Docker writes null for none; keep its shape.
-            entry.add("subArchitectures", e.sub_arches.empty() ? DocNode::make(Kind::Null) : str_list(e.sub_arches));
+            entry.add("subArchitectures",
+                      e.sub_arches.empty() ? DocNode::make(Kind::Null) : str_list(e.sub_arches));
             m.items.push_back(std::move(entry));
         }
         o.add("archMap", std::move(m));
@@ -391,6 +426,8 @@ Result<Profile> read_profile_json(std::string_view text, std::vector<std::string
     return decode_profile(*doc, warnings);
 }
 
-std::string write_profile_json(const Profile& profile) { return write_json_doc(encode_profile(profile)); }
+std::string write_profile_json(const Profile& profile) {
+    return write_json_doc(encode_profile(profile));
+}
 
 }  // namespace ksc

@@ -116,24 +116,32 @@ TEST_CASE("profile_json: every field survives a round trip") {
     p.flags = {"SECCOMP_FILTER_FLAG_LOG"};
     p.listener_path = "/run/agent.sock";
     p.listener_metadata = "meta";
-    SyscallRule r{{"ioctl"}, Action::Notify, {}, {{1, 0xFF00, 0x5400, ArgOp::MaskedEqual}, {2, 7, 0, ArgOp::NotEqual}}};
+    SyscallRule r{
+        {"ioctl"}, Action::Notify, {}, {{1, 0xFF00, 0x5400, ArgOp::MaskedEqual}, {2, 7, 0, ArgOp::NotEqual}}};
     r.comment = "terminal ioctls";
     r.includes.caps = {"CAP_SYS_ADMIN"};
     r.includes.min_kernel = "5.8";
     r.excludes.arches = {"s390x"};
-    p.syscalls = {r, {{"ptrace"}, Action::Trace, 3}, {{"kill"}, Action::Kill, {}}, {{"tkill"}, Action::KillThread, {}},
-                  {{"x"}, Action::Trap, {}}, {{"y"}, Action::Log, {}}};
+    p.syscalls = {r,
+                  {{"ptrace"}, Action::Trace, 3},
+                  {{"kill"}, Action::Kill, {}},
+                  {{"tkill"}, Action::KillThread, {}},
+                  {{"x"}, Action::Trap, {}},
+                  {{"y"}, Action::Log, {}}};
     auto again = read_profile_json(write_profile_json(p));
     REQUIRE_MESSAGE(again.ok(), (again.ok() ? std::string() : again.error().message));
     CHECK(*again == p);
 }
 
 TEST_CASE("profile_json: the old single \"name\" reads as names") {
-    auto p = read_profile_json(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"ptrace","action":"SCMP_ACT_ERRNO"}]})");
+    auto p = read_profile_json(
+        R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"ptrace","action":"SCMP_ACT_ERRNO"}]})");
     REQUIRE(p.ok());
     CHECK(p->syscalls[0].names == std::vector<std::string>{"ptrace"});
-    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"a","names":["b"],"action":"SCMP_ACT_LOG"}]})")
-              .find("both") != std::string::npos);
+    CHECK(
+        error_of(
+            R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"a","names":["b"],"action":"SCMP_ACT_LOG"}]})")
+            .find("both") != std::string::npos);
 }
 
 TEST_CASE("profile_json: malformed JSON gives line, column and what was expected") {
@@ -147,25 +155,35 @@ TEST_CASE("profile_json: unknown action, architecture, operator and flag are nam
     CHECK(msg.rfind("2:20: defaultAction: unknown action \"SCMP_ACT_NOPE\"", 0) == 0);
     msg = error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_VAX"]})");
     CHECK(msg.find("architectures[0]: unknown architecture \"SCMP_ARCH_VAX\"") != std::string::npos);
-    msg = error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"EQ"}]}]})");
+    msg = error_of(
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"EQ"}]}]})");
     CHECK(msg.find("syscalls[0].args[0].op: unknown operator \"EQ\"") != std::string::npos);
     msg = error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","flags":["TSYNC"]})");
     CHECK(msg.find("unknown flag \"TSYNC\"") != std::string::npos);
 }
 
 TEST_CASE("profile_json: type errors name the field and the expected type") {
-    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":"1"})").find("defaultErrnoRet: expected an unsigned integer") != std::string::npos);
-    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":-1})").find("defaultErrnoRet") != std::string::npos);
-    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":{}})").find("syscalls: expected a list") != std::string::npos);
+    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":"1"})")
+              .find("defaultErrnoRet: expected an unsigned integer") != std::string::npos);
+    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":-1})").find("defaultErrnoRet") !=
+          std::string::npos);
+    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":{}})").find("syscalls: expected a list") !=
+          std::string::npos);
     CHECK(error_of(R"({"syscalls":[]})").find("missing \"defaultAction\"") != std::string::npos);
     CHECK(error_of(R"([1,2])").find("expected an object") != std::string::npos);
-    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["Read!"],"action":"SCMP_ACT_ALLOW"}]})").find("not a syscall name") != std::string::npos);
-    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultAction":"SCMP_ACT_LOG"})").find("duplicate key") != std::string::npos);
+    CHECK(
+        error_of(
+            R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["Read!"],"action":"SCMP_ACT_ALLOW"}]})")
+            .find("not a syscall name") != std::string::npos);
+    CHECK(error_of(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultAction":"SCMP_ACT_LOG"})")
+              .find("duplicate key") != std::string::npos);
 }
 
 TEST_CASE("profile_json: unknown fields and syscalls no arch knows are warnings, named") {
     std::vector<std::string> w;
-    auto p = read_profile_json(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultAciton":"x","syscalls":[{"names":["opne"],"action":"SCMP_ACT_ALLOW"}]})", &w);
+    auto p = read_profile_json(
+        R"({"defaultAction":"SCMP_ACT_ERRNO","defaultAciton":"x","syscalls":[{"names":["opne"],"action":"SCMP_ACT_ALLOW"}]})",
+        &w);
     REQUIRE(p.ok());
     REQUIRE(w.size() == 2);
     CHECK(w[0].find("unknown field \"defaultAciton\"") != std::string::npos);

@@ -13,7 +13,9 @@ namespace {
 
 constexpr std::uint32_t kENOSYS = 38;
 
-bool is_plain(const SyscallRule& r) { return r.args.empty() && r.includes.empty() && r.excludes.empty(); }
+bool is_plain(const SyscallRule& r) {
+    return r.args.empty() && r.includes.empty() && r.excludes.empty();
+}
 
 template <class T>
 void append_unique(std::vector<T>& to, const std::vector<T>& from) {
@@ -33,7 +35,8 @@ const Verdict& more_permissive(const Verdict& a, const Verdict& b) {
 std::string verdict_text(const Verdict& v) {
     if (!action_takes_errno(v.action)) return std::string(action_name(v.action));
     auto name = errno_name(static_cast<int>(v.errno_ret));
-    return fmt::format("{}({})", action_name(v.action), name ? std::string(*name) : std::to_string(v.errno_ret));
+    return fmt::format("{}({})", action_name(v.action),
+                       name ? std::string(*name) : std::to_string(v.errno_ret));
 }
 
 Verdict default_verdict(const Profile& p) {
@@ -50,7 +53,9 @@ Verdict rule_verdict(const SyscallRule& r) {
 
 Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::string> labels,
                        std::vector<std::string>* warnings) {
-    auto label = [&](std::size_t i) { return i < labels.size() ? labels[i] : fmt::format("profile {}", i + 1); };
+    auto label = [&](std::size_t i) {
+        return i < labels.size() ? labels[i] : fmt::format("profile {}", i + 1);
+    };
     auto warn = [&](std::string w) {
         if (warnings) warnings->push_back(std::move(w));
     };
@@ -62,8 +67,8 @@ Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::s
         Verdict d = default_verdict(profiles[i]);
         if (d == def) continue;
         Verdict kept = more_permissive(def, d);
-        warn(fmt::format("default action: {} in {}, {} in {}: kept {}", verdict_text(def), label(0), verdict_text(d),
-                         label(i), verdict_text(kept)));
+        warn(fmt::format("default action: {} in {}, {} in {}: kept {}", verdict_text(def), label(0),
+                         verdict_text(d), label(i), verdict_text(kept)));
         def = kept;
     }
     out.default_action = def.action;
@@ -96,7 +101,8 @@ Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::s
             } else if (!(first_explicit->first == here)) {
                 Verdict kept = more_permissive(first_explicit->first, here);
                 warn(fmt::format("{}: {} in {}, {} in {}: kept {}", name, verdict_text(first_explicit->first),
-                                 label(first_explicit->second), verdict_text(here), label(i), verdict_text(kept)));
+                                 label(first_explicit->second), verdict_text(here), label(i),
+                                 verdict_text(kept)));
             }
         }
         merged[name] = *v;
@@ -115,7 +121,8 @@ Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::s
             if (field->empty())
                 *field = *value;
             else
-                warn(fmt::format("{} has another seccomp agent listener (\"{}\"): kept \"{}\"", label(i), *value, *field));
+                warn(fmt::format("{} has another seccomp agent listener (\"{}\"): kept \"{}\"", label(i),
+                                 *value, *field));
         }
     }
 
@@ -141,7 +148,8 @@ Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::s
                        permissiveness(r.action) > permissiveness(def.action);
             });
             if (c.names.empty()) continue;
-            if (std::find(conditional.begin(), conditional.end(), c) == conditional.end()) conditional.push_back(c);
+            if (std::find(conditional.begin(), conditional.end(), c) == conditional.end())
+                conditional.push_back(c);
         }
     for (auto& c : conditional) out.syscalls.push_back(std::move(c));
     normalise(out);

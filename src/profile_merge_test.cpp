@@ -9,7 +9,8 @@ namespace {
 
 std::optional<Verdict> verdict_for(const Profile& p, std::string_view name) {
     for (const auto& r : p.syscalls)
-        if (r.args.empty() && std::find(r.names.begin(), r.names.end(), name) != r.names.end()) return rule_verdict(r);
+        if (r.args.empty() && std::find(r.names.begin(), r.names.end(), name) != r.names.end())
+            return rule_verdict(r);
     return std::nullopt;
 }
 

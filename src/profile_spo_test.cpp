@@ -92,8 +92,9 @@ TEST_CASE("spo: JSON form reads and writes too") {
 }
 
 TEST_CASE("spo: v1beta1 reads; an unknown apiVersion is named") {
-    auto docs = read_ok("apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SeccompProfile\n"
-                        "metadata: {name: old}\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n");
+    auto docs = read_ok(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SeccompProfile\n"
+        "metadata: {name: old}\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n");
     CHECK(docs[0].name == "old");
     CHECK(error_of("apiVersion: example.com/v9\nkind: SeccompProfile\nspec: {defaultAction: SCMP_ACT_LOG}\n")
               .find("\"example.com/v9\"") != std::string::npos);
@@ -101,40 +102,46 @@ TEST_CASE("spo: v1beta1 reads; an unknown apiVersion is named") {
 
 TEST_CASE("spo: a kubectl List of SeccompProfiles reads; other kinds are skipped with a warning") {
     std::vector<std::string> w;
-    auto docs = read_ok("apiVersion: v1\nkind: List\nitems:\n"
-                        "- apiVersion: security-profiles-operator.x-k8s.io/v1\n  kind: SeccompProfile\n"
-                        "  metadata: {name: a}\n  spec: {defaultAction: SCMP_ACT_ERRNO}\n"
-                        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
-                        &w);
+    auto docs = read_ok(
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: security-profiles-operator.x-k8s.io/v1\n  kind: SeccompProfile\n"
+        "  metadata: {name: a}\n  spec: {defaultAction: SCMP_ACT_ERRNO}\n"
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+        &w);
     REQUIRE(docs.size() == 1);
     REQUIRE(w.size() == 1);
     CHECK(w[0].find("ConfigMap") != std::string::npos);
 }
 
 TEST_CASE("spo: errnoRet 0 means unset (EPERM), as SPO documents") {
-    auto docs = read_ok("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: a}\n"
-                        "spec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    errnoRet: 0\n"
-                        "    names: [ptrace]\n");
+    auto docs = read_ok(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: a}\n"
+        "spec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    errnoRet: 0\n"
+        "    names: [ptrace]\n");
     CHECK_FALSE(docs[0].profile.syscalls[0].errno_ret);
 }
 
 TEST_CASE("spo: malformed YAML gives line and column") {
-    std::string msg = error_of("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nspec:\n"
-                               "  defaultAction: [SCMP_ACT_ERRNO\n");
+    std::string msg = error_of(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nspec:\n"
+        "  defaultAction: [SCMP_ACT_ERRNO\n");
     CHECK(msg.rfind("5:", 0) == 0);
 }
 
 TEST_CASE("spo: a bad field is named with its place and its document") {
-    std::string msg = error_of("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\n"
-                               "metadata: {name: web}\nspec:\n  defaultAction: SCMP_ACT_DENY\n");
-    CHECK(msg.find("5:18: SeccompProfile \"web\": spec.defaultAction: unknown action \"SCMP_ACT_DENY\"") == 0);
+    std::string msg = error_of(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\n"
+        "metadata: {name: web}\nspec:\n  defaultAction: SCMP_ACT_DENY\n");
+    CHECK(msg.find("5:18: SeccompProfile \"web\": spec.defaultAction: unknown action \"SCMP_ACT_DENY\"") ==
+          0);
 }
 
 TEST_CASE("spo: alias bombs and deep nesting fail instead of growing") {
     std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
     char prev = 'a';
     for (char c = 'b'; c <= 'k'; ++c, ++prev)
-        bomb += fmt::format("{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n", c, c, fmt::arg("p", prev));
+        bomb += fmt::format("{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n", c, c,
+                            fmt::arg("p", prev));
     CHECK(error_of(bomb).find("more than") != std::string::npos);
     CHECK_FALSE(read_seccomp_profiles(std::string(5000, '[')).ok());
     CHECK(error_of("").find("empty") != std::string::npos);

@@ -9,7 +9,8 @@
 namespace ksc {
 namespace {
 
-void seen(Recording& r, Arch arch, std::string_view name, std::uint64_t count = 1, std::map<int, std::uint64_t> errors = {}) {
+void seen(Recording& r, Arch arch, std::string_view name, std::uint64_t count = 1,
+          std::map<int, std::uint64_t> errors = {}) {
     auto nr = syscall_number(arch, name);
     REQUIRE_MESSAGE(nr, "no ", name, " in the table");
     RecordedSyscall sc;
@@ -34,7 +35,7 @@ Recording x86_64_recording() {
     r.have_summary = true;
     seen(r, Arch::X86_64, "read", 10);
     seen(r, Arch::X86_64, "write", 3);
-    seen(r, Arch::X86_64, "openat", 4, {{2, 2}});  // some failed: the kernel ran it
+    seen(r, Arch::X86_64, "openat", 4, {{2, 2}});   // some failed: the kernel ran it
     seen(r, Arch::X86_64, "clone3", 2, {{38, 2}});  // refused by the current profile
     seen(r, Arch::X86_64, "mount", 1, {{1, 1}});    // EPERM only
     seen(r, Arch::X86_64, "access", 3, {{2, 3}});   // always ENOENT: a probe for a file, allowed
@@ -59,7 +60,8 @@ TEST_CASE("profile_from_recording: compat arch listed when used, after the nativ
     CHECK(rule_for(p, "socketcall")->action == Action::Allow);
 }
 
-TEST_CASE("profile_from_recording: syscalls seen and working are allowed, including ones that sometimes fail") {
+TEST_CASE(
+    "profile_from_recording: syscalls seen and working are allowed, including ones that sometimes fail") {
     Profile p = profile_from_recording(x86_64_recording(), {BaseSet::None, false});
     for (auto name : {"read", "write", "openat", "access"}) {
         CAPTURE(name);
@@ -68,7 +70,8 @@ TEST_CASE("profile_from_recording: syscalls seen and working are allowed, includ
     }
 }
 
-TEST_CASE("profile_from_recording: a syscall seen only failing with ENOSYS is refused with ENOSYS, not EPERM") {
+TEST_CASE(
+    "profile_from_recording: a syscall seen only failing with ENOSYS is refused with ENOSYS, not EPERM") {
     Profile p = profile_from_recording(x86_64_recording(), {BaseSet::None, false});
     const SyscallRule* r = rule_for(p, "clone3");
     REQUIRE(r);
@@ -123,7 +126,8 @@ TEST_CASE("profile_from_recording: the runtime base set is merged, and wins over
     Profile both = profile_from_recording(r, {BaseSet::Both, false});
     REQUIRE(rule_for(both, "pselect6"));
     // Neither runtime calls its container set-up under the filter: none of it is let through.
-    for (auto name : {"mount", "umount2", "pivot_root", "unshare", "setns", "sethostname", "chown", "mknodat"}) {
+    for (auto name :
+         {"mount", "umount2", "pivot_root", "unshare", "setns", "sethostname", "chown", "mknodat"}) {
         CAPTURE(name);
         CHECK_FALSE(rule_for(both, name));
     }
@@ -193,8 +197,8 @@ TEST_CASE("normalise: rules with args keep their own entries, after the plain on
 }
 
 TEST_CASE("actions: names round-trip and permissiveness orders ALLOW above ERRNO above KILL") {
-    for (auto a : {Action::Kill, Action::KillProcess, Action::KillThread, Action::Trap, Action::Errno, Action::Trace,
-                   Action::Allow, Action::Log, Action::Notify})
+    for (auto a : {Action::Kill, Action::KillProcess, Action::KillThread, Action::Trap, Action::Errno,
+                   Action::Trace, Action::Allow, Action::Log, Action::Notify})
         CHECK(action_from_name(action_name(a)) == a);
     CHECK(permissiveness(Action::Allow) > permissiveness(Action::Log));
     CHECK(permissiveness(Action::Errno) > permissiveness(Action::KillProcess));

@@ -107,8 +107,7 @@ Result<Recording> read_recording(std::string_view text) {
         ++line_no;
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
         auto event = stream::decode(line);
-        if (!event)
-            return make_error(fmt::format("line {}: {}", line_no, event.error().message));
+        if (!event) return make_error(fmt::format("line {}: {}", line_no, event.error().message));
         builder.add(*event);
         ++events;
     }
@@ -120,7 +119,8 @@ bool looks_like_stream(std::string_view text) {
     auto start = text.find_first_not_of(" \t\r\n");
     if (start == std::string_view::npos || text[start] != '{') return false;
     auto nl = text.find('\n', start);
-    std::string_view first = text.substr(start, nl == std::string_view::npos ? text.size() - start : nl - start);
+    std::string_view first =
+        text.substr(start, nl == std::string_view::npos ? text.size() - start : nl - start);
     // A profile's first line is "{" alone or starts with "defaultAction"; a stream line is one
     // object that carries "type".
     return first.find("\"type\"") != std::string_view::npos;

@@ -61,12 +61,12 @@ struct Recording {
 };
 
 class RecordingBuilder {
-public:
+  public:
     void add(const stream::Event& event);
     Recording take() const { return rec_; }
     const Recording& peek() const { return rec_; }
 
-private:
+  private:
     Recording rec_;
     std::set<std::int64_t> pids_;
     std::set<std::int64_t> tids_;

@@ -7,7 +7,8 @@
 namespace ksc {
 namespace {
 
-stream::Syscall syscall_event(Arch arch, std::uint32_t nr, std::int64_t pid, std::string comm, bool late = false) {
+stream::Syscall syscall_event(Arch arch, std::uint32_t nr, std::int64_t pid, std::string comm,
+                              bool late = false) {
     stream::Syscall e;
     e.arch = arch;
     e.nr = nr;

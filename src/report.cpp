@@ -29,13 +29,16 @@ std::string write_report(const Recording& rec, const RecordOptions& options) {
         out += '\n';
     };
     line("kubectl-seccomp recording report");
-    if (rec.native_arch) line("tracer:     {} on kernel {}, native {}", rec.tracer_version, rec.kernel, arch_name(*rec.native_arch));
+    if (rec.native_arch)
+        line("tracer:     {} on kernel {}, native {}", rec.tracer_version, rec.kernel,
+             arch_name(*rec.native_arch));
     if (rec.mode && rec.method)
         line("mode:       {}, method {}{}", stream::mode_name(*rec.mode), stream::method_name(*rec.method),
              rec.returns_seen ? "" : " (returns not seen: refused calls and errno values are not recorded)");
     line("seen:       {} processes, {} threads, {} distinct syscalls{}", rec.processes_seen, rec.threads_seen,
-         rec.syscalls.size(), rec.have_summary ? (rec.final_summary ? "" : " (last summary was a snapshot)")
-                                               : " (no summary: the stream ended early; counts unknown)");
+         rec.syscalls.size(),
+         rec.have_summary ? (rec.final_summary ? "" : " (last summary was a snapshot)")
+                          : " (no summary: the stream ended early; counts unknown)");
     for (Arch arch : rec.arches()) {
         line("");
         line("{}:", arch_name(arch));
@@ -67,8 +70,10 @@ std::string write_report(const Recording& rec, const RecordOptions& options) {
             if (!err || sc.name.empty()) continue;
             if (!header) {
                 line("");
-                line("{}", options.include_denied ? "Seen only failing (allowed anyway, --include-denied):"
-                                            : "Seen only failing (refused the same way in the profile when EPERM or ENOSYS):");
+                line("{}",
+                     options.include_denied
+                         ? "Seen only failing (allowed anyway, --include-denied):"
+                         : "Seen only failing (refused the same way in the profile when EPERM or ENOSYS):");
                 header = true;
             }
             line("  {} {}: {}", arch_name(sc.arch), sc.name, errno_text(*err));
@@ -89,8 +94,10 @@ std::string write_report(const Recording& rec, const RecordOptions& options) {
         for (const auto& [key, sc] : rec.syscalls) {
             if (sc.name.empty() || sc.only_errno()) continue;
             auto it = plain.find(sc.name);
-            bool allowed = it != plain.end() && (it->second.action == Action::Allow || it->second.action == Action::Log);
-            if (!allowed && std::find(refused.begin(), refused.end(), sc.name) == refused.end()) refused.push_back(sc.name);
+            bool allowed =
+                it != plain.end() && (it->second.action == Action::Allow || it->second.action == Action::Log);
+            if (!allowed && std::find(refused.begin(), refused.end(), sc.name) == refused.end())
+                refused.push_back(sc.name);
         }
         line("");
         if (refused.empty())

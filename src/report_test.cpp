@@ -14,7 +14,8 @@ TEST_CASE("report: counts, first process, errno values, unknown numbers and what
     r.final_summary = true;
     auto add = [&](std::string_view name, std::uint64_t count, std::map<int, std::uint64_t> errors) {
         auto nr = *syscall_number(Arch::X86_64, name);
-        r.syscalls[{Arch::X86_64, nr}] = {Arch::X86_64, nr, std::string(name), count, errors, 42, "app", false};
+        r.syscalls[{Arch::X86_64, nr}] = {Arch::X86_64, nr,   std::string(name), count, errors, 42,
+                                          "app",        false};
     };
     add("read", 7, {});
     add("mount", 1, {});  // needs CAP_SYS_ADMIN under runtime/default

@@ -31,7 +31,8 @@ std::string utf8_or_replaced(std::string_view in) {
         if (valid && len > 1) {
             // Reject overlong forms and surrogates, as strict parsers do.
             unsigned cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-            for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(in[i + k]) & 0x3F);
+            for (std::size_t k = 1; k < len; ++k)
+                cp = (cp << 6) | (static_cast<unsigned char>(in[i + k]) & 0x3F);
             valid = !(len == 2 && cp < 0x80) && !(len == 3 && cp < 0x800) && !(len == 4 && cp < 0x10000) &&
                     !(cp >= 0xD800 && cp <= 0xDFFF) && cp <= 0x10FFFF;
         }
@@ -46,7 +47,9 @@ std::string utf8_or_replaced(std::string_view in) {
     return out;
 }
 
-void key(Writer& w, const char* k) { w.Key(k); }
+void key(Writer& w, const char* k) {
+    w.Key(k);
+}
 void str(Writer& w, const char* k, std::string_view v) {
     w.Key(k);
     std::string clean = utf8_or_replaced(v);
@@ -195,7 +198,9 @@ void write_event(Writer& w, const Message& e) {
     if (!e.code.empty()) str(w, "code", e.code);
 }
 
-void write_event(Writer& w, const Unknown& e) { str(w, "type", e.type); }
+void write_event(Writer& w, const Unknown& e) {
+    str(w, "type", e.type);
+}
 
 // ---- decoding ----------------------------------------------------------------------------
 
@@ -290,8 +295,8 @@ Result<Event> decode_hello(Fields& f) {
     if (!f.string("protocol", protocol, true)) return make_error(f.error);
     if (!parse_protocol(protocol, h.protocol_major, h.protocol_minor))
         return make_error("field \"protocol\" must look like \"1.0\", not \"" + protocol + "\"");
-    if (!f.string("tracer", h.tracer_version) || !f.string("kernel", h.kernel) ||
-        !f.string("mode", mode) || !f.string("method", method) || !f.int64("pid", h.pid))
+    if (!f.string("tracer", h.tracer_version) || !f.string("kernel", h.kernel) || !f.string("mode", mode) ||
+        !f.string("method", method) || !f.int64("pid", h.pid))
         return make_error(f.error);
     if (f.obj.HasMember("arch") && !f.arch("arch", h.native_arch)) return make_error(f.error);
     // Unknown modes and methods are kept as the defaults: a newer tracer may add some.
@@ -317,7 +322,8 @@ Result<Event> decode_summary(Fields& f) {
                 return make_error("in \"syscalls\": " + g.error);
             auto errs = item.FindMember("errors");
             if (errs != item.MemberEnd()) {
-                if (!errs->value.IsObject()) return make_error("in \"syscalls\": field \"errors\" must be an object");
+                if (!errs->value.IsObject())
+                    return make_error("in \"syscalls\": field \"errors\" must be an object");
                 for (const auto& m : errs->value.GetObject()) {
                     std::string_view name(m.name.GetString(), m.name.GetStringLength());
                     std::optional<int> err = errno_from_name(name);
@@ -328,7 +334,8 @@ Result<Event> decode_summary(Fields& f) {
                             return make_error("in \"syscalls\": unknown errno \"" + std::string(name) + "\"");
                         err = v;
                     }
-                    if (!m.value.IsUint64()) return make_error("in \"syscalls\": errno counts must be integers");
+                    if (!m.value.IsUint64())
+                        return make_error("in \"syscalls\": errno counts must be integers");
                     c.errors[*err] += m.value.GetUint64();
                 }
             }
@@ -352,8 +359,12 @@ Result<Event> decode_summary(Fields& f) {
 
 }  // namespace
 
-std::string_view mode_name(Mode mode) { return mode == Mode::Launch ? "launch" : "attach"; }
-std::string_view method_name(Method method) { return method == Method::Seccomp ? "seccomp" : "ptrace"; }
+std::string_view mode_name(Mode mode) {
+    return mode == Mode::Launch ? "launch" : "attach";
+}
+std::string_view method_name(Method method) {
+    return method == Method::Seccomp ? "seccomp" : "ptrace";
+}
 
 std::string encode(const Event& event) {
     rapidjson::StringBuffer buf;
@@ -370,10 +381,11 @@ Result<Event> decode(std::string_view line) {
     if (line.size() > kMaxLineBytes) return make_error("line longer than the stream allows (4 MiB)");
     rapidjson::Document doc;
     // Iterative parsing: a hostile line of nested brackets cannot exhaust our stack.
-    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
+    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(line.data(),
+                                                                                      line.size());
     if (doc.HasParseError())
-        return make_error(std::string("not JSON at column ") + std::to_string(doc.GetErrorOffset() + 1) + ": " +
-                          rapidjson::GetParseError_En(doc.GetParseError()));
+        return make_error(std::string("not JSON at column ") + std::to_string(doc.GetErrorOffset() + 1) +
+                          ": " + rapidjson::GetParseError_En(doc.GetParseError()));
     if (!doc.IsObject()) return make_error("not a JSON object");
     Fields f{doc, {}};
     std::string type;
@@ -399,8 +411,9 @@ Result<Event> decode(std::string_view line) {
     }
     if (type == "syscall") {
         Syscall s;
-        if (!f.number("t", s.t) || !f.arch("arch", s.arch) || !f.nr("nr", s.nr) || !f.string("name", s.name) ||
-            !f.int64("pid", s.pid) || !f.string("comm", s.comm) || !f.boolean("late", s.late))
+        if (!f.number("t", s.t) || !f.arch("arch", s.arch) || !f.nr("nr", s.nr) ||
+            !f.string("name", s.name) || !f.int64("pid", s.pid) || !f.string("comm", s.comm) ||
+            !f.boolean("late", s.late))
             return make_error(f.error);
         return Event{std::move(s)};
     }
@@ -423,9 +436,12 @@ Result<Event> decode(std::string_view line) {
 
 std::string_view command_text(Command command) {
     switch (command) {
-        case Command::Stop: return "stop";
-        case Command::Snapshot: return "snapshot";
-        case Command::Ping: return "ping";
+        case Command::Stop:
+            return "stop";
+        case Command::Snapshot:
+            return "snapshot";
+        case Command::Ping:
+            return "ping";
     }
     return "ping";
 }

@@ -75,10 +75,10 @@ struct Syscall {
 
 struct Progress {
     double t = 0;
-    std::uint64_t syscalls = 0;  // distinct (arch, nr) pairs
-    std::uint64_t events = 0;    // syscalls stopped at in all
-    std::uint64_t threads = 0;   // threads traced now
-    std::uint64_t processes = 0; // processes traced now
+    std::uint64_t syscalls = 0;   // distinct (arch, nr) pairs
+    std::uint64_t events = 0;     // syscalls stopped at in all
+    std::uint64_t threads = 0;    // threads traced now
+    std::uint64_t processes = 0;  // processes traced now
 };
 
 struct SyscallCount {
@@ -134,14 +134,14 @@ std::optional<Command> parse_command(std::string_view line);
 // Splits a byte stream into lines, bounding each at kMaxLineBytes. Feed it what arrives; it hands
 // back complete lines. A line that grows past the bound is reported once and dropped.
 class LineSplitter {
-public:
+  public:
     // Appends data; returns the complete lines it now has.
     std::vector<std::string> feed(std::string_view data);
     // The partial line left when the stream ended (empty if none).
     std::string take_rest();
     std::uint64_t overlong_lines() const { return overlong_; }
 
-private:
+  private:
     std::string buf_;
     bool skipping_ = false;
     std::uint64_t overlong_ = 0;

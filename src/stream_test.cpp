@@ -147,10 +147,12 @@ TEST_CASE("stream: malformed lines are errors that say what is wrong") {
           std::string::npos);
     CHECK(decode(R"({"type":"syscall","arch":"SCMP_ARCH_X86_64","nr":-1})").error().message.find("\"nr\"") !=
           std::string::npos);
-    CHECK(decode(R"({"type":"syscall","arch":"SCMP_ARCH_X86_64","nr":1,"pid":"x"})").error().message.find("pid") !=
-          std::string::npos);
-    CHECK_FALSE(decode(R"({"type":"summary","syscalls":[{"arch":"SCMP_ARCH_X86_64","nr":1,"errors":{"EFOO":1}}]})")
-                    .ok());
+    CHECK(decode(R"({"type":"syscall","arch":"SCMP_ARCH_X86_64","nr":1,"pid":"x"})")
+              .error()
+              .message.find("pid") != std::string::npos);
+    CHECK_FALSE(
+        decode(R"({"type":"summary","syscalls":[{"arch":"SCMP_ARCH_X86_64","nr":1,"errors":{"EFOO":1}}]})")
+            .ok());
     CHECK_FALSE(decode("{\"type\":\"hello\",\"tracer\":\"\xff\"}").ok());
 }
 

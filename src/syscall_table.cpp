@@ -15,7 +15,9 @@ const detail::ArchTable* table_of(Arch arch) {
 
 }  // namespace
 
-std::string_view syscall_table_kernel() { return detail::table_kernel(); }
+std::string_view syscall_table_kernel() {
+    return detail::table_kernel();
+}
 
 std::span<const SyscallEntry> syscalls(Arch arch) {
     const auto* table = table_of(arch);

@@ -28,7 +28,7 @@ struct Abort {
 
 // Builds DocNodes straight from yaml-cpp's events, with aliases expanded under the same budget.
 class Builder : public YAML::EventHandler {
-public:
+  public:
     std::vector<DocNode> docs;
 
     void OnDocumentStart(const YAML::Mark& mark) override {
@@ -54,8 +54,8 @@ public:
         count(mark, 1);
         // yaml-cpp tags plain scalars "?" and quoted ones "!": only plain ones may be numbers or
         // booleans.
-        finish(at(mark, DocNode::make(tag == "!" ? DocNode::Kind::String : DocNode::Kind::Plain, value)), anchor, 1,
-               mark);
+        finish(at(mark, DocNode::make(tag == "!" ? DocNode::Kind::String : DocNode::Kind::Plain, value)),
+               anchor, 1, mark);
     }
     void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                          YAML::EmitterStyle::value) override {
@@ -68,7 +68,7 @@ public:
     }
     void OnMapEnd() override { close(); }
 
-private:
+  private:
     struct Frame {
         DocNode node;
         YAML::anchor_t anchor = 0;
@@ -84,7 +84,8 @@ private:
 
     void count(const YAML::Mark& mark, std::size_t n) {
         nodes_ += n;
-        if (nodes_ > kMaxNodes) throw Abort{mark, fmt::format("more than {} values (aliases expanding?)", kMaxNodes)};
+        if (nodes_ > kMaxNodes)
+            throw Abort{mark, fmt::format("more than {} values (aliases expanding?)", kMaxNodes)};
     }
     static DocNode at(const YAML::Mark& mark, DocNode n) {
         n.line = mark.line + 1;
@@ -144,11 +145,10 @@ std::string where(const YAML::Mark& mark) {
 // a number in YAML 1.1 or 1.2). Errs toward quoting: a quoted string always reads back the same.
 bool needs_quotes(const std::string& s) {
     if (s.empty()) return true;
-    static constexpr std::string_view kWords[] = {"~",    "null", "Null", "NULL", "true", "True", "TRUE",
-                                                  "false", "False", "FALSE", "yes", "Yes", "YES", "no",
-                                                  "No",   "NO",   "on",   "On",   "ON",   "off",  "Off",
-                                                  "OFF",  "y",    "Y",    "n",    "N",    ".inf", ".Inf",
-                                                  ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN"};
+    static constexpr std::string_view kWords[] = {
+        "~",   "null", "Null", "NULL", "true", "True",  "TRUE",  "false", "False", "FALSE", "yes", "Yes",
+        "YES", "no",   "No",   "NO",   "on",   "On",    "ON",    "off",   "Off",   "OFF",   "y",   "Y",
+        "n",   "N",    ".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan",  ".NaN",  ".NAN"};
     for (auto w : kWords)
         if (s == w) return true;
     char c = s[0];
@@ -160,9 +160,13 @@ bool needs_quotes(const std::string& s) {
 
 void emit(YAML::Emitter& out, const DocNode& n) {
     switch (n.kind) {
-        case DocNode::Kind::Null: out << YAML::Null; break;
+        case DocNode::Kind::Null:
+            out << YAML::Null;
+            break;
         case DocNode::Kind::Bool:
-        case DocNode::Kind::Number: out << n.text; break;
+        case DocNode::Kind::Number:
+            out << n.text;
+            break;
         case DocNode::Kind::String:
         case DocNode::Kind::Plain:
             if (needs_quotes(n.text))
@@ -190,8 +194,8 @@ void emit(YAML::Emitter& out, const DocNode& n) {
 
 Result<std::vector<DocNode>> parse_yaml_docs(std::string_view text) {
     if (text.size() > kMaxDocumentBytes)
-        return make_error(fmt::format("too large ({} bytes; at most {} MiB): is this really a profile?", text.size(),
-                                      kMaxDocumentBytes >> 20));
+        return make_error(fmt::format("too large ({} bytes; at most {} MiB): is this really a profile?",
+                                      text.size(), kMaxDocumentBytes >> 20));
     Builder builder;
     try {
         std::istringstream in{std::string(text)};

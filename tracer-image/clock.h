@@ -1,8 +1,8 @@
 // Monotonic time in milliseconds (vDSO: no syscall).
 #pragma once
 
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 
 namespace ksc::tracer {
 

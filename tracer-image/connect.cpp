@@ -38,7 +38,8 @@ int run_connect_client(const std::string& spec) {
     std::memcpy(addr.sun_path, path.data(), path.size());
     int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0 || connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        std::fprintf(stderr, "seccomp-tracer: cannot connect to %s: %s (is a recorder running with --output %s?)\n",
+        std::fprintf(stderr,
+                     "seccomp-tracer: cannot connect to %s: %s (is a recorder running with --output %s?)\n",
                      path.c_str(), std::strerror(errno), spec.c_str());
         return 1;
     }

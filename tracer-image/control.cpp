@@ -23,7 +23,8 @@ Status Control::start(const std::string& control_spec, bool cloexec, Output* ser
         control_fd_ = STDIN_FILENO;
     } else if (control_spec.starts_with("fd:")) {
         std::string digits = control_spec.substr(3);
-        if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
+        if (digits.empty() || digits.size() > 6 ||
+            digits.find_first_not_of("0123456789") != std::string::npos)
             return make_error("bad fd in '" + control_spec + "': use fd:N");
         control_fd_ = std::stoi(digits);
         if (fcntl(control_fd_, F_GETFD) < 0)
@@ -65,9 +66,14 @@ void Control::on_line(const std::string& line) {
     if (!command) return;  // unknown commands are ignored, like unknown stream types
     last_command_ms_ = now_ms();
     switch (*command) {
-        case stream::Command::Stop: stop_ = true; break;
-        case stream::Command::Snapshot: ++snapshots_; break;
-        case stream::Command::Ping: break;
+        case stream::Command::Stop:
+            stop_ = true;
+            break;
+        case stream::Command::Snapshot:
+            ++snapshots_;
+            break;
+        case stream::Command::Ping:
+            break;
     }
     wake_main_thread();
 }

@@ -14,7 +14,7 @@
 namespace ksc::tracer {
 
 class Control {
-public:
+  public:
     // control_spec: "" (none), "-" (stdin), "PATH", "fd:N". server: the output when it serves a
     // socket (else null); hello_line is sent to each client as it connects.
     Status start(const std::string& control_spec, bool cloexec, Output* server, std::string hello_line);
@@ -24,7 +24,7 @@ public:
     std::int64_t last_command_ms() const { return last_command_ms_.load(std::memory_order_relaxed); }
     bool has_channel() const { return has_channel_; }
 
-private:
+  private:
     static void* thread_main(void* self);
     void run();
     void on_line(const std::string& line);

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstddef>
 #include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <variant>
@@ -89,7 +89,7 @@ const sock_filter kTraceInsns[] = {
     /*  6 */ BPF_STMT(BPF_JMP | BPF_JA, 5),  // -> 12
     /*  7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_AARCH64, 0, 2),
     /*  8 */ BPF_STMT(BPF_LDX | BPF_IMM, kTraceDataAarch64 << kTraceDataArchShift),
-    /*  9 */ BPF_STMT(BPF_JMP | BPF_JA, 2),  // -> 12
+    /*  9 */ BPF_STMT(BPF_JMP | BPF_JA, 2),                               // -> 12
     /* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_ARM, 0, 11),  // else -> 22
     /* 11 */ BPF_STMT(BPF_LDX | BPF_IMM, kTraceDataArm << kTraceDataArchShift),
     /* 12 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
@@ -97,7 +97,7 @@ const sock_filter kTraceInsns[] = {
     /* 14 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~0x40000000u),
     /* 15 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kTraceDataNrLimit, 6, 0),  // -> 22
     /* 16 */ BPF_STMT(BPF_ALU | BPF_OR | BPF_K, kTraceDataX32Bit),
-    /* 17 */ BPF_STMT(BPF_JMP | BPF_JA, 1),  // -> 19
+    /* 17 */ BPF_STMT(BPF_JMP | BPF_JA, 1),                                 // -> 19
     /* 18 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kTraceDataNrLimit, 3, 0),  // -> 22
     /* 19 */ BPF_STMT(BPF_ALU | BPF_OR | BPF_X, 0),
     /* 20 */ BPF_STMT(BPF_ALU | BPF_OR | BPF_K, SECCOMP_RET_TRACE),
@@ -151,8 +151,8 @@ LaunchError exec_failure(int exec_error_fd, const std::string& program) {
     ssize_t n = read(exec_error_fd, report, sizeof report);
     if (n != sizeof report) return LaunchError{125, program + " ended before it could be run"};
     if (report[0] == kFilterFailed)
-        return LaunchError{125, std::string("cannot install the seccomp filter: ") + std::strerror(report[1]) +
-                                    " (use --no-filter)"};
+        return LaunchError{125, std::string("cannot install the seccomp filter: ") +
+                                    std::strerror(report[1]) + " (use --no-filter)"};
     int e = report[1];
     if (e == ENOENT || e == ENOTDIR) return LaunchError{127, program + ": " + std::strerror(e)};
     return LaunchError{126, "cannot run " + program + ": " + std::strerror(e)};

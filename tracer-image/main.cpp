@@ -84,15 +84,17 @@ int main(int argc, char** argv) {
     Recording recording(!opts.launch() || opts.no_filter);
     Control control;
     Tracer tracer(opts, recording, reporter, control);
-    std::string hello = Reporter::hello_line(opts.launch() ? stream::Mode::Launch : stream::Mode::Attach,
-                                             tracer.method());
+    std::string hello =
+        Reporter::hello_line(opts.launch() ? stream::Mode::Launch : stream::Mode::Attach, tracer.method());
     if (!output.serving()) output.write_line(hello);
 
     // 5. Commands, on a helper thread. Before the launch: the control fd must be close-on-exec by
     // then, or the command would inherit it.
     std::string control_spec = opts.control;
-    if (control_spec.empty() && !opts.launch() && !output.serving()) control_spec.assign(1, '-');  // not = "-": GCC 12 -Wrestrict false positive
-    if (auto started = control.start(control_spec, opts.launch(), output.serving() ? &output : nullptr, hello);
+    if (control_spec.empty() && !opts.launch() && !output.serving())
+        control_spec.assign(1, '-');  // not = "-": GCC 12 -Wrestrict false positive
+    if (auto started =
+            control.start(control_spec, opts.launch(), output.serving() ? &output : nullptr, hello);
         !started) {
         reporter.error("control", started.error().message);
         return failure_status;

@@ -8,8 +8,19 @@ namespace ksc::tracer {
 namespace {
 
 enum class FlagId {
-    Pid, All, ContainerId, Output, Control, Connect, SummaryFile, IdleTimeout, Duration, NoFilter,
-    Install, Version, Help
+    Pid,
+    All,
+    ContainerId,
+    Output,
+    Control,
+    Connect,
+    SummaryFile,
+    IdleTimeout,
+    Duration,
+    NoFilter,
+    Install,
+    Version,
+    Help
 };
 
 struct Flag {
@@ -22,8 +33,9 @@ struct Flag {
 // The one flag table: parsing and --help both read it.
 constexpr Flag kFlags[] = {
     {FlagId::Pid, "--pid", "PID...", "attach to these processes (all their threads and descendants)"},
-    {FlagId::All, "--all", "", "attach to every process of this PID namespace but the tracer, and pick "
-                               "up new ones (re-scanning /proc every 50ms)"},
+    {FlagId::All, "--all", "",
+     "attach to every process of this PID namespace but the tracer, and pick "
+     "up new ones (re-scanning /proc every 50ms)"},
     {FlagId::ContainerId, "--container-id", "ID",
      "like --all, only processes whose /proc/PID/cgroup names ID"},
     {FlagId::Output, "--output", "PATH|fd:N|unix:PATH",
@@ -70,7 +82,9 @@ bool parse_pid_list(std::string_view text, std::vector<pid_t>& out) {
     return true;
 }
 
-Error usage(std::string message) { return make_error(message + " (see seccomp-tracer --help)"); }
+Error usage(std::string message) {
+    return make_error(message + " (see seccomp-tracer --help)");
+}
 
 }  // namespace
 
@@ -118,10 +132,10 @@ Result<Options> parse_options(int argc, char** argv) {
         for (const auto& f : kFlags)
             if (f.name == arg) flag = &f;
         if (!flag) return usage("unknown argument '" + std::string(argv[i]) + "'");
-        if (flag->arg.empty() && has_inline_value)
-            return usage(std::string(flag->name) + " takes no value");
+        if (flag->arg.empty() && has_inline_value) return usage(std::string(flag->name) + " takes no value");
         if (!flag->arg.empty() && !has_inline_value) {
-            if (i + 1 >= argc) return usage(std::string(flag->name) + " needs a value: " + std::string(flag->arg));
+            if (i + 1 >= argc)
+                return usage(std::string(flag->name) + " needs a value: " + std::string(flag->arg));
             value = argv[++i];
         }
         switch (flag->id) {
@@ -136,14 +150,22 @@ Result<Options> parse_options(int argc, char** argv) {
                     ++i;
                 }
                 break;
-            case FlagId::All: opts.all = true; break;
+            case FlagId::All:
+                opts.all = true;
+                break;
             case FlagId::ContainerId:
                 if (value.empty()) return usage("--container-id needs an id");
                 opts.container_id = value;
                 break;
-            case FlagId::Output: opts.output = value; break;
-            case FlagId::Control: opts.control = value; break;
-            case FlagId::Connect: opts.connect = value; break;
+            case FlagId::Output:
+                opts.output = value;
+                break;
+            case FlagId::Control:
+                opts.control = value;
+                break;
+            case FlagId::Connect:
+                opts.connect = value;
+                break;
             case FlagId::SummaryFile:
                 opts.summary_file = value;
                 opts.summary_file_given = true;
@@ -160,13 +182,19 @@ Result<Options> parse_options(int argc, char** argv) {
                 opts.duration_ms = *ms;
                 break;
             }
-            case FlagId::NoFilter: opts.no_filter = true; break;
+            case FlagId::NoFilter:
+                opts.no_filter = true;
+                break;
             case FlagId::Install:
                 if (value.empty()) return usage("--install needs a directory");
                 opts.install_dir = value;
                 break;
-            case FlagId::Version: opts.version = true; break;
-            case FlagId::Help: opts.help = true; break;
+            case FlagId::Version:
+                opts.version = true;
+                break;
+            case FlagId::Help:
+                opts.help = true;
+                break;
         }
     }
     if (opts.help || opts.version) return opts;
@@ -176,7 +204,8 @@ Result<Options> parse_options(int argc, char** argv) {
     if (targets == 0)
         return usage("nothing to trace: give --pid PID, --all, --container-id ID, or -- CMD ARGS...");
     if (targets > 1)
-        return usage("choose one of --pid, --all/--container-id, --connect, --install, or -- CMD (launch mode)");
+        return usage(
+            "choose one of --pid, --all/--container-id, --connect, --install, or -- CMD (launch mode)");
     if (!opts.connect.empty() && !opts.connect.starts_with("unix:"))
         return usage("--connect wants unix:PATH");
     if (opts.launch() && opts.output.empty())
@@ -203,8 +232,10 @@ std::string help_text() {
     for (const auto& f : kFlags) {
         std::string left = "  " + std::string(f.name);
         if (!f.arg.empty()) left += " " + std::string(f.arg);
-        if (left.size() < 30) left.resize(30, ' ');
-        else left += "\n" + std::string(30, ' ');
+        if (left.size() < 30)
+            left.resize(30, ' ');
+        else
+            left += "\n" + std::string(30, ' ');
         text += left + std::string(f.help) + "\n";
     }
     text +=

@@ -98,8 +98,8 @@ TEST_CASE("--help and --version need no target") {
 
 TEST_CASE("the help lists every flag once") {
     std::string help = help_text();
-    for (const char* flag : {"--pid", "--all", "--container-id", "--output", "--control", "--connect",
-                             "--summary-file", "--idle-timeout", "--duration", "--no-filter", "--install", "--version",
-                             "--help"})
+    for (const char* flag :
+         {"--pid", "--all", "--container-id", "--output", "--control", "--connect", "--summary-file",
+          "--idle-timeout", "--duration", "--no-filter", "--install", "--version", "--help"})
         CHECK_MESSAGE(help.find(std::string("  ") + flag + " ") != std::string::npos, flag);
 }

@@ -156,11 +156,12 @@ void Output::writer_loop() {
         // Once the reader reads again: say how many lines it missed, after those it has.
         std::string note;
         if (dropped_ > 0 && queue_.empty()) {
-            stream::Message m{false,
-                              std::to_string(dropped_) +
-                                  " stream lines were dropped while the reader did not read (the summary holds "
-                                  "every syscall)",
-                              "stream-dropped"};
+            stream::Message m{
+                false,
+                std::to_string(dropped_) +
+                    " stream lines were dropped while the reader did not read (the summary holds "
+                    "every syscall)",
+                "stream-dropped"};
             note = stream::encode(m) + "\n";
             dropped_ = 0;
         }

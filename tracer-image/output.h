@@ -7,8 +7,9 @@
 //   app's PID 1 dies, the kernel kills the tracer too, and what was written is the only record);
 // - a pipe, terminal or other fd (stdout under `kubectl attach`) gets its lines from a writer
 //   thread, through a queue of at most kMaxQueuedBytes: the loop only appends. Lines that do not
-//   fit are dropped and counted (summaries are always queued), and a `warning` (code "stream-dropped") says how many once the
-//   reader reads again; the summary at the end, and the summary file, still hold the whole set;
+//   fit are dropped and counted (summaries are always queued), and a `warning` (code "stream-dropped") says
+//   how many once the reader reads again; the summary at the end, and the summary file, still hold the whole
+//   set;
 // - socket clients get MSG_DONTWAIT sends, and one that stalls is dropped.
 #pragma once
 
@@ -27,7 +28,7 @@
 namespace ksc::tracer {
 
 class Output {
-public:
+  public:
     Output() = default;
     Output(const Output&) = delete;
     Output& operator=(const Output&) = delete;
@@ -64,7 +65,7 @@ public:
     // Lines dropped because the queue was full (tests).
     std::uint64_t dropped_lines() const { return dropped_total_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     static bool write_all(int fd, const char* data, std::size_t size, bool socket);
     void start_writer();
     void writer_loop();

@@ -27,7 +27,9 @@ std::vector<pid_t> numeric_entries(const char* dir_path) {
     return out;
 }
 
-std::uint64_t parse_hex(const char* s) { return std::strtoull(s, nullptr, 16); }
+std::uint64_t parse_hex(const char* s) {
+    return std::strtoull(s, nullptr, 16);
+}
 
 }  // namespace
 
@@ -46,7 +48,9 @@ std::string read_small_file(const char* path) {
     return out;
 }
 
-std::vector<pid_t> list_processes() { return numeric_entries("/proc"); }
+std::vector<pid_t> list_processes() {
+    return numeric_entries("/proc");
+}
 
 std::vector<pid_t> list_threads(pid_t pid) {
     char path[64];
@@ -70,16 +74,22 @@ std::optional<ProcStatus> read_status(pid_t tid) {
         if (!value) continue;
         ++value;
         while (*value == ' ' || *value == '\t') ++value;
-        if (line.starts_with("Name:")) st.name = value;
-        else if (line.starts_with("State:")) st.state = *value;
-        else if (line.starts_with("Tgid:")) st.tgid = std::atoi(value);
-        else if (line.starts_with("PPid:")) st.ppid = std::atoi(value);
-        else if (line.starts_with("TracerPid:")) st.tracer_pid = std::atoi(value);
+        if (line.starts_with("Name:"))
+            st.name = value;
+        else if (line.starts_with("State:"))
+            st.state = *value;
+        else if (line.starts_with("Tgid:"))
+            st.tgid = std::atoi(value);
+        else if (line.starts_with("PPid:"))
+            st.ppid = std::atoi(value);
+        else if (line.starts_with("TracerPid:"))
+            st.tracer_pid = std::atoi(value);
         else if (line.starts_with("Uid:")) {
             char* end_ptr;
             st.uid = static_cast<uid_t>(std::strtoul(value, &end_ptr, 10));
             st.euid = static_cast<uid_t>(std::strtoul(end_ptr, nullptr, 10));
-        } else if (line.starts_with("CapEff:")) st.cap_eff = parse_hex(value);
+        } else if (line.starts_with("CapEff:"))
+            st.cap_eff = parse_hex(value);
     }
     if (st.tgid == 0) return std::nullopt;
     return st;

@@ -10,8 +10,8 @@
 
 namespace ksc::tracer {
 
-std::vector<pid_t> list_processes();          // numeric entries of /proc
-std::vector<pid_t> list_threads(pid_t pid);   // /proc/PID/task
+std::vector<pid_t> list_processes();         // numeric entries of /proc
+std::vector<pid_t> list_threads(pid_t pid);  // /proc/PID/task
 
 // The fields of /proc/TID/status we use.
 struct ProcStatus {

@@ -18,8 +18,7 @@ void Recording::for_each_seen(F&& f) const {
     for (const auto& [key, stat] : overflow_)
         if (stat.count) keys.push_back(key);
     std::sort(keys.begin(), keys.end());
-    for (auto key : keys)
-        f(static_cast<Arch>(key >> 32), static_cast<std::uint32_t>(key), overflow_.at(key));
+    for (auto key : keys) f(static_cast<Arch>(key >> 32), static_cast<std::uint32_t>(key), overflow_.at(key));
 }
 
 stream::Summary Recording::summary(bool final, double t) const {

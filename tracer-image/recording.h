@@ -23,7 +23,7 @@ struct SyscallStat {
 };
 
 class Recording {
-public:
+  public:
     explicit Recording(bool returns_seen) : returns_seen_(returns_seen) {}
 
     // The counter for (arch, nr), created at zero on first use. The pointer stays valid.
@@ -53,16 +53,21 @@ public:
     stream::Summary summary(bool final, double t) const;
     SyscallSet seen() const;
 
-private:
+  private:
     static constexpr unsigned kDirect = 1024;
     static constexpr unsigned kArches = 5;
     static unsigned arch_index(Arch arch) {
         switch (arch) {
-            case Arch::X86_64: return 0;
-            case Arch::X86: return 1;
-            case Arch::X32: return 2;
-            case Arch::AARCH64: return 3;
-            case Arch::ARM: return 4;
+            case Arch::X86_64:
+                return 0;
+            case Arch::X86:
+                return 1;
+            case Arch::X32:
+                return 2;
+            case Arch::AARCH64:
+                return 3;
+            case Arch::ARM:
+                return 4;
         }
         return kArches;
     }

@@ -13,7 +13,9 @@
 
 namespace ksc::tracer {
 
-double Reporter::seconds() const { return static_cast<double>(now_ms() - start_ms_) / 1000.0; }
+double Reporter::seconds() const {
+    return static_cast<double>(now_ms() - start_ms_) / 1000.0;
+}
 
 std::string Reporter::hello_line(stream::Mode mode, stream::Method method) {
     stream::Hello hello;
@@ -44,7 +46,8 @@ void Reporter::write_summary_file(const std::string& path, bool given, const Rec
     // a host, that would litter /dev), and say nothing when it is not there.
     int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | (given ? O_CREAT : 0), 0644);
     if (fd < 0) {
-        if (given) warning("summary-file", "cannot write the summary file " + path + ": " + std::strerror(errno));
+        if (given)
+            warning("summary-file", "cannot write the summary file " + path + ": " + std::strerror(errno));
         return;
     }
     const char* p = text.data();

@@ -15,7 +15,7 @@
 namespace ksc::tracer {
 
 class Reporter {
-public:
+  public:
     Reporter(Output& output, std::int64_t start_ms) : output_(output), start_ms_(start_ms) {}
 
     double seconds() const;  // since the tracer started
@@ -39,7 +39,7 @@ public:
 
     void write_summary_file(const std::string& path, bool given, const Recording& recording);
 
-private:
+  private:
     Output& output_;
     std::int64_t start_ms_;
     bool quiet_ = false;

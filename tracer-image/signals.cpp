@@ -68,7 +68,9 @@ ReceivedSignals take_received_signals() {
     return {g_received.exchange(0), g_from_terminal.exchange(0)};
 }
 
-void wake_main_thread() { syscall(SYS_tgkill, getpid(), g_main_tid, SIGALRM); }
+void wake_main_thread() {
+    syscall(SYS_tgkill, getpid(), g_main_tid, SIGALRM);
+}
 
 void block_all_signals_in_this_thread() {
     sigset_t all;
@@ -77,9 +79,7 @@ void block_all_signals_in_this_thread() {
 }
 
 void restore_signals_for_child() {
-    auto restore = [](int sig) {
-        signal(sig, (g_originally_ignored >> sig) & 1 ? SIG_IGN : SIG_DFL);
-    };
+    auto restore = [](int sig) { signal(sig, (g_originally_ignored >> sig) & 1 ? SIG_IGN : SIG_DFL); };
     for (int sig : kStopSignals) restore(sig);
     for (int sig : kForwardedSignals) restore(sig);
     restore(SIGALRM);

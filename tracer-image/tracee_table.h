@@ -34,7 +34,7 @@ struct Process {
 };
 
 class TraceeTable {
-public:
+  public:
     Tracee* find(pid_t tid) {
         // Stops mostly come from the thread that stopped last (one busy thread): skip the hash.
         if (tid == last_tid_) return last_;
@@ -64,7 +64,7 @@ public:
         for (auto& [tid, tracee] : threads_) f(tid, tracee);
     }
 
-private:
+  private:
     std::unordered_map<pid_t, Tracee> threads_;
     pid_t last_tid_ = 0;  // find()'s last hit (0: none); remove() forgets it
     Tracee* last_ = nullptr;

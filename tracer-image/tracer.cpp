@@ -26,9 +26,13 @@ constexpr std::size_t kSyscallInfoBytes = offsetof(__ptrace_syscall_info, exit.i
 
 // -ERESTARTSYS .. -ERESTART_RESTARTBLOCK: the kernel restarts the call (a signal or our own
 // INTERRUPT came in); no program ever sees these, so they are no errors.
-bool is_restart(int err) { return err >= 512 && err <= 516; }
+bool is_restart(int err) {
+    return err >= 512 && err <= 516;
+}
 
-bool is_group_stop_signal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
+bool is_group_stop_signal(int sig) {
+    return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
 
 constexpr unsigned long kCommonOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
                                          PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
@@ -74,33 +78,40 @@ std::pair<std::string, std::string> Tracer::explain_eperm(pid_t pid) {
     std::string who = "process " + std::to_string(pid) + (st ? " (" + st->name + ")" : "");
     if (st && st->tracer_pid != 0 && st->tracer_pid != self_) {
         auto tracer = read_status(st->tracer_pid);
-        return {"already-traced", who + " is already traced by process " + std::to_string(st->tracer_pid) +
-               (tracer ? " (" + tracer->name + ")" : "") +
-               ": only one tracer at a time; stop that one (strace, gdb, another recorder) first"};
+        return {"already-traced",
+                who + " is already traced by process " + std::to_string(st->tracer_pid) +
+                    (tracer ? " (" + tracer->name + ")" : "") +
+                    ": only one tracer at a time; stop that one (strace, gdb, another recorder) first"};
     }
     std::string yama = read_small_file("/proc/sys/kernel/yama/ptrace_scope");
     auto me = read_status(self_);
     bool have_cap = me && (me->cap_eff & (std::uint64_t{1} << 19));  // CAP_SYS_PTRACE
     if (!yama.empty() && yama[0] == '3')
-        return {"yama", "the node forbids ptrace (Yama ptrace_scope is 3): the node's administrator must lower "
-                        "/proc/sys/kernel/yama/ptrace_scope"};
+        return {"yama",
+                "the node forbids ptrace (Yama ptrace_scope is 3): the node's administrator must lower "
+                "/proc/sys/kernel/yama/ptrace_scope"};
     if (!yama.empty() && (yama[0] == '1' || yama[0] == '2') && !have_cap)
         // "eperm" like the other refusals that SYS_PTRACE cures (the plugin's --privileges auto).
-        return {"eperm", "cannot trace " + who + ": Yama ptrace_scope is " + yama.substr(0, 1) +
-                            ", which lets only CAP_SYS_PTRACE attach: give the tracer the SYS_PTRACE capability"};
+        return {"eperm",
+                "cannot trace " + who + ": Yama ptrace_scope is " + yama.substr(0, 1) +
+                    ", which lets only CAP_SYS_PTRACE attach: give the tracer the SYS_PTRACE capability"};
     if (st && !have_cap && (st->uid != getuid() || st->euid != geteuid()))
-        return {"eperm", "cannot trace " + who + ": it runs as uid " + std::to_string(st->euid) +
-                             " and the tracer as uid " + std::to_string(geteuid()) +
-                             " without CAP_SYS_PTRACE: run the tracer as the same user, or give it SYS_PTRACE"};
-    return {"eperm", "cannot trace " + who +
-                         ": permission denied (PTRACE_SEIZE): give the tracer SYS_PTRACE, or run it as the same "
-                         "user with at least the target's capabilities"};
+        return {"eperm",
+                "cannot trace " + who + ": it runs as uid " + std::to_string(st->euid) +
+                    " and the tracer as uid " + std::to_string(geteuid()) +
+                    " without CAP_SYS_PTRACE: run the tracer as the same user, or give it SYS_PTRACE"};
+    return {"eperm",
+            "cannot trace " + who +
+                ": permission denied (PTRACE_SEIZE): give the tracer SYS_PTRACE, or run it as the same "
+                "user with at least the target's capabilities"};
 }
 
 bool Tracer::attach_process(pid_t pid, bool late, bool required) {
     auto report = [&](const std::string& code, const std::string& message) {
-        if (required) reporter_.error(code, message);
-        else reporter_.warning(code, message);
+        if (required)
+            reporter_.error(code, message);
+        else
+            reporter_.warning(code, message);
         // The summary says what was not captured, and why.
         recording_.lose("process not traced (" + code + ")");
     };
@@ -141,7 +152,7 @@ bool Tracer::attach_process(pid_t pid, bool late, bool required) {
                 // Already ours: created by a seized thread; its first stop will come.
             } else {
                 report("attach", "cannot trace process " + std::to_string(pid) + " (thread " +
-                                              std::to_string(tid) + "): " + std::strerror(errno));
+                                     std::to_string(tid) + "): " + std::strerror(errno));
                 if (!any) return false;
                 continue;
             }
@@ -153,7 +164,9 @@ bool Tracer::attach_process(pid_t pid, bool late, bool required) {
         if (!found_new) break;
     }
     if (!any && tried.empty()) {
-        if (required) reporter_.error("no-such-process", "process " + std::to_string(pid) + " does not exist (or exited)");
+        if (required)
+            reporter_.error("no-such-process",
+                            "process " + std::to_string(pid) + " does not exist (or exited)");
         return false;
     }
     if (any) attached_any_ = true;
@@ -181,9 +194,9 @@ bool Tracer::excluded_from_scan(pid_t pid) {
     if (!st) return true;
     // A child of a traced process that has not reported its first stop yet: it is ours already.
     if (st->tracer_pid == self_) return false;
-    if (is_kernel_thread(pid)) return true;                     // seen in the host's PID namespace
-    if (pid == 1 && st->name == "pause") return true;           // the pod's sandbox
-    if (st->name == "seccomp-tracer") return true;              // other recorders, --connect clients
+    if (is_kernel_thread(pid)) return true;            // seen in the host's PID namespace
+    if (pid == 1 && st->name == "pause") return true;  // the pod's sandbox
+    if (st->name == "seccomp-tracer") return true;     // other recorders, --connect clients
     if (!options_.container_id.empty() && !cgroup_mentions(pid, options_.container_id)) return true;
     return false;
 }
@@ -212,7 +225,9 @@ void Tracer::scan_proc(bool late) {
 bool Tracer::launch(const std::vector<std::string>& command) {
     auto started = start_child(command, method_ == stream::Method::Seccomp, ptrace_options_);
     if (auto* err = std::get_if<LaunchError>(&started)) {
-        reporter_.error(err->exit_status == 127 ? "not-found" : err->exit_status == 126 ? "cannot-run" : "launch",
+        reporter_.error(err->exit_status == 127   ? "not-found"
+                        : err->exit_status == 126 ? "cannot-run"
+                                                  : "launch",
                         err->message);
         exit_status_ = err->exit_status;
         return false;
@@ -283,7 +298,8 @@ void Tracer::on_wake() {
             // its whole process group, the command included: not twice.
             for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
                 std::uint64_t bit = std::uint64_t{1} << sig;
-                if ((signals.any & bit) && !(signals.from_terminal & bit) && !child_exited_) kill(child_, sig);
+                if ((signals.any & bit) && !(signals.from_terminal & bit) && !child_exited_)
+                    kill(child_, sig);
             }
             if (signals.any & (std::uint64_t{1} << SIGPIPE)) stop_recording();
         } else if (recording_active_) {
@@ -296,15 +312,15 @@ void Tracer::on_wake() {
         if (!table_.empty() && now >= detach_deadline_ms_) {
             // Threads that never stop again (zombies, or stuck in an uninterruptible sleep):
             // our exit detaches them (the kernel resumes all but the group-stopped).
-            reporter_.warning("detach", std::to_string(table_.threads()) +
-                                            " threads did not stop to be detached; leaving them to the kernel");
+            reporter_.warning("detach",
+                              std::to_string(table_.threads()) +
+                                  " threads did not stop to be detached; leaving them to the kernel");
             recording_.lose("thread not detached", table_.threads());
             gave_up_ = true;
         }
         return;
     }
-    if (unsigned n = control_.take_snapshot_requests(); n && recording_active_)
-        emit_summary(false);
+    if (unsigned n = control_.take_snapshot_requests(); n && recording_active_) emit_summary(false);
     if (recording_active_ && reporter_.quiet() == false && now - last_progress_ms_ >= kProgressMs) {
         last_progress_ms_ = now;
         emit_progress();
@@ -353,8 +369,10 @@ void Tracer::on_status(pid_t tid, int status) {
             if (is_group_stop_signal(sig)) {
                 // Group-stop: stay stopped, but let us hear of SIGCONT (and let INTERRUPT work).
                 // Detached here, it stays stopped: the kernel re-enters the group-stop.
-                if (t.flags & kDetaching) detach(tid, t, 0);
-                else ptrace(PTRACE_LISTEN, tid, 0, 0);
+                if (t.flags & kDetaching)
+                    detach(tid, t, 0);
+                else
+                    ptrace(PTRACE_LISTEN, tid, 0, 0);
                 return;
             }
             // Our INTERRUPT, a new tracee's first stop, or the end of a group-stop.
@@ -418,8 +436,9 @@ void Tracer::on_exit(pid_t tid, int status) {
         }
         if (!child_execed_ && exec_error_fd_ >= 0) {
             auto failure = exec_failure(exec_error_fd_, options_.command[0]);
-            reporter_.error(failure.exit_status == 127 ? "not-found" : failure.exit_status == 126 ? "cannot-run"
-                                                                                                   : "launch",
+            reporter_.error(failure.exit_status == 127   ? "not-found"
+                            : failure.exit_status == 126 ? "cannot-run"
+                                                         : "launch",
                             failure.message);
             exit_status_ = failure.exit_status;
             child_signal_ = 0;
@@ -436,8 +455,10 @@ void Tracer::on_exit(pid_t tid, int status) {
         e.pid = t->tgid;
         e.tid = tid;
         if (tid == t->tgid) {
-            if (WIFEXITED(status)) e.exit_code = WEXITSTATUS(status);
-            else e.signal = WTERMSIG(status);
+            if (WIFEXITED(status))
+                e.exit_code = WEXITSTATUS(status);
+            else
+                e.signal = WTERMSIG(status);
         }
         reporter_.emit(e);
     }
@@ -450,8 +471,10 @@ Tracee& Tracer::adopt(pid_t tid) {
     Process proto;
     const Process* parent = table_.process(tgid);
     if (!parent && st) parent = table_.process(st->ppid);
-    if (parent) proto = *parent;
-    else proto.comm = read_comm(tid);
+    if (parent)
+        proto = *parent;
+    else
+        proto.comm = read_comm(tid);
     std::uint8_t flags = kAdopted | (proto.late ? kLate : 0);
     if (detaching_all_) flags |= kDetaching;
     Tracee& t = table_.add(tid, tgid, flags, proto);
@@ -557,7 +580,8 @@ void Tracer::record(pid_t tid, Tracee& t, std::uint32_t audit_arch, std::uint64_
     t.in_syscall = nullptr;
     if (!arch || nr > 0xffffffffu) [[unlikely]] {
         // nr -1 is what a debugger or seccomp leaves to skip a call: not a syscall.
-        if (raw_nr != ~std::uint64_t{0}) recording_.lose(arch ? "bad syscall number" : "unknown architecture");
+        if (raw_nr != ~std::uint64_t{0})
+            recording_.lose(arch ? "bad syscall number" : "unknown architecture");
         return;
     }
     if (t.flags & kPreExec) [[unlikely]] {

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
-#include <utility>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "control.h"
@@ -22,7 +22,7 @@
 namespace ksc::tracer {
 
 class Tracer {
-public:
+  public:
     Tracer(const Options& options, Recording& recording, Reporter& reporter, Control& control);
 
     stream::Method method() const { return method_; }
@@ -50,7 +50,7 @@ public:
     int child_signal() const { return child_signal_; }
     std::size_t traced_threads() const { return table_.threads(); }
 
-private:
+  private:
     // The loop's parts.
     void on_wake();
     void on_status(pid_t tid, int status);

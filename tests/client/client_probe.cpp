@@ -28,10 +28,14 @@ int main(int argc, char** argv) {
     std::vector<std::string> args;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--kubeconfig" && i + 1 < argc) lo.kubeconfig = argv[++i];
-        else if (a == "--context" && i + 1 < argc) lo.context = argv[++i];
-        else if (a == "-n" && i + 1 < argc) lo.namespace_name = argv[++i];
-        else args.push_back(a);
+        if (a == "--kubeconfig" && i + 1 < argc)
+            lo.kubeconfig = argv[++i];
+        else if (a == "--context" && i + 1 < argc)
+            lo.context = argv[++i];
+        else if (a == "-n" && i + 1 < argc)
+            lo.namespace_name = argv[++i];
+        else
+            args.push_back(a);
     }
     if (args.empty()) return 2;
     auto config = load_rest_config(lo);
@@ -62,7 +66,9 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cmd == "patch" && args.size() == 4) {
-        PatchType t = args[2] == "json" ? PatchType::Json : args[2] == "merge" ? PatchType::Merge : PatchType::StrategicMerge;
+        PatchType t = args[2] == "json"    ? PatchType::Json
+                      : args[2] == "merge" ? PatchType::Merge
+                                           : PatchType::StrategicMerge;
         auto body = c.patch(args[1], args[3], t);
         if (!body) return fmt::print(stderr, "error: {}\n", body.error().message), 1;
         fmt::print("{}\n", *body);
@@ -71,15 +77,20 @@ int main(int argc, char** argv) {
     if (cmd == "watch" && args.size() == 4) {
         int want = std::stoi(args[3]);
         int seen = 0;
-        auto st = c.watch(args[1], args[2], [&](const WatchEvent& ev) {
-            rapidjson::Document d;
-            d.Parse(ev.object_json.c_str());
-            std::string rv = d.IsObject() && d.HasMember("metadata") && d["metadata"].HasMember("resourceVersion")
-                                 ? d["metadata"]["resourceVersion"].GetString() : "";
-            fmt::print("{} {}\n", ev.type, rv);
-            std::fflush(stdout);
-            return ++seen < want;
-        }, 60s);
+        auto st = c.watch(
+            args[1], args[2],
+            [&](const WatchEvent& ev) {
+                rapidjson::Document d;
+                d.Parse(ev.object_json.c_str());
+                std::string rv =
+                    d.IsObject() && d.HasMember("metadata") && d["metadata"].HasMember("resourceVersion")
+                        ? d["metadata"]["resourceVersion"].GetString()
+                        : "";
+                fmt::print("{} {}\n", ev.type, rv);
+                std::fflush(stdout);
+                return ++seen < want;
+            },
+            60s);
         if (!st) return fmt::print(stderr, "error: {}\n", st.error().message), 1;
         return 0;
     }
@@ -90,7 +101,8 @@ int main(int argc, char** argv) {
             std::string list = env;
             for (std::size_t pos = 0; pos <= list.size();) {
                 auto comma = list.find(',', pos);
-                protocols.push_back(list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+                protocols.push_back(
+                    list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
                 if (comma == std::string::npos) break;
                 pos = comma + 1;
             }

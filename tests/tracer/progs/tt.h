@@ -74,8 +74,18 @@ static inline void m_sysinfo(void) {
     struct sysinfo si;
     syscall(SYS_sysinfo, &si);
 }
-static inline void m_getcpu(void) { syscall(SYS_getcpu, NULL, NULL, NULL); }
-static inline long m_personality(void) { return syscall(SYS_personality, 0xffffffffUL); }
-static inline void m_getsid(void) { syscall(SYS_getsid, 0); }
-static inline void m_prio_max(void) { syscall(SYS_sched_get_priority_max, 0); }
-static inline void m_prio_min(void) { syscall(SYS_sched_get_priority_min, 0); }
+static inline void m_getcpu(void) {
+    syscall(SYS_getcpu, NULL, NULL, NULL);
+}
+static inline long m_personality(void) {
+    return syscall(SYS_personality, 0xffffffffUL);
+}
+static inline void m_getsid(void) {
+    syscall(SYS_getsid, 0);
+}
+static inline void m_prio_max(void) {
+    syscall(SYS_sched_get_priority_max, 0);
+}
+static inline void m_prio_min(void) {
+    syscall(SYS_sched_get_priority_min, 0);
+}

@@ -27,8 +27,10 @@ static void* answerer(void* arg) {
     char line[64];
     for (;;) {
         tt_getline(line, sizeof line);
-        if (strcmp(line, "ping") == 0) tt_say("pong\n");
-        else break;
+        if (strcmp(line, "ping") == 0)
+            tt_say("pong\n");
+        else
+            break;
     }
     tt_say("SIGCONT handled %d\n", conts);
     return arg;

@@ -8,7 +8,9 @@
 
 static volatile sig_atomic_t got;
 
-static void handler(int sig) { got = sig; }
+static void handler(int sig) {
+    got = sig;
+}
 
 int main(void) {
     struct sigaction sa = {0};

@@ -28,10 +28,14 @@ static void trap_handler(int sig) {
 
 static void handler(int sig) {
     m_getcpu();
-    if (sig == SIGUSR1) n_usr1++;
-    else if (sig == SIGUSR2) n_usr2++;
-    else if (sig == SIGCHLD) n_chld++;
-    else if (sig == SIGRTMIN) n_rt++;
+    if (sig == SIGUSR1)
+        n_usr1++;
+    else if (sig == SIGUSR2)
+        n_usr2++;
+    else if (sig == SIGCHLD)
+        n_chld++;
+    else if (sig == SIGRTMIN)
+        n_rt++;
 }
 
 int main(void) {
@@ -74,8 +78,10 @@ int main(void) {
     char line[64];
     for (;;) {
         tt_getline(line, sizeof line);
-        if (strcmp(line, "count") == 0) tt_say("SIGUSR1 handled %d\n", n_usr1);
-        else break;
+        if (strcmp(line, "count") == 0)
+            tt_say("SIGUSR1 handled %d\n", n_usr1);
+        else
+            break;
     }
     return tt_done(0);
 }

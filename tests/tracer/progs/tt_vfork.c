@@ -10,9 +10,8 @@ int main(int argc, char** argv) {
         m_sysinfo();
         return atoi(argv[2]);
     }
-    char* child_argv[3][4] = {{argv[0], "child", "10", NULL},
-                              {argv[0], "child", "11", NULL},
-                              {argv[0], "child", "12", NULL}};
+    char* child_argv[3][4] = {
+        {argv[0], "child", "10", NULL}, {argv[0], "child", "11", NULL}, {argv[0], "child", "12", NULL}};
     tt_ready();
     for (int i = 0; i < 3; i++) {
         pid_t p = vfork();
