@@ -187,8 +187,10 @@ class RecordFromStart(unittest.TestCase):
             json.dump(prof, f)
         run[run.index("seccomp=" + profile)] = "seccomp=" + crippled
         run.remove("-d")
-        r = subprocess.run(run, capture_output=True, text=True, timeout=60)
-        podman.podman("rm", "-f", "-t", "0", name, check=False)
+        try:
+            r = subprocess.run(run, capture_output=True, text=True, timeout=60)
+        finally:
+            podman.remove_containers([name])
         self.assertNotEqual(r.returncode, 0, "the server ran without bind: %s" % r.stderr)
         self.assertIn("PermissionError", r.stderr)
 
