@@ -1,5 +1,6 @@
 #include "registry_client.h"
 
+#include "bounded_json.h"
 #include "http_text.h"
 
 #include <curl/curl.h>
@@ -122,8 +123,8 @@ size_t body_cb(char* data, size_t size, size_t n, void* user) {
 // The registry's own error ({"errors":[{"code","message"}]}), or the HTTP status.
 std::string registry_error(long status, const std::string& body) {
     rapidjson::Document doc;
-    doc.Parse(body.c_str(), body.size());
-    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("errors") && doc["errors"].IsArray() &&
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, body));
+    if (doc_parsed && doc.IsObject() && doc.HasMember("errors") && doc["errors"].IsArray() &&
         !doc["errors"].Empty()) {
         const auto& e = doc["errors"][0];
         std::string code = json_string(e, "code"), message = json_string(e, "message");
@@ -237,8 +238,8 @@ std::string normalize_registry_key(std::string_view key) {
 
 Result<Keyring> parse_docker_config(std::string_view json) {
     rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject())
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, json));
+    if (!doc_parsed || !doc.IsObject())
         return make_error("the image pull secret is not a docker config JSON object");
     // kubernetes.io/dockerconfigjson nests the entries in "auths"; the older dockercfg does not.
     const rapidjson::Value* auths = &doc;
@@ -314,9 +315,8 @@ std::optional<Challenge> parse_challenge(std::string_view header) {
 
 Result<ImageConfig> parse_image_config(std::string_view json) {
     rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error("the image config blob is not a JSON object");
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, json));
+    if (!doc_parsed || !doc.IsObject()) return make_error("the image config blob is not a JSON object");
     ImageConfig ic;
     auto it = doc.FindMember("config");
     if (it == doc.MemberEnd() || !it->value.IsObject()) return ic;  // an image with no defaults at all
@@ -446,9 +446,9 @@ Status RegistryClient::authorize(const ImageReference& ref, const Reply& denied,
         return make_error(fmt::format("the registry's token service answered {}",
                                       registry_error(reply->status, reply->body)));
     rapidjson::Document doc;
-    doc.Parse(reply->body.c_str(), reply->body.size());
-    std::string token = doc.HasParseError() ? "" : json_string(doc, "token");
-    if (token.empty() && !doc.HasParseError()) token = json_string(doc, "access_token");
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, reply->body));
+    std::string token = !doc_parsed ? "" : json_string(doc, "token");
+    if (token.empty() && doc_parsed) token = json_string(doc, "access_token");
     if (token.empty()) return make_error("the registry's token service answered without a token");
     authorization_ = "Authorization: Bearer " + token;
     return Ok{};
@@ -501,8 +501,8 @@ Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, cons
             if (auto st = check_digest(reply->body, expected, fmt::format("manifest of {}", ref.str())); !st)
                 return st.error();
         rapidjson::Document doc;
-        doc.Parse(reply->body.c_str(), reply->body.size());
-        if (doc.HasParseError() || !doc.IsObject())
+        const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, reply->body));
+        if (!doc_parsed || !doc.IsObject())
             return make_error(fmt::format("the manifest of {} is not JSON", ref.str()));
         std::string media_type = json_string(doc, "mediaType");
         if (media_type.empty()) media_type = reply->headers["content-type"];
