@@ -1,5 +1,6 @@
 #include "api_client.h"
 
+#include "bounded_json.h"
 #include "http_text.h"
 
 #include <curl/curl.h>
@@ -26,6 +27,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr long kLowSpeedBytesPerSecond = 1024;
+constexpr long kLowSpeedSeconds = 60;
+
 void global_init() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -47,8 +51,20 @@ Slist make_slist(const std::vector<std::string>& items) {
     return Slist(list);
 }
 
+// A body read into memory, up to kMaxBodyBytes: a server that sends more (by mistake or to fill
+// our memory) ends the transfer instead.
+struct BodySink {
+    std::string* body = nullptr;
+    bool over = false;
+};
+
 size_t body_cb(char* data, size_t size, size_t n, void* user) {
-    static_cast<std::string*>(user)->append(data, size * n);
+    auto& sink = *static_cast<BodySink*>(user);
+    if (sink.body->size() + size * n > kMaxBodyBytes) {
+        sink.over = true;
+        return 0;  // CURLE_WRITE_ERROR
+    }
+    sink.body->append(data, size * n);
     return size * n;
 }
 
@@ -196,8 +212,8 @@ ApiStatus api_status(const Response& response) {
     ApiStatus st;
     st.code = response.status;
     rapidjson::Document doc;
-    doc.Parse(response.body.c_str(), response.body.size());
-    if (!doc.HasParseError() && doc.IsObject() && json_string(doc, "kind") == "Status") {
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, response.body));
+    if (doc_parsed && doc.IsObject() && json_string(doc, "kind") == "Status") {
         st.reason = json_string(doc, "reason");
         st.message = json_string(doc, "message");
         if (auto code = doc.FindMember("code"); code != doc.MemberEnd() && code->value.IsInt())
@@ -255,9 +271,8 @@ std::string_view patch_content_type(PatchType type) {
 
 Result<ServerVersion> parse_server_version(std::string_view json) {
     rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error("/version did not answer with a JSON object");
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, json));
+    if (!doc_parsed || !doc.IsObject()) return make_error("/version did not answer with a JSON object");
     ServerVersion v;
     v.git_version = json_string(doc, "gitVersion");
     auto number = [](const std::string& s) {
@@ -390,8 +405,13 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         }
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, slist.get());
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+        BodySink sink{&resp.body};
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+        // Without --request-timeout a request has no deadline (as kubectl's), but an answer that
+        // trickles in (under 1 KiB/s for 60 s) is not an answer: it ends as a timeout.
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, kLowSpeedBytesPerSecond);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, kLowSpeedSeconds);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
@@ -403,6 +423,11 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         auto start = Clock::now();
         CURLcode rc = curl_easy_perform(c);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+        if (sink.over)
+            return make_error(
+                fmt::format("the API server's answer to {} {} is larger than {} MiB (the most "
+                            "this reads): check the server address, or narrow the request",
+                            method, target, kMaxBodyBytes >> 20));
         if (rc != CURLE_OK) {
             std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
             if (options_.verbosity >= 6)
@@ -412,6 +437,11 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
                 backoff *= 2;
                 continue;
             }
+            if (rc == CURLE_OPERATION_TIMEDOUT && options_.request_timeout.count() == 0)
+                return make_error(
+                    fmt::format("{} {}: the API server sent less than {} bytes a second for {} s; check the "
+                                "network path to the API server",
+                                method, target, kLowSpeedBytesPerSecond, kLowSpeedSeconds));
             if (rc == CURLE_OPERATION_TIMEDOUT)
                 return make_error(
                     fmt::format("{} {} timed out after {} ms: raise --request-timeout, or check the "
@@ -489,8 +519,8 @@ struct WatchState {
 void handle_watch_line(WatchState& st, const std::string& line) {
     if (trim(line).empty()) return;
     rapidjson::Document doc;
-    doc.Parse(line.c_str(), line.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, line));
+    if (!doc_parsed || !doc.IsObject()) {
         st.error = "the watch sent a line that is not JSON";
         return;
     }

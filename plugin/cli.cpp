@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "exit_status.h"
@@ -49,11 +50,30 @@ int main(int argc, char** argv) {
     }
     for (const auto& verb : kVerbs) {
         if (verb.name != verb_name) continue;
+        // diff's 1 means "different" and trace's 1 may be the command's own: their own failures
+        // have codes of their own (README "Exit codes").
+        const int failed = verb_name == "diff"    ? kExitDiffError
+                           : verb_name == "trace" ? kExitTraceFailed
+                                                  : kExitFailure;
         try {
             return verb.run(argc - 1, argv + 1);
         } catch (const UserError& e) {
             fmt::print(stderr, "error: {}\n", e.what());
             return verb_name == "diff" ? kExitDiffError : kExitFailure;
+        } catch (const std::bad_alloc&) {
+            // Whatever input got this far past the caps: one line, not an abort with a core.
+            std::fputs(
+                "error: out of memory: the input is too large for this machine; report it if it "
+                "is a normal one\n",
+                stderr);
+            return failed;
+        } catch (const std::exception& e) {
+            // A bug: still one line and the verb's error code, never std::terminate's abort.
+            fmt::print(stderr, "error: internal error: {}: please report it\n", e.what());
+            return failed;
+        } catch (...) {
+            std::fputs("error: internal error: an unknown exception: please report it\n", stderr);
+            return failed;
         }
     }
     fmt::print(stderr, "error: unknown verb \"{}\": run 'kubectl seccomp --help' for the list\n", verb_name);

@@ -22,6 +22,17 @@ void add_header_line(std::string_view line, std::map<std::string, std::string>& 
         headers[ascii_lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
 }
 
+std::optional<std::uint64_t> parse_content_length(std::string_view value) {
+    std::string v = trim(value);
+    if (v.empty() || v.size() > 18) return std::nullopt;  // 18 digits fit well inside 2^62
+    std::uint64_t n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return n;
+}
+
 std::size_t curl_headers_into_map(char* data, std::size_t size, std::size_t n, void* map) {
     auto& headers = *static_cast<std::map<std::string, std::string>*>(map);
     std::string_view line(data, size * n);

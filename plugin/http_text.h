@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,10 @@ void add_header_line(std::string_view line, std::map<std::string, std::string>& 
 
 // A CURLOPT_HEADERFUNCTION that collects headers into the std::map<std::string, std::string> given
 // as CURLOPT_HEADERDATA, starting afresh at each response (after a redirect or a 100 Continue).
+// A Content-Length value: decimal digits only, at most 2^62; anything else (empty, "abc", "-1",
+// "1e3", an overflow) is nullopt.
+std::optional<std::uint64_t> parse_content_length(std::string_view value);
+
 std::size_t curl_headers_into_map(char* data, std::size_t size, std::size_t n, void* map);
 
 }  // namespace ksc

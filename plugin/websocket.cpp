@@ -234,7 +234,11 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
         return make_error("the API server's upgrade answer is not HTTP: \"" + status_line + "\"");
     if (status != 101) {
         // A refusal: the body is usually a Status object.
-        std::size_t length = headers.count("content-length") ? std::stoul(headers["content-length"]) : 0;
+        // The refusal's body is read for its message only: at most 64 KiB, and a Content-Length
+        // that is not a number (or does not fit) reads what has come.
+        std::size_t length = 0;
+        if (auto cl = headers.find("content-length"); cl != headers.end())
+            length = parse_content_length(cl->second).value_or(0);
         length = std::min<std::size_t>(length, 64 * 1024);
         while (rest.size() < length && Clock::now() < deadline) {
             auto got = stream->receive(
