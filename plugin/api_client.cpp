@@ -488,6 +488,27 @@ Result<std::string> ApiClient::patch(const std::string& path, const std::string&
     return std::move(r->body);
 }
 
+Status ApiClient::list(const std::string& path, const std::function<Status(const std::string& page)>& on_page,
+                       int page_size) {
+    std::string token;
+    // A server that keeps answering with a continue token would never end: no real list has a
+    // million pages.
+    for (int pages = 0; pages < 100000; ++pages) {
+        std::string target =
+            path + (path.find('?') == std::string::npos ? "?" : "&") + "limit=" + std::to_string(page_size);
+        if (!token.empty()) target += "&continue=" + url_encode(token);
+        auto body = get(target);
+        if (!body) return body.error();
+        if (auto s = on_page(*body); !s) return s;
+        rapidjson::Document doc;
+        if (!parse_bounded_json(doc, *body) || !doc.IsObject()) return Ok{};  // on_page said what it found
+        auto md = doc.FindMember("metadata");
+        token = md != doc.MemberEnd() ? json_string(md->value, "continue") : "";
+        if (token.empty()) return Ok{};
+    }
+    return make_error("the API server's list of " + path + " does not end (100000 pages): check the server");
+}
+
 Result<ServerVersion> ApiClient::check_server_version(int min_minor) {
     auto body = get("/version");
     if (!body) return make_error("cannot read the API server's version: " + body.error().message);

@@ -244,4 +244,50 @@ TEST_CASE("url_encode escapes selectors") {
     CHECK(url_encode("app=web,tier in (a,b)") == "app%3Dweb%2Ctier%20in%20%28a%2Cb%29");
 }
 
+TEST_CASE("lists are fetched in pages of 500, following continue") {
+    std::vector<std::string> targets;
+    std::mutex mu;
+    TestHttpServer server([&](int fd, const HttpRequest& req) {
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            targets.push_back(req.target);
+        }
+        bool first = req.target.find("continue=") == std::string::npos;
+        send_all(fd, http_response(200, first ? R"({"metadata":{"continue":"a b"},"items":[1]})"
+                                              : R"({"metadata":{},"items":[2]})"));
+    });
+    int pages = 0;
+    auto s =
+        client_for(server)->list("/api/v1/namespaces/x/pods?labelSelector=a%3Db", [&](const std::string&) {
+            ++pages;
+            return Status(Ok{});
+        });
+    REQUIRE(s.ok());
+    CHECK(pages == 2);
+    REQUIRE(targets.size() == 2);
+    CHECK(targets[0] == "/api/v1/namespaces/x/pods?labelSelector=a%3Db&limit=500");
+    CHECK(targets[1] == "/api/v1/namespaces/x/pods?labelSelector=a%3Db&limit=500&continue=a%20b");
+}
+
+TEST_CASE("an answer over 64 MiB ends the request, naming the cap") {
+    TestHttpServer server([](int fd, const HttpRequest&) {
+        std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[";
+        if (!send_all(fd, head)) return;
+        std::string chunk(1 << 20, ' ');
+        for (int i = 0; i < 80; ++i)
+            if (!send_all(fd, chunk)) return;
+    });
+    auto body = client_for(server)->get("/version");
+    REQUIRE_FALSE(body.ok());
+    CHECK(body.error().message.find("larger than 64 MiB") != std::string::npos);
+}
+
+TEST_CASE("an API answer nested 3,000,000 deep is an error, not a crash") {
+    TestHttpServer server(
+        [](int fd, const HttpRequest&) { send_all(fd, http_response(200, std::string(3000000, '['))); });
+    auto v = client_for(server)->check_server_version();
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.error().message == "/version did not answer with a JSON object");
+}
+
 }  // namespace ksc::kube

@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "http_text.h"
 #include "test_http_server.h"
 
 using namespace std::chrono_literals;
@@ -252,6 +253,29 @@ TEST_CASE("a refused attach shows the API's Status message") {
     REQUIRE_FALSE(ws.ok());
     CHECK(ws.error().message ==
           "pods \"p\" is forbidden: User \"bob\" cannot create resource \"pods/attach\"");
+}
+
+TEST_CASE("a refusal whose Content-Length is not a number, or overflows, is still one error") {
+    for (std::string length : {"abc", "99999999999999999999999", "-1", ""}) {
+        TestHttpServer server([&](int fd, const HttpRequest&) {
+            send_all(fd, "HTTP/1.1 403 Forbidden\r\nContent-Length: " + length +
+                             "\r\nConnection: close\r\n\r\nno");
+        });
+        auto client = plain_client(server);
+        auto ws = open(*client, "/api/v1/namespaces/default/pods/p/attach");
+        REQUIRE_FALSE(ws.ok());
+        CHECK(ws.error().message.find('\n') == std::string::npos);
+    }
+}
+
+TEST_CASE("Content-Length values are digits that fit") {
+    CHECK(parse_content_length("42") == 42u);
+    CHECK(parse_content_length(" 7 ") == 7u);
+    CHECK_FALSE(parse_content_length("abc"));
+    CHECK_FALSE(parse_content_length("-1"));
+    CHECK_FALSE(parse_content_length("1e3"));
+    CHECK_FALSE(parse_content_length(""));
+    CHECK_FALSE(parse_content_length("99999999999999999999999"));
 }
 
 TEST_CASE("a wrong Sec-WebSocket-Accept or an unoffered subprotocol is refused") {
