@@ -475,6 +475,37 @@ Result<RegistryClient::Reply> RegistryClient::get_authorized(const ImageReferenc
                                                "an imagePullSecret to the pod"));
 }
 
+Result<Manifest> parse_manifest(std::string_view json, std::string_view content_type) {
+    rapidjson::Document doc;
+    if (auto parsed = parse_bounded_json(doc, json); !parsed)
+        return make_error("not JSON (" + parsed.error().message + ")");
+    if (!doc.IsObject()) return make_error("not a JSON object");
+    Manifest m;
+    m.media_type = json_string(doc, "mediaType");
+    if (m.media_type.empty()) m.media_type = std::string(content_type);
+    if (auto semi = m.media_type.find(';'); semi != std::string::npos)
+        m.media_type = trim(m.media_type.substr(0, semi));
+    m.is_index = is_index(m.media_type) || (doc.HasMember("manifests") && !doc.HasMember("config"));
+    if (m.is_index) {
+        if (doc.HasMember("manifests") && doc["manifests"].IsArray())
+            for (const auto& e : doc["manifests"].GetArray()) {
+                Descriptor d;
+                d.media_type = json_string(e, "mediaType");
+                d.digest = json_string(e, "digest");
+                if (e.IsObject() && e.HasMember("platform")) {
+                    const auto& p = e["platform"];
+                    d.platform.os = json_string(p, "os");
+                    d.platform.architecture = json_string(p, "architecture");
+                    d.platform.variant = json_string(p, "variant");
+                }
+                m.manifests.push_back(std::move(d));
+            }
+        return m;
+    }
+    if (doc.HasMember("config")) m.config_digest = json_string(doc["config"], "digest");
+    return m;
+}
+
 Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, const Platform& platform,
                                                  const std::optional<Credential>& credential) {
     const std::string base = "https://" + ref.api_host() + "/v2/" + ref.repository;
@@ -500,33 +531,13 @@ Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, cons
         if (!expected.empty())
             if (auto st = check_digest(reply->body, expected, fmt::format("manifest of {}", ref.str())); !st)
                 return st.error();
-        rapidjson::Document doc;
-        const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, reply->body));
-        if (!doc_parsed || !doc.IsObject())
-            return make_error(fmt::format("the manifest of {} is not JSON", ref.str()));
-        std::string media_type = json_string(doc, "mediaType");
-        if (media_type.empty()) media_type = reply->headers["content-type"];
-        if (auto semi = media_type.find(';'); semi != std::string::npos)
-            media_type = trim(media_type.substr(0, semi));
-        if (is_index(media_type) || (doc.HasMember("manifests") && !doc.HasMember("config"))) {
+        auto manifest = parse_manifest(reply->body, reply->headers["content-type"]);
+        if (!manifest)
+            return make_error(fmt::format("the manifest of {}: {}", ref.str(), manifest.error().message));
+        if (manifest->is_index) {
             if (depth > 0)
                 return make_error(fmt::format("the manifest of {} is an index inside an index", ref.str()));
-            std::vector<Descriptor> entries;
-            if (doc.HasMember("manifests") && doc["manifests"].IsArray()) {
-                for (const auto& m : doc["manifests"].GetArray()) {
-                    Descriptor d;
-                    d.media_type = json_string(m, "mediaType");
-                    d.digest = json_string(m, "digest");
-                    if (m.IsObject() && m.HasMember("platform")) {
-                        const auto& p = m["platform"];
-                        d.platform.os = json_string(p, "os");
-                        d.platform.architecture = json_string(p, "architecture");
-                        d.platform.variant = json_string(p, "variant");
-                    }
-                    entries.push_back(std::move(d));
-                }
-            }
-            auto pick = select_platform(entries, platform);
+            auto pick = select_platform(manifest->manifests, platform);
             if (!pick) return make_error(fmt::format("{}: {}", ref.str(), pick.error().message));
             if (!valid_digest(pick->digest))
                 return make_error(
@@ -535,14 +546,14 @@ Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, cons
             chosen_platform = pick->platform.str();
             continue;
         }
+        const std::string& media_type = manifest->media_type;
         if (media_type == "application/vnd.docker.distribution.manifest.v1+json" ||
             media_type == "application/vnd.docker.distribution.manifest.v1+prettyjws")
             return make_error(
                 fmt::format("{} has only a schema 1 manifest, which this plugin does not read: give "
                             "the entrypoint with --command",
                             ref.str()));
-        std::string config_digest;
-        if (doc.HasMember("config")) config_digest = json_string(doc["config"], "digest");
+        const std::string& config_digest = manifest->config_digest;
         if (!valid_digest(config_digest))
             return make_error(fmt::format("the manifest of {} names no config blob", ref.str()));
         auto blob = get_authorized(ref, base + "/blobs/" + config_digest, "Accept: */*",
