@@ -35,8 +35,8 @@ std::size_t too_deep_at(std::string_view text, int max_depth) {
 Status parse_bounded_json(rapidjson::Document& doc, std::string_view text) {
     doc.SetNull();
     if (text.size() > kMaxBodyBytes)
-        return make_error(fmt::format("{} bytes of JSON: more than the {} MiB allowed", text.size(),
-                                      kMaxBodyBytes >> 20));
+        return make_error(
+            fmt::format("{} bytes of JSON: more than the {} MiB allowed", text.size(), kMaxBodyBytes >> 20));
     if (std::size_t at = too_deep_at(text, kMaxJsonDepth); at != std::string_view::npos)
         return make_error(fmt::format("at byte {}: JSON nested deeper than {} levels", at, kMaxJsonDepth));
     rapidjson::MemoryStream in(text.data(), text.size());
