@@ -383,6 +383,14 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
     const bool idempotent = method == "GET";
     bool refreshed = false;
     auto backoff = options_.retry_backoff;
+    // --request-timeout bounds the request with its retries, not each attempt: a server that
+    // fails slowly must not multiply it.
+    const bool bounded = options_.request_timeout.count() > 0;
+    const auto deadline = Clock::now() + options_.request_timeout;
+    auto time_left = [&] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    };
+    auto can_wait = [&](std::chrono::milliseconds wait) { return !bounded || wait < time_left(); };
     for (int attempt = 0;; ++attempt) {
         auto auth = auth_headers(refreshed);
         if (!auth) return auth.error();
@@ -414,7 +422,9 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, kLowSpeedSeconds);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+        if (bounded)
+            curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                             static_cast<long>(std::max<long long>(1, time_left().count())));
         Slist connect_to =
             make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
         if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
@@ -432,11 +442,18 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
             std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
             if (options_.verbosity >= 6)
                 fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, target, ms, why);
-            if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries) {
+            if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries &&
+                can_wait(backoff)) {
                 std::this_thread::sleep_for(backoff);
                 backoff *= 2;
                 continue;
             }
+            if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR || rc == CURLE_WEIRD_SERVER_REPLY ||
+                rc == CURLE_BAD_CONTENT_ENCODING || rc == CURLE_GOT_NOTHING)
+                return make_error(
+                    fmt::format("the API server at {} sent a broken answer to {} {}: {}: check "
+                                "what serves that address (a proxy in the way?)",
+                                config_.server, method, path, why));
             if (rc == CURLE_OPERATION_TIMEDOUT && options_.request_timeout.count() == 0)
                 return make_error(
                     fmt::format("{} {}: the API server sent less than {} bytes a second for {} s; check the "
@@ -464,7 +481,7 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         }
         auto wait = retry_after(resp);
         bool retryable = resp.status == 429 || (resp.status >= 500 && (idempotent || wait));
-        if (retryable && attempt < options_.max_retries) {
+        if (retryable && attempt < options_.max_retries && can_wait(wait.value_or(backoff))) {
             std::this_thread::sleep_for(wait.value_or(backoff));
             backoff *= 2;
             continue;
@@ -474,17 +491,34 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
     }
 }
 
+namespace {
+
+// A failed answer as one line. A redirect is never followed: it could take the user's credentials
+// (a bearer token, a client certificate) to another host.
+std::string describe_answer(const Response& r, const std::string& server) {
+    if (r.status >= 300 && r.status < 400) {
+        auto location = r.headers.find("location");
+        return fmt::format(
+            "the API server at {} answered HTTP {} redirecting to {}, which is not followed "
+            "(your credentials go only to the kubeconfig's server): check the server address",
+            server, r.status, location == r.headers.end() ? "nowhere" : location->second);
+    }
+    return describe(api_status(r));
+}
+
+}  // namespace
+
 Result<std::string> ApiClient::get(const std::string& path) {
     auto r = request("GET", path);
     if (!r) return r.error();
-    if (!r->ok()) return make_error(describe(api_status(*r)));
+    if (!r->ok()) return make_error(describe_answer(*r, config_.server));
     return std::move(r->body);
 }
 
 Result<std::string> ApiClient::patch(const std::string& path, const std::string& body, PatchType type) {
     auto r = request("PATCH", path, body, std::string(patch_content_type(type)));
     if (!r) return r.error();
-    if (!r->ok()) return make_error(describe(api_status(*r)));
+    if (!r->ok()) return make_error(describe_answer(*r, config_.server));
     return std::move(r->body);
 }
 

@@ -290,4 +290,36 @@ TEST_CASE("an API answer nested 3,000,000 deep is an error, not a crash") {
     CHECK(v.error().message == "/version did not answer with a JSON object");
 }
 
+TEST_CASE("--request-timeout bounds a request with its retries") {
+    std::atomic<int> calls{0};
+    TestHttpServer server([&](int fd, const HttpRequest&) {
+        ++calls;
+        send_all(fd, http_response(503, "{}", "Retry-After: 1\r\n"));
+    });
+    RestConfig config;
+    config.server = server.url();
+    ClientOptions options;
+    options.request_timeout = 1500ms;
+    auto client = ApiClient::create(config, options);
+    REQUIRE(client.ok());
+    auto start = std::chrono::steady_clock::now();
+    auto body = (*client)->get("/busy");
+    REQUIRE_FALSE(body.ok());
+    CHECK(std::chrono::steady_clock::now() - start < 1500ms);
+    CHECK(calls.load() == 2);  // the first, and one retry a second later: a third would end past 1.5 s
+}
+
+TEST_CASE("a redirect is not followed, and says where it pointed") {
+    TestHttpServer server([](int fd, const HttpRequest&) {
+        send_all(fd,
+                 "HTTP/1.1 307 Temporary Redirect\r\nLocation: https://elsewhere.example/version\r\n"
+                 "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    auto body = client_for(server)->get("/version");
+    REQUIRE_FALSE(body.ok());
+    CHECK(body.error().message.find(
+              "redirecting to https://elsewhere.example/version, which is not followed") !=
+          std::string::npos);
+}
+
 }  // namespace ksc::kube

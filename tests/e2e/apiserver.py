@@ -23,7 +23,7 @@ import secrets
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from apidouble import podman  # noqa: E402
+from apidouble import hostile, podman  # noqa: E402
 from apidouble.certs import Pki  # noqa: E402
 from apidouble.runtime import Runtime, new_instance_id  # noqa: E402
 from apidouble.server import Config, make_server  # noqa: E402
@@ -97,6 +97,8 @@ def main():
                     help="cut every watch connection this many seconds after it opens")
     ap.add_argument("--ephemeral-containers-disabled", action="store_true",
                     help="pods/ephemeralcontainers answers 404, as on a cluster without the feature")
+    ap.add_argument("--hostile", default="", choices=["", *hostile.MODES],
+                    help="misbehave on purpose in this way (see apidouble/hostile.py)")
     ap.add_argument("--token", action="append", default=[], help="TOKEN=USER[:GROUP,...] bearer tokens")
     ap.add_argument("--seccomp-root", help="where Localhost seccomp profiles live (default STATE/seccomp)")
     ap.add_argument("--container-id-scheme", default="containerd")
@@ -131,6 +133,7 @@ def main():
     config.switches["dropAttachAfterSeconds"] = args.drop_attach_after
     config.switches["dropWatchAfterSeconds"] = args.drop_watch_after
     config.switches["ephemeralContainersDisabled"] = args.ephemeral_containers_disabled
+    config.switches["hostile"] = args.hostile
 
     store = Store()
     store.ensure_namespace("default")

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Every verb that talks to the cluster, against each of the double's hostile modes
+(apidouble/hostile.py): it must end in time (--request-timeout, or the verb's own --timeout), with
+exactly one `error:` line on stderr and the documented error code (1), in bounded memory, without
+a retry storm, and never follow a redirect to another host.
+Run: KSC_BUILD_DIR=build python3 tests/e2e/test_hostile_server.py -v"""
+import os
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import e2e_support as e2e  # noqa: E402
+
+REQUEST_TIMEOUT = 5  # seconds, given to every verb as --request-timeout
+RECORD_TIMEOUT = 20  # seconds, record --timeout (the recorder's start, watched)
+MAX_RSS_MIB = 300
+# One request and its retries (ClientOptions.max_retries = 5), with a few more for the verbs that
+# get further before the answer that fails them.
+MAX_REQUESTS = 12
+LOOP = "while true; do sleep 1; done"
+
+EVERY_REQUEST = ["deep-json", "huge-json", "huge-body", "wrong-length", "bad-length", "trickle", "redirect"]
+WEBSOCKET = ["ws-bad-length", "ws-broken-frame", "ws-huge-frame", "ws-bad-close"]
+
+
+def plugin():
+    return os.path.join(e2e.plugin_dir(), "kubectl-seccomp")
+
+
+class HostileServer(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = e2e.Double(pods=[e2e.pod_manifest("mypod", LOOP)])
+        cls.d.wait_running("mypod")
+        cls.tracer_image = e2e.podman.image_exists(e2e.TRACER_IMAGE)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def tearDown(self):
+        self.d.control("config", {"hostile": "", "hostilePath": ""})
+
+    def requests_so_far(self):
+        with open(os.path.join(self.d.dir, "access.log")) as f:
+            return sum(1 for line in f if "/_double/" not in line)
+
+    def run_verb(self, args, bound):
+        """Runs the plugin as kubectl would; returns (exit code, stderr lines, seconds, max RSS MiB,
+        requests the double saw). wait4 gives this child's own max RSS."""
+        before = self.requests_so_far()
+        start = time.monotonic()
+        p = subprocess.Popen([plugin(), *args, "--kubeconfig", self.d.kubeconfig], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = []
+        reader = threading.Thread(target=lambda: err.append(p.stderr.read()))
+        reader.start()
+        while True:
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid == p.pid:
+                break
+            if time.monotonic() - start > bound + 30:
+                p.kill()
+                os.wait4(p.pid, 0)
+                p.returncode = -9
+                reader.join()
+                p.stderr.close()
+                self.fail("%s did not end within %d s" % (" ".join(args), bound + 30))
+            time.sleep(0.05)
+        seconds = time.monotonic() - start
+        p.returncode = os.waitstatus_to_exitcode(status)
+        reader.join()
+        p.stderr.close()
+        time.sleep(0.5)  # the access log is written after the answer
+        return p.returncode, err[0].decode("utf-8", "replace").splitlines(), seconds, usage.ru_maxrss // 1024, \
+            self.requests_so_far() - before
+
+    def check(self, mode, args, bound, path=""):
+        self.d.control("config", {"hostile": mode, "hostilePath": path})
+        code, err, seconds, rss, requests = self.run_verb(args, bound)
+        what = "%s under %s%s" % (" ".join(args[:2]), mode, " on " + path if path else "")
+        self.assertEqual(code, 1, "%s: exit %d, stderr: %s" % (what, code, err))
+        errors = [line for line in err if line.startswith("error: ")]
+        self.assertEqual(len(errors), 1, "%s: stderr: %s" % (what, err))
+        self.assertEqual(err[-1], errors[0], "%s: the error is not the last line: %s" % (what, err))
+        self.assertLess(seconds, bound + 5, "%s took %.1f s: %s" % (what, seconds, err))
+        self.assertLess(rss, MAX_RSS_MIB, "%s: max RSS %d MiB" % (what, rss))
+        self.assertLessEqual(requests, MAX_REQUESTS, "%s: %d requests (a retry storm?)" % (what, requests))
+        print("  %s: %.1f s, max RSS %d MiB, %d requests: %s" % (what, seconds, rss, requests, errors[0]),
+              flush=True)
+        return errors[0]
+
+    def verbs(self):
+        rt = ["--request-timeout", "%ds" % REQUEST_TIMEOUT]
+        return [(["version", *rt], REQUEST_TIMEOUT),
+                (["recover", "mypod", *rt], REQUEST_TIMEOUT),
+                (["record", "mypod", "--image", e2e.TRACER_IMAGE, "--timeout", "%ds" % RECORD_TIMEOUT,
+                  "--duration", "3s", *rt], REQUEST_TIMEOUT),
+                (["record", "-l", "app=mypod", "--image", e2e.TRACER_IMAGE, "--timeout", "%ds" % RECORD_TIMEOUT,
+                  "--duration", "3s", *rt], REQUEST_TIMEOUT)]
+
+    def test_every_verb_against_every_request_mode(self):
+        # Every request, then all but /version (every verb asks it first): the pod, its log, the
+        # pod list.
+        for path in ("", "^/api/v1/namespaces/"):
+            for mode in EVERY_REQUEST:
+                for args, bound in self.verbs():
+                    if path and args[0] == "version":
+                        continue  # it asks /version only
+                    with self.subTest(mode=mode, verb=" ".join(args[:2]), path=path):
+                        self.check_mode(mode, args, bound, path)
+
+    def check_mode(self, mode, args, bound, path):
+        error = self.check(mode, args, bound, path)
+        if mode in ("huge-json", "huge-body"):
+            self.assertIn("64 MiB", error)
+        if mode == "trickle":
+            self.assertIn("timed out", error)
+        if mode == "redirect":
+            self.assertIn("not followed", error)
+
+    def test_a_redirect_to_another_host_is_never_followed(self):
+        for path in ("", "^/api/v1/namespaces/"):
+            for args, bound in self.verbs():
+                if not (path and args[0] == "version"):
+                    self.check("redirect", args, bound, path)
+        status, state = self.d.request("GET", "/_double/state")
+        self.assertEqual(state["redirectTargetConnections"], 0)
+
+    def test_record_against_a_watch_that_never_sends(self):
+        args, _ = self.verbs()[2]
+        # --timeout for the watch (and 5 s for a server that does not end it at timeoutSeconds),
+        # then up to 15 s more to stop the recorder it added (README "record").
+        self.check("watch-silent", args, RECORD_TIMEOUT + 20)
+
+    def test_record_against_broken_websockets(self):
+        if not self.tracer_image:
+            self.skipTest("the tracer image %s is not built (tracer-image/build-image)" % e2e.TRACER_IMAGE)
+        args, _ = self.verbs()[2]
+        for mode in WEBSOCKET:
+            with self.subTest(mode=mode):
+                self.check(mode, args, RECORD_TIMEOUT + 10)
+
+
+if __name__ == "__main__":
+    e2e.require(kubectl=False)
+    e2e.require_plugin()
+    e2e.main()
