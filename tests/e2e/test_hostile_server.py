@@ -137,6 +137,30 @@ class HostileServer(unittest.TestCase):
         # then up to 15 s more to stop the recorder it added (README "record").
         self.check("watch-silent", args, RECORD_TIMEOUT + 20)
 
+    def test_the_websocket_client_against_broken_websockets(self):
+        """The plugin's WebSocket client alone (ksc-client-probe attach), which needs no tracer
+        image: every broken upgrade, frame or close ends the session with one line saying so."""
+        probe = os.path.join(os.environ.get("KSC_BUILD_DIR", ""), "tests", "client", "ksc-client-probe")
+        if not os.access(probe, os.X_OK):
+            self.skipTest("ksc-client-probe is not built (cmake --build build --target ksc-client-probe)")
+        path = "/api/v1/namespaces/default/pods/mypod/attach?container=app&stdin=true&stdout=true"
+        expected = {"ws-bad-length": "403", "ws-broken-frame": "opcode", "ws-huge-frame": "limit",
+                    "ws-bad-close": "close"}
+        for mode in WEBSOCKET:
+            with self.subTest(mode=mode):
+                self.d.control("config", {"hostile": mode, "hostilePath": ""})
+                start = time.monotonic()
+                r = subprocess.run([probe, "--kubeconfig", self.d.kubeconfig, "attach", path, "x"],
+                                   capture_output=True, text=True, timeout=60)
+                seconds = time.monotonic() - start
+                ended = [line for line in r.stdout.splitlines() if line.startswith("end: ")] + \
+                    [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+                print("  probe attach under %s: %.1f s, exit %d: %s" % (mode, seconds, r.returncode, ended),
+                      flush=True)
+                self.assertEqual(len(ended), 1, "stdout: %s stderr: %s" % (r.stdout, r.stderr))
+                self.assertIn(expected[mode], ended[0].lower())
+                self.assertLess(seconds, 15)
+
     def test_record_against_broken_websockets(self):
         if not self.tracer_image:
             self.skipTest("the tracer image %s is not built (tracer-image/build-image)" % e2e.TRACER_IMAGE)
