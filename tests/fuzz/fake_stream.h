@@ -23,9 +23,10 @@ class FakeStream : public kube::ByteStream {
             auto at = sent.find("Sec-WebSocket-Key: ");
             auto end = sent.find("\r\n", at);
             std::string key(sent.substr(at + 19, end - at - 19));
-            pending_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                       "Sec-WebSocket-Accept: " +
-                       kube::websocket_accept(key) + "\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n";
+            pending_ =
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Accept: " +
+                kube::websocket_accept(key) + "\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n";
         }
         return Ok{};
     }

@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (end == std::string_view::npos) break;
         start = end + 1;
     }
-    if (auto it = headers.find("content-length"); it != headers.end()) (void)ksc::parse_content_length(it->second);
+    if (auto it = headers.find("content-length"); it != headers.end())
+        (void)ksc::parse_content_length(it->second);
     return 0;
 }

@@ -24,8 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     auto stream = std::make_unique<ksc::fuzz::FakeStream>(text, data[0] + 1, true);
-    auto ws = ksc::kube::WebSocket::connect(std::move(stream), "127.0.0.1:1", "/attach", {"v5.channel.k8s.io"},
-                                            {}, std::chrono::milliseconds(1000));
+    auto ws = ksc::kube::WebSocket::connect(std::move(stream), "127.0.0.1:1", "/attach",
+                                            {"v5.channel.k8s.io"}, {}, std::chrono::milliseconds(1000));
     if (!ws) return 0;
     for (int i = 0; i < 10000; ++i) {
         auto frame = (*ws)->receive(std::chrono::milliseconds(10));
