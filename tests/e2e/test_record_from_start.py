@@ -70,12 +70,16 @@ class RecordFromStart(unittest.TestCase):
                "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
                "spec": {"containers": [{"name": "app", "image": APP_IMAGE, "command": SERVER[:3],
                                         "args": SERVER[3:] + ["8080"]}]}}
+        # Class cleanups run even when setUpClass fails half-way (tearDownClass would not).
         cls.d = e2e.Double(pods=[pod])
+        cls.addClassCleanup(cls.d.stop)
         cls.d.wait_running("web")
         cls.out = tempfile.mkdtemp(prefix="ksc-from-start-")
+        cls.addClassCleanup(shutil.rmtree, cls.out, True)
         # A registry that knows the app image's entrypoint (a pod without `command` is resolved
         # there): the local image tagged with the registry's address, as a node would have pulled it.
         cls.registry, cls.registry_info, _ = registry_double.serve(cls.out)
+        cls.addClassCleanup(cls.registry.shutdown)
         cls.registry_image = "%s/demo/server:1" % cls.registry_info["host"]
         cls.registry.images.image("demo/server", "1", {"Entrypoint": SERVER[:3], "Cmd": ["8080"], "WorkingDir": "/"})
         # The same config in the local image the double runs (a node pulls what the registry has).
@@ -83,14 +87,8 @@ class RecordFromStart(unittest.TestCase):
         os.makedirs(ctx)
         with open(os.path.join(ctx, "Containerfile"), "w") as f:
             f.write("FROM %s\nENTRYPOINT %s\nCMD [\"8080\"]\nWORKDIR /\n" % (APP_IMAGE, json.dumps(SERVER[:3])))
+        cls.addClassCleanup(podman.podman, "rmi", cls.registry_image, check=False)
         podman.podman("build", "--pull=never", "-t", cls.registry_image, ctx, timeout=300)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-        cls.registry.shutdown()
-        podman.podman("rmi", cls.registry_image, check=False)
-        shutil.rmtree(cls.out, ignore_errors=True)
 
     def copies(self, of="web"):
         status, pods = self.d.request("GET", "/api/v1/namespaces/default/pods")
