@@ -39,3 +39,10 @@ TEST_CASE("compact summary: rejects text that is not one") {
     CHECK_FALSE(decode_compact_summary("ksc1 SCMP_ARCH_X86=!!!!").ok());
     CHECK(decode_compact_summary("ksc1\n")->empty());
 }
+
+TEST_CASE("compact summary: a bitmap longer than syscall numbers need is refused, an empty one is no entry") {
+    CHECK_FALSE(decode_compact_summary("ksc1 SCMP_ARCH_X86_64=" + base64_encode(std::string(600, '\x01'))));
+    auto empty = decode_compact_summary("ksc1 SCMP_ARCH_X86_64=AA==");
+    REQUIRE(empty);
+    CHECK(empty->empty());
+}
