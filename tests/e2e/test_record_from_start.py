@@ -43,6 +43,13 @@ def tracer_image():
     with open(tracer, "rb") as f:
         tag = hashlib.sha256(f.read()).hexdigest()[:12]
     image = "localhost/ksc-e2e-fromstart-tracer:" + tag
+    # One cached image, not one per tracer ever built: older tags go (one still in use by a
+    # container is kept: rmi without --force refuses it).
+    r = podman.podman("images", "--format", "{{.Repository}}:{{.Tag}}", "localhost/ksc-e2e-fromstart-tracer",
+                      check=False)
+    for old in r.stdout.split():
+        if old != image:
+            podman.podman("rmi", old, check=False)
     if not podman.image_exists(image):
         ctx = tempfile.mkdtemp(prefix="ksc-tracer-image-")
         try:
