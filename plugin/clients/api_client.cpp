@@ -271,8 +271,9 @@ std::string_view patch_content_type(PatchType type) {
 
 Result<ServerVersion> parse_server_version(std::string_view json) {
     rapidjson::Document doc;
-    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, json));
-    if (!doc_parsed || !doc.IsObject()) return make_error("/version did not answer with a JSON object");
+    if (auto parsed = parse_bounded_json(doc, json); !parsed)
+        return make_error("/version did not answer with JSON (" + parsed.error().message + ")");
+    if (!doc.IsObject()) return make_error("/version did not answer with a JSON object");
     ServerVersion v;
     v.git_version = json_string(doc, "gitVersion");
     auto number = [](const std::string& s) {
