@@ -229,9 +229,11 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
         add_header_line(line, headers);
         pos = end;
     }
-    long status = 0;
-    if (std::sscanf(status_line.c_str(), "HTTP/%*d.%*d %ld", &status) != 1)
-        return make_error("the API server's upgrade answer is not HTTP: \"" + status_line + "\"");
+    auto status_code = parse_status_line(status_line);
+    if (!status_code)
+        return make_error("the API server's upgrade answer is not HTTP: \"" + status_line.substr(0, 80) +
+                          "\"");
+    const long status = *status_code;
     if (status != 101) {
         // A refusal: the body is usually a Status object.
         // The refusal's body is read for its message only: at most 64 KiB, and a Content-Length

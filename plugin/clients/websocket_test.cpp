@@ -268,6 +268,15 @@ TEST_CASE("a refusal whose Content-Length is not a number, or overflows, is stil
     }
 }
 
+TEST_CASE("status lines are HTTP/x.y and three digits") {
+    CHECK(parse_status_line("HTTP/1.1 101 Switching Protocols") == 101);
+    CHECK(parse_status_line("HTTP/1.0 403") == 403);
+    CHECK_FALSE(parse_status_line("HTTP/1.1 99999999999999999999 X"));
+    CHECK_FALSE(parse_status_line("HTTP/1.1 1O1 X"));
+    CHECK_FALSE(parse_status_line("SSH-2.0-OpenSSH_9"));
+    CHECK_FALSE(parse_status_line(""));
+}
+
 TEST_CASE("Content-Length values are digits that fit") {
     CHECK(parse_content_length("42") == 42u);
     CHECK(parse_content_length(" 7 ") == 7u);

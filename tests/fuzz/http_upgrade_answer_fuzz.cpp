@@ -17,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto ws = ksc::kube::WebSocket::connect(std::move(stream), "127.0.0.1:1", "/attach",
                                             {"v5.channel.k8s.io", "v4.channel.k8s.io"}, {},
                                             std::chrono::milliseconds(1000));
+    (void)ksc::parse_status_line(text.substr(0, text.find('\r')));
     std::map<std::string, std::string> headers;
     std::size_t start = 0;
     while (start < text.size()) {
