@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "api_client.h"
+#include "base64.h"
 #include "cluster.h"
 #include "compact_summary.h"
 #include "exit_status.h"
