@@ -21,7 +21,8 @@ void LiveView::new_syscall(const stream::Syscall& sc) {
     ++syscalls_;
     if (!terminal_)
         fmt::print(stderr, "new syscall: {}{} ({}[{}])\n", last_name_,
-                   sc.arch == native_arch() ? "" : " (" + std::string(arch_name(sc.arch)) + ")", sc.comm, sc.pid);
+                   sc.arch == native_arch() ? "" : " (" + std::string(arch_name(sc.arch)) + ")", sc.comm,
+                   sc.pid);
     else
         redraw(true);
 }
@@ -47,9 +48,9 @@ void LiveView::redraw(bool force) {
     auto now = Clock::now();
     if (!force && now - last_draw_ < (terminal_ ? 1s : 30s)) return;
     last_draw_ = now;
-    std::string since = syscalls_ == 0
-                            ? ""
-                            : fmt::format(", last new: {} {} ago", last_name_, format_elapsed(now - last_new_));
+    std::string since =
+        syscalls_ == 0 ? ""
+                       : fmt::format(", last new: {} {} ago", last_name_, format_elapsed(now - last_new_));
     std::string line = fmt::format("recording {}: {}, {} syscalls, {} threads in {} processes{}", what_,
                                    format_elapsed(now - start_), syscalls_, threads_, processes_, since);
     if (terminal_) {

@@ -2,10 +2,10 @@
 // 42 syscalls, ..."), plain lines otherwise; messages print above it.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <algorithm>
 
 #include "stream.h"
 

@@ -90,7 +90,8 @@ std::vector<std::string> choose_pods(kube::ApiClient& client, const std::string&
     return ready;
 }
 
-std::vector<std::pair<Target, rec::ContainerFacts>> choose_targets(kube::ApiClient& client, const std::string& ns,
+std::vector<std::pair<Target, rec::ContainerFacts>> choose_targets(kube::ApiClient& client,
+                                                                   const std::string& ns,
                                                                    const TargetChoice& choice) {
     std::vector<std::pair<Target, rec::ContainerFacts>> chosen;
     for (const auto& pod_name : choose_pods(client, ns, choice.target, choice.selector, choice.replicas)) {
@@ -105,9 +106,10 @@ std::vector<std::pair<Target, rec::ContainerFacts>> choose_targets(kube::ApiClie
         } else {
             auto c = rec::choose_container(*pod, choice.container);
             if (!c)
-                throw UserError(c.error().message + (choice.target.find('/') == std::string::npos && choice.selector.empty()
-                                                         ? std::string()
-                                                         : " (or --all-containers)"));
+                throw UserError(c.error().message +
+                                (choice.target.find('/') == std::string::npos && choice.selector.empty()
+                                     ? std::string()
+                                     : " (or --all-containers)"));
             containers.push_back(*c);
         }
         for (const auto* c : containers)

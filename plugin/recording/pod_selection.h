@@ -25,8 +25,9 @@ std::string strip_pod_prefix(std::string name);
 
 // The pods to record: POD, deploy/NAME (its newest ReplicaSet's Ready pods), or -l SELECTOR (the
 // Ready pods matching). `replicas` empty: all of them. Throws UserError.
-std::vector<std::string> choose_pods(kube::ApiClient& client, const std::string& ns, const std::string& target,
-                                     const std::string& selector_flag, std::optional<std::size_t> replicas);
+std::vector<std::string> choose_pods(kube::ApiClient& client, const std::string& ns,
+                                     const std::string& target, const std::string& selector_flag,
+                                     std::optional<std::size_t> replicas);
 
 struct TargetChoice {
     std::string target;    // POD or deploy/NAME (empty with a selector)
@@ -37,7 +38,8 @@ struct TargetChoice {
 };
 
 // Every (pod, container) to record, with the container's facts. Throws UserError.
-std::vector<std::pair<Target, rec::ContainerFacts>> choose_targets(kube::ApiClient& client, const std::string& ns,
+std::vector<std::pair<Target, rec::ContainerFacts>> choose_targets(kube::ApiClient& client,
+                                                                   const std::string& ns,
                                                                    const TargetChoice& choice);
 
 }  // namespace ksc::cli

@@ -102,8 +102,8 @@ namespace {
 
 // The stream's first line (hello) and its first-seen syscall events were written before we
 // attached; the kubelet kept them in the recorder's log.
-bool read_log(kube::ApiClient& client, const std::string& path, rec::RecordingSession& session, LiveView& view,
-              rec::RecordingSession::Replay what) {
+bool read_log(kube::ApiClient& client, const std::string& path, rec::RecordingSession& session,
+              LiveView& view, rec::RecordingSession::Replay what) {
     auto log = client.get(path);
     if (!log) {
         view.message("warning: cannot read the recorder's log: " + log.error().message);
@@ -160,9 +160,8 @@ void RecorderRun::add() {
     std::string why;
     if (settings_.privileges == "same-user") {
         if (!spec_.uid)
-            throw UserError(
-                "--privileges same-user needs the container's uid, and " + what() +
-                " sets no runAsUser: set one in its securityContext, or use --privileges ptrace");
+            throw UserError("--privileges same-user needs the container's uid, and " + what() +
+                            " sets no runAsUser: set one in its securityContext, or use --privileges ptrace");
         spec_.privileges = rec::Privileges::SameUser;
         why = fmt::format("same-user, uid {} and no capability (--privileges same-user)", *spec_.uid);
     } else if (settings_.privileges == "auto" && spec_.uid && *spec_.uid != 0) {
@@ -205,9 +204,10 @@ bool RecorderRun::wait_until_running() {
             probing_ = false;
             if (auto refused = same_user_refusal()) {
                 // Ephemeral containers cannot be changed: a new one, with SYS_PTRACE.
-                note(fmt::format("recorder {} (uid {}, no capability) was refused ptrace: {}; adding a new "
-                                 "recorder with SYS_PTRACE",
-                                 spec_.name, *spec_.uid, *refused));
+                note(
+                    fmt::format("recorder {} (uid {}, no capability) was refused ptrace: {}; adding a new "
+                                "recorder with SYS_PTRACE",
+                                spec_.name, *spec_.uid, *refused));
                 same_user_refused_ = *refused;
                 stop_refused_recorder();
                 spec_.privileges = rec::Privileges::Ptrace;
@@ -288,10 +288,12 @@ const Recording& RecorderRun::recording() {
     const Recording& recording = session_.recording();
     if (!session_.hello_seen() && recording.syscalls.empty()) {
         std::string why = recording.errors.empty() ? end_reason_ : recording.errors.front();
-        throw UserError("the recorder of " + what() + " sent nothing" + (why.empty() ? std::string() : ": " + why) +
+        throw UserError("the recorder of " + what() + " sent nothing" +
+                        (why.empty() ? std::string() : ": " + why) +
                         fmt::format(": see kubectl logs {} -c {} -n {}", t_.pod, spec_.name, t_.ns));
     }
-    if ((session_.saw_code("eperm") || session_.saw_code("yama")) && spec_.privileges == rec::Privileges::SameUser)
+    if ((session_.saw_code("eperm") || session_.saw_code("yama")) &&
+        spec_.privileges == rec::Privileges::SameUser)
         warn(
             "the recorder was refused ptrace as the app's user (Yama ptrace_scope or different "
             "capabilities): "
@@ -316,8 +318,7 @@ bool RecorderRun::abandon() {
 
 void RecorderRun::patch_in() {
     auto patch = [&] {
-        return client_.request("PATCH", t_.pod_path() + "/ephemeralcontainers",
-                               rec::recorder_patch(spec_),
+        return client_.request("PATCH", t_.pod_path() + "/ephemeralcontainers", rec::recorder_patch(spec_),
                                std::string(kube::patch_content_type(kube::PatchType::StrategicMerge)));
     };
     added_ = false;
@@ -335,8 +336,7 @@ void RecorderRun::patch_in() {
             spec_.privileges = rec::Privileges::SameUser;
             spec_.name = rec::recorder_name();
             r = patch();
-            if (!r)
-                throw UserError("cannot add the recorder to pod " + t_.pod + ": " + r.error().message);
+            if (!r) throw UserError("cannot add the recorder to pod " + t_.pod + ": " + r.error().message);
             if (!r->ok()) status = kube::api_status(*r);
         }
         if (!r->ok()) {
@@ -407,7 +407,8 @@ void RecorderRun::finish_stream() {
 void RecorderRun::on_lost() {
     auto p = client_.get(t_.pod_path());
     auto state = p ? rec::recorder_state(*p, spec_.name) : rec::RecorderState{};
-    if (state.kind == rec::RecorderState::Running && reattaches_ < 3 && !session_.stopping() && reattach()) return;
+    if (state.kind == rec::RecorderState::Running && reattaches_ < 3 && !session_.stopping() && reattach())
+        return;
     if (!session_.recording().final_summary) {
         view_.message(app_container_ended(std::move(p))
                           ? "the app's container " + t_.container + " ended or restarted (pod " + t_.pod +

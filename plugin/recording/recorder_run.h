@@ -51,7 +51,8 @@ struct RecordSettings {
 class RecorderRun {
   public:
     using Clock = std::chrono::steady_clock;
-    RecorderRun(kube::ApiClient& client, Target t, rec::ContainerFacts container, const RecordSettings& settings);
+    RecorderRun(kube::ApiClient& client, Target t, rec::ContainerFacts container,
+                const RecordSettings& settings);
 
     std::string what() const { return t_.pod + "/" + t_.container; }
     const Target& target() const { return t_; }
@@ -108,6 +109,7 @@ class RecorderRun {
 };
 
 // Attaches to a recorder's stream (pods/attach, v5 then v4 channel protocol).
-Result<std::unique_ptr<kube::WebSocket>> attach(kube::ApiClient& client, const Target& t, const std::string& name);
+Result<std::unique_ptr<kube::WebSocket>> attach(kube::ApiClient& client, const Target& t,
+                                                const std::string& name);
 
 }  // namespace ksc::cli

@@ -82,7 +82,8 @@ using State = RecordingSession::State;
 
 }  // namespace
 
-TEST_CASE("recording session: decodes lines split across reads, asks for a snapshot, ends on the final summary") {
+TEST_CASE(
+    "recording session: decodes lines split across reads, asks for a snapshot, ends on the final summary") {
     Script script;
     std::string hello = line(stream::Hello{});
     script.reads.push_back(out(hello.substr(0, 10)));
@@ -106,7 +107,8 @@ TEST_CASE("recording session: decodes lines split across reads, asks for a snaps
     CHECK(session.recording().syscalls.at({Arch::X86_64, 0}).count == 3);
 }
 
-TEST_CASE("recording session: a broken connection is Lost; a new channel starts a fresh line and a snapshot") {
+TEST_CASE(
+    "recording session: a broken connection is Lost; a new channel starts a fresh line and a snapshot") {
     Script first;
     first.reads.push_back(out(line(stream::Hello{}) + "{\"type\":\"sysc"));  // half a line, then broken
     first.reads.push_back(make_error("connection reset"));
@@ -189,7 +191,9 @@ TEST_CASE("recording session: the tracer's errors and warnings are kept, with th
     std::vector<std::string> seen, bad;
     SessionEvents events;
     events.message = [&](const stream::Message& m) { seen.push_back(m.message); };
-    events.bad_line = [&](const std::string& why, std::uint64_t n) { bad.push_back(std::to_string(n) + why); };
+    events.bad_line = [&](const std::string& why, std::uint64_t n) {
+        bad.push_back(std::to_string(n) + why);
+    };
     RecordingSession session({}, events);
     (void)session.connect(std::make_unique<ScriptedChannel>(script));
     CHECK(session.step(1ms) == State::Recording);
