@@ -23,8 +23,8 @@ struct ChildExit {
 };
 
 struct SpawnSpec {
-    std::vector<std::string> argv;  // argv[0] is the program
-    bool search_path = false;       // look argv[0] up in PATH (execvp)
+    std::vector<std::string> argv;                // argv[0] is the program
+    bool search_path = false;                     // look argv[0] up in PATH (execvp)
     std::optional<std::vector<std::string>> env;  // "NAME=value"; none: ours
     int stdout_fd = -1;                           // the child's stdout; -1: ours
     bool stdin_devnull = false;                   // the child's stdin from /dev/null
