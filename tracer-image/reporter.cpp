@@ -39,7 +39,7 @@ void Reporter::error(const std::string& code, const std::string& message) {
     emit(stream::Message{true, message, code});
 }
 
-void Reporter::write_summary_file(const std::string& path, bool given, const Recording& recording) {
+void Reporter::write_summary_file(const std::string& path, bool given, const SyscallCounts& recording) {
     if (path.empty()) return;
     std::string text = encode_compact_summary(recording.seen());
     // The default, /dev/termination-log, is a file the kubelet provides: never create it (as root on
