@@ -24,6 +24,9 @@ constexpr std::array kVerbs{
          cmd_diff},
     Verb{"explain", "Explain a profile by area, and how it compares with the runtime's default", cmd_explain},
     Verb{"merge", "Merge profiles and recordings into one: the union of what they allow", cmd_merge},
+    Verb{"push", "Push a profile to an OCI registry as an artifact in the runtimes' format", cmd_push},
+    Verb{"pull", "Pull a profile from an OCI registry (the runtimes' format or the operator's older one)",
+         cmd_pull},
     Verb{"version", "Print the plugin's version, tracer image and protocol version", cmd_version},
 };
 
