@@ -357,8 +357,7 @@ Status RegistrySession::upload_blob(const std::string& data, const std::string& 
     char* put_url = nullptr;
     std::string query = "digest=" + digest;
     if (!u || curl_url_set(u.get(), CURLUPART_URL, location->c_str(), 0) != CURLUE_OK ||
-        curl_url_set(u.get(), CURLUPART_QUERY, query.c_str(), CURLU_APPENDQUERY | CURLU_URLENCODE) !=
-            CURLUE_OK ||
+        curl_url_set(u.get(), CURLUPART_QUERY, query.c_str(), CURLU_APPENDQUERY) != CURLUE_OK ||
         curl_url_get(u.get(), CURLUPART_URL, &put_url, 0) != CURLUE_OK)
         return make_error(fmt::format("the registry's upload location \"{}\" is not a URL", *location));
     Request put;
