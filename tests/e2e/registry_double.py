@@ -19,7 +19,8 @@ Every /v2/ request needs `Authorization: Bearer T` where T came from /token for 
 (scope repository:NAME:pull to read, repository:NAME:pull,push to write); without one it answers
 401 with `WWW-Authenticate: Bearer realm="https://HOST/token",service="registry-double",scope="..."`
 naming the actions the request needs. Anyone gets pull (but for private/); push is granted only to
-user "puller" with password "s3cret" (Basic at the token service). Blobs are served through a 307
+user "puller" with password "s3cret" (Basic at the token service), or to the holder of the refresh
+token "refresh-for-puller" (POST /token, grant_type=refresh_token: the OAuth2 form). Blobs are served through a 307
 redirect to /storage/, as registries backed by object storage do.
 
 The push side, from the OCI distribution spec: POST /v2/NAME/blobs/uploads/ opens an upload (202,
@@ -63,6 +64,8 @@ DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 
 USER, PASSWORD = "puller", "s3cret"
+# What `docker login` to an OAuth2 registry keeps as "identitytoken": exchanged at POST /token.
+REFRESH_TOKEN = "refresh-for-puller"
 MANIFEST_TYPES = (OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST)
 MAX_MANIFEST = 4 << 20
 
@@ -332,6 +335,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return "", ("", ""), query
 
     def do_POST(self):
+        if self.path.split("?")[0] == "/token":
+            return self.oauth_token()
         request = self.write_target()
         if request is None:
             return
@@ -412,6 +417,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.images.manifests[(repo, ref)] = (content_type, data)
         self.send(201, headers=[("Location", "/v2/%s/manifests/%s" % (repo, d)), ("Docker-Content-Digest", d)])
 
+    def oauth_token(self):
+        """The OAuth2 form of the token service (distribution's "oauth" spec): a refresh token for
+        an access token, the user's rights."""
+        self.record(urllib.parse.urlsplit(self.path))
+        form = urllib.parse.parse_qs(self.body().decode())
+        if form.get("grant_type") != ["refresh_token"] or form.get("service") != ["registry-double"]:
+            return self.send(400, json.dumps({"error": "unsupported_grant_type"}).encode())
+        if form.get("refresh_token") != [REFRESH_TOKEN] or not form.get("client_id"):
+            return self.send(401, json.dumps({"error": "invalid_grant"}).encode())
+        granted = {}
+        for scope in form.get("scope", [""])[0].split(" "):
+            parts = scope.split(":")
+            if len(parts) == 3 and parts[0] == "repository":
+                granted.setdefault(parts[1], set()).update(set(parts[2].split(",")) & {"pull", "push"})
+        token = secrets.token_hex(16)
+        self.server.tokens[token] = granted
+        self.send(200, json.dumps({"access_token": token, "expires_in": 300, "scope": ""}).encode())
+
     def token(self, query):
         if query.get("service") != ["registry-double"]:
             return self.send(400, json.dumps({"details": "service must be registry-double"}).encode())
@@ -460,7 +483,8 @@ def serve(state_dir, port=0, verbose=False, tls=True):
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
         ca = pki.ca_cert
     host = "127.0.0.1:%d" % srv.server_address[1]
-    info = {"host": host, "url": "%s://%s" % (srv.scheme, host), "ca": ca, "user": USER, "password": PASSWORD}
+    info = {"host": host, "url": "%s://%s" % (srv.scheme, host), "ca": ca, "user": USER, "password": PASSWORD,
+            "refresh_token": REFRESH_TOKEN}
     path = os.path.join(state_dir, "registry.json")
     with open(path, "w") as f:
         json.dump(info, f)

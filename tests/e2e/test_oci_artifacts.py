@@ -174,6 +174,20 @@ class OciArtifacts(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("credential helper docker-credential-ksce2e", r.stderr)
 
+    def test_an_identity_token_is_exchanged_with_the_oauth2_refresh_grant(self):
+        config = os.path.join(self.dir, "identity-config.json")
+        with open(config, "w") as f:
+            json.dump({"auths": {self.host: {"identitytoken": self.info["refresh_token"]}}}, f)
+        before = len(self.srv.requests)
+        r = self.run_plugin("push", self.ref("team/oauth:1"), self.profile, config=config)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(any(q["method"] == "POST" and q["path"] == "/token" for q in self.srv.requests[before:]))
+        with open(config, "w") as f:
+            json.dump({"auths": {self.host: {"identitytoken": "revoked"}}}, f)
+        r = self.run_plugin("push", self.ref("team/oauth:2"), self.profile, config=config)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("token service refused", r.stderr)
+
     def test_push_refuses_what_the_runtimes_merger_would_in_one_line(self):
         cases = [
             ({"defaultAction": "SCMP_ACT_ERRNO",
@@ -259,6 +273,25 @@ class OciArtifacts(unittest.TestCase):
         pulled, err = self.pull(self.ref("crio/profile:1"), config=self.empty_config)
         self.assertEqual(pulled, data)
         self.assertIn("the runtimes' format", err)
+
+    def test_an_index_of_per_platform_artifacts_resolves_to_the_platform_asked_for(self):
+        im = self.srv.images
+        entries = []
+        for arch, call in (("amd64", "arch_prctl"), ("arm64", "openat2")):
+            prof = json.dumps({"defaultAction": "SCMP_ACT_ERRNO",
+                               "syscalls": [{"names": [call], "action": "SCMP_ACT_ALLOW"}]}).encode()
+            d, n = im.artifact("index/profile", None, RUNTIME_TYPE, b"{}", [("application/json", prof, None, None)],
+                               artifact_type=RUNTIME_TYPE)
+            entries.append({"mediaType": registry_double.OCI_MANIFEST, "digest": d, "size": n,
+                            "artifactType": RUNTIME_TYPE, "platform": {"os": "linux", "architecture": arch}})
+        im.manifest("index/profile", "1", registry_double.OCI_INDEX,
+                    {"schemaVersion": 2, "mediaType": registry_double.OCI_INDEX, "manifests": entries})
+        arm, _ = self.pull(self.ref("index/profile:1"), "--platform", "linux/arm64", config=self.empty_config)
+        self.assertEqual(e2e.allowed(arm.decode()), {"openat2"})
+        amd, _ = self.pull(self.ref("index/profile:1"), "--platform", "linux/amd64", config=self.empty_config)
+        self.assertEqual(e2e.allowed(amd.decode()), {"arch_prctl"})
+        _, r = self.pull(self.ref("index/profile:1"), "--platform", "linux/riscv64", ok=False, config=self.empty_config)
+        self.assertIn("no manifest for linux/riscv64", r.stderr)
 
     def test_a_swapped_layer_and_a_manifest_not_matching_its_digest_are_refused(self):
         with open(self.profile, "rb") as f:
