@@ -5,6 +5,7 @@
 #include "common_flags.h"
 #include "exit_status.h"
 #include "oci_artifact.h"
+#include "profile_io.h"
 #include "profile_json.h"
 #include "profile_merge.h"
 #include "profile_spo.h"
@@ -140,13 +141,16 @@ int cmd_pull(int argc, char** argv) {
             auto blob = session.get_blob(layer.digest, oci::kMaxLayerBytes);
             if (!blob) throw UserError(blob.error().message);
             const std::string label = layer.title.empty() ? layer.digest : layer.title;
-            auto read = read_seccomp_profiles(*blob, &warnings);
-            if (!read)
-                throw UserError(fmt::format("{}: the layer {} is not a SeccompProfile: {}", ref.str(), label,
-                                            read.error().message));
-            if (read->empty())
+            // Told by content, as `convert` reads a file: SeccompProfile YAML, or OCI JSON (a
+            // profile.json layer some packers add).
+            auto read = load_input_text(label, *blob);
+            if (!read || read->kind == InputKind::Recording)
+                throw UserError(fmt::format("{}: the layer {} is not a SeccompProfile or an OCI profile{}",
+                                            ref.str(), label, read ? "" : ": " + read.error().message));
+            if (read->profiles.empty())
                 throw UserError(fmt::format("{}: the layer {} holds no SeccompProfile", ref.str(), label));
-            for (auto& d : *read) {
+            warnings.insert(warnings.end(), read->warnings.begin(), read->warnings.end());
+            for (auto& d : read->profiles) {
                 if (!d.base_profile_name.empty())
                     warn(fmt::format(
                         "{} names the base profile \"{}\", which is not merged in: pull it too and "

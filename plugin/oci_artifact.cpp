@@ -219,7 +219,8 @@ std::string layer_platform(const Descriptor& layer) {
 Result<std::vector<Descriptor>> select_spo_layers(const Manifest& m, std::string_view platform) {
     std::vector<Descriptor> profiles;
     for (const auto& l : m.layers)
-        if (l.title == "profile.yaml" || !layer_platform(l).empty()) profiles.push_back(l);
+        if (l.title == "profile.yaml" || l.title == "profile.json" || !layer_platform(l).empty())
+            profiles.push_back(l);
     // An artifact packed without titles: its only layer is the profile.
     if (profiles.empty() && m.layers.size() == 1) profiles = m.layers;
     if (profiles.empty())

@@ -83,8 +83,9 @@ std::string spo_layer_title(std::string_view platform);
 std::string layer_platform(const Descriptor& layer);
 
 // The older format's layers to read: with `platform`, the one for it (variants compared as
-// runtimes do: arm64 and arm64/v8 alike), else the platform-independent profile.yaml; without,
-// every profile layer (merged by the caller). An error lists the platforms the artifact has.
+// runtimes do: arm64 and arm64/v8 alike), else the platform-independent profile.yaml (or
+// profile.json); without, every profile layer (merged by the caller); an untitled single layer. An error
+// lists the platforms the artifact has.
 Result<std::vector<Descriptor>> select_spo_layers(const Manifest& manifest, std::string_view platform);
 
 // "linux/arm64/v8" and "linux/arm64" alike, "linux/arm" as "linux/arm/v7": for comparing platforms.

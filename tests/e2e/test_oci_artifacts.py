@@ -248,6 +248,11 @@ class OciArtifacts(unittest.TestCase):
                 self.assertEqual(e2e.allowed(prof), {"read", "write", "exit_group"})
                 yaml, _ = self.pull(self.ref(repo + ":1"), "-o", "yaml", config=self.empty_config)
                 self.assertIn(b"name: legacy", yaml)
+        # Some packers add the profile as OCI JSON, titled profile.json: read by its content.
+        im.artifact("spo/json-layer", "1", EMPTY_TYPE, b"{}",
+                    [("application/json", json.dumps(NO_MKDIR).encode(), "profile.json", None)], artifact_type=SPO_TYPE)
+        pulled, _ = self.pull(self.ref("spo/json-layer:1"), config=self.empty_config)
+        self.assertEqual(json.loads(pulled)["syscalls"][0]["names"], ["mkdir", "mkdirat"])
         # One layer per platform: merged by default, one chosen with --platform.
         im.artifact("spo/per-platform", "1", EMPTY_TYPE, b"{}", [
             (TAR_LAYER, spo_yaml("multi", ["read", "arch_prctl"]), "profile-linux-amd64.yaml", None),
