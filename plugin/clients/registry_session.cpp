@@ -6,6 +6,7 @@
 #include <cctype>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include <fmt/core.h>
 
@@ -23,6 +24,7 @@ constexpr const char* kManifestAccept =
     "application/vnd.docker.distribution.manifest.list.v2+json";
 constexpr std::size_t kMaxTokenBytes = 1 << 20;
 constexpr std::size_t kMaxErrorBytes = 1 << 20;
+constexpr int kBusyRetries = 3;
 
 std::string string_member(const rapidjson::Value& obj, const char* key) {
     if (!obj.IsObject()) return "";
@@ -229,11 +231,22 @@ Status RegistrySession::authorize(const Reply& denied) {
 
 Result<RegistrySession::Reply> RegistrySession::send(Request rq) {
     const std::size_t own_headers = rq.headers.size();
+    const bool idempotent = rq.method == "GET" || rq.method == "HEAD";
+    int busy_retries = 0;
     for (int attempt = 0; attempt < 2; ++attempt) {
         rq.headers.resize(own_headers);
         if (!authorization_.empty()) rq.headers.push_back(authorization_);
         auto reply = perform(rq);
         if (!reply) return reply.error();
+        // The spec's temporary conditions (and rate limiting): reads are tried again, a little
+        // later each time; writes are not, as a half-applied write cannot be told from none.
+        if (idempotent && busy_retries < kBusyRetries &&
+            (reply->status == 429 || reply->status == 502 || reply->status == 503 || reply->status == 504)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(250) * (1 << busy_retries));
+            ++busy_retries;
+            --attempt;
+            continue;
+        }
         if (reply->status != 401) return reply;
         if (attempt == 1) break;
         authorization_.clear();
@@ -333,6 +346,22 @@ Status RegistrySession::upload_blob(const std::string& data, const std::string& 
         return make_error(failure(fmt::format("starting an upload to {} failed", ref_.str()), *reply));
     auto location = resolve_url(reply->url, reply->headers["location"]);
     if (!location) return location.error();
+    std::string last_location = *location;
+    auto st = transfer(*location, data, digest, last_location);
+    if (!st) {
+        // The spec asks a client that gives up to cancel, so the registry frees the upload now.
+        Request cancel;
+        cancel.method = "DELETE";
+        cancel.url = last_location;
+        auto ignored = send(cancel);
+        (void)ignored;
+    }
+    return st;
+}
+
+Status RegistrySession::transfer(const std::string& first_location, const std::string& data,
+                                 const std::string& digest, std::string& location) {
+    location = first_location;
     std::string put_body = data;
     if (options_.upload_chunk_bytes > 0) {
         // Chunked: PATCH each piece with its Content-Range; the registry answers where to go on.
@@ -340,7 +369,7 @@ Status RegistrySession::upload_blob(const std::string& data, const std::string& 
             std::string chunk = data.substr(off, options_.upload_chunk_bytes);
             Request patch;
             patch.method = "PATCH";
-            patch.url = *location;
+            patch.url = location;
             patch.body = &chunk;
             patch.headers = {"Content-Type: application/octet-stream",
                              fmt::format("Content-Range: {}-{}", off, off + chunk.size() - 1)};
@@ -348,18 +377,19 @@ Status RegistrySession::upload_blob(const std::string& data, const std::string& 
             if (!r) return r.error();
             if (r->status != 202 || r->headers["location"].empty())
                 return make_error(failure(fmt::format("uploading a chunk to {} failed", ref_.str()), *r));
-            location = resolve_url(r->url, r->headers["location"]);
-            if (!location) return location.error();
+            auto next = resolve_url(r->url, r->headers["location"]);
+            if (!next) return next.error();
+            location = *next;
         }
         put_body.clear();
     }
     std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
     char* put_url = nullptr;
     std::string query = "digest=" + digest;
-    if (!u || curl_url_set(u.get(), CURLUPART_URL, location->c_str(), 0) != CURLUE_OK ||
+    if (!u || curl_url_set(u.get(), CURLUPART_URL, location.c_str(), 0) != CURLUE_OK ||
         curl_url_set(u.get(), CURLUPART_QUERY, query.c_str(), CURLU_APPENDQUERY) != CURLUE_OK ||
         curl_url_get(u.get(), CURLUPART_URL, &put_url, 0) != CURLUE_OK)
-        return make_error(fmt::format("the registry's upload location \"{}\" is not a URL", *location));
+        return make_error(fmt::format("the registry's upload location \"{}\" is not a URL", location));
     Request put;
     put.method = "PUT";
     put.url = put_url;

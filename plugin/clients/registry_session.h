@@ -44,7 +44,7 @@ class RegistrySession {
     Result<std::string> get_blob(const std::string& digest, std::size_t limit);
     Result<bool> blob_exists(const std::string& digest);
     // POST an upload, then PUT it (whole, or PATCH in chunks first); the registry's answer must
-    // name `digest`. Skipped when the registry already has the blob.
+    // name `digest`. Skipped when the registry already has the blob; cancelled (DELETE) on failure.
     Status upload_blob(const std::string& data, const std::string& digest, const std::string& media_type);
     // PUT the manifest under `tag`; returns its digest, checked against what the registry answered.
     Result<std::string> put_manifest(const std::string& tag, const std::string& body,
@@ -68,7 +68,12 @@ class RegistrySession {
         bool follow_redirects = false;
     };
     Result<Reply> perform(const Request& request);
-    // perform() with the authorization that worked last; on 401, answers the challenge once.
+    // The upload's data to `location` (PATCH chunks or not, then the closing PUT); `location` ends
+    // as the last one the registry gave, for a cancel.
+    Status transfer(const std::string& first_location, const std::string& data, const std::string& digest,
+                    std::string& location);
+    // perform() with the authorization that worked last; on 401, answers the challenge once; a
+    // GET or HEAD answered 429, 502, 503 or 504 is tried again (3 times, from 250 ms on).
     Result<Reply> send(Request request);
     Status authorize(const Reply& denied);
     Result<std::string> fetch_token(const std::string& realm, const std::string& service,

@@ -30,6 +30,8 @@ checking the digest (400 DIGEST_INVALID); GET on an upload says its Range (204);
 answers its size and digest. PUT /v2/NAME/manifests/REF stores a manifest (201, Location,
 Docker-Content-Digest) if its Content-Type is a manifest type and agrees with its mediaType, every
 blob it names is there (400 MANIFEST_BLOB_UNKNOWN) and, when REF is a digest, the body hashes to it.
+Pushed blobs are seen only in the repositories they were pushed or mounted (?mount=&from=) to. DELETE
+cancels an upload. `server.fail` makes chosen requests fail (503 and the like).
 `Images.artifact()` seeds an artifact (the tests' older-format profiles); `serve(tls=False)` serves
 plain HTTP (a local registry without TLS).
 
@@ -44,6 +46,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import secrets
 import shutil
 import socketserver
@@ -80,6 +83,12 @@ class Images:
     def __init__(self):
         self.manifests = {}  # (repo, ref) -> (media type, bytes)
         self.blobs = {}
+        # Pushed blobs belong to the repositories they were pushed (or mounted) to, as in a real
+        # registry; the fixed images' blobs are visible everywhere.
+        self.links = {}  # digest -> set of repos
+
+    def visible(self, repo, d):
+        return d in self.blobs and (d not in self.links or repo in self.links[d])
 
     def blob(self, obj):
         data = json.dumps(obj).encode()
@@ -95,22 +104,24 @@ class Images:
             self.manifests[(repo, tag)] = (media_type, data)
         return d, len(data)
 
-    def raw_blob(self, data):
+    def raw_blob(self, data, repo=None):
         d = digest(data)
         self.blobs[d] = data
+        if repo and d in self.links:  # already pushed somewhere: now in this repository too
+            self.links[d].add(repo)
         return d, len(data)
 
     def artifact(self, repo, tag, config_media_type, config_bytes, layers, artifact_type=None, annotations=None):
         """An OCI image manifest for an artifact; layers are (media type, bytes, title or None, platform or
         None) tuples. Returns (digest, size) of the manifest."""
-        cd, cl = self.raw_blob(config_bytes)
+        cd, cl = self.raw_blob(config_bytes, repo)
         m = {"schemaVersion": 2, "mediaType": OCI_MANIFEST}
         if artifact_type:
             m["artifactType"] = artifact_type
         m["config"] = {"mediaType": config_media_type, "digest": cd, "size": cl}
         m["layers"] = []
         for media_type, data, title, platform in layers:
-            ld, ll = self.raw_blob(data)
+            ld, ll = self.raw_blob(data, repo)
             desc = {"mediaType": media_type, "digest": ld, "size": ll}
             if title:
                 desc["annotations"] = {"org.opencontainers.image.title": title}
@@ -210,6 +221,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                      "accept": self.headers.get("Accept", ""),
                                      "content_type": self.headers.get("Content-Type", "")})
 
+    def injected_failure(self):
+        """True when `server.fail` (entries {"method", "path" substring, "code", "count"}) says this
+        request fails: it is then answered, the way an overloaded registry or its proxy would."""
+        for f in self.server.fail:
+            if f["count"] > 0 and f["method"] == self.command and f["path"] in self.path:
+                f["count"] -= 1
+                if self.command in ("POST", "PUT", "PATCH"):
+                    self.body()
+                self.error(f["code"], "UNAVAILABLE" if f["code"] >= 500 else "DENIED", "injected failure")
+                return True
+        return False
+
     def body(self):
         if "chunked" in self.headers.get("Transfer-Encoding", ""):
             data = b""
@@ -225,6 +248,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         self.record(url)
+        if self.injected_failure():
+            return
         if url.path == "/token":
             return self.token(urllib.parse.parse_qs(url.query))
         if url.path.startswith("/storage/"):
@@ -257,7 +282,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not self.authorized(repo):
             return self.challenge(repo)
         if kind == "/blobs/":
-            if ref not in self.server.images.blobs:
+            if not self.server.images.visible(repo, ref):
                 return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
             if self.command == "HEAD":
                 data = self.server.images.blobs[ref]
@@ -309,11 +334,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def upload_headers(self, repo, upload):
         size = len(self.server.uploads[upload]["data"])
         return [("Location", "/v2/%s/blobs/uploads/%s" % (repo, upload)), ("Docker-Upload-UUID", upload),
-                ("Range", "0-%d" % max(size - 1, 0))]
+                ("Blob-Upload-Session-ID", upload), ("Range", "0-%d" % max(size - 1, 0))]
 
     def store_blob(self, repo, data, expected):
         if digest(data) != expected:
             return self.error(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
+        if expected not in self.server.images.blobs or expected in self.server.images.links:
+            self.server.images.links.setdefault(expected, set()).add(repo)
         self.server.images.blobs[expected] = bytes(data)
         self.send(201, headers=[("Location", "/v2/%s/blobs/%s" % (repo, expected)),
                                 ("Docker-Content-Digest", expected)])
@@ -322,6 +349,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """(kind, (repo, ref), query) of a write request, or None when it was answered already (401)."""
         url = urllib.parse.urlsplit(self.path)
         self.record(url)
+        if self.injected_failure():
+            return None
         rest = url.path[len("/v2/"):] if url.path.startswith("/v2/") else ""
         query = urllib.parse.parse_qs(url.query)
         for kind in ("/blobs/uploads/", "/manifests/"):
@@ -348,12 +377,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = self.body()
         if "digest" in query:  # monolithic upload in one POST
             return self.store_blob(repo, data, query["digest"][0])
-        if "mount" in query and query["mount"][0] in self.server.images.blobs:
+        if "mount" in query and self.server.images.visible(query.get("from", [""])[0], query["mount"][0]):
+            self.server.images.links.setdefault(query["mount"][0], set()).add(repo)
             return self.send(201, headers=[("Location", "/v2/%s/blobs/%s" % (repo, query["mount"][0])),
                                            ("Docker-Content-Digest", query["mount"][0])])
         upload = str(uuid.uuid4())
         self.server.uploads[upload] = {"repo": repo, "data": bytearray(data)}
         self.send(202, headers=self.upload_headers(repo, upload))
+
+    def range_fits(self, up, data):
+        """A chunk's Content-Range (when given) must be START-END, in order, as long as the chunk."""
+        content_range = self.headers.get("Content-Range")
+        if not content_range:
+            return True
+        m = re.fullmatch(r"([0-9]+)-([0-9]+)", content_range.strip())
+        return bool(m) and int(m.group(1)) == len(up["data"]) and \
+            int(m.group(2)) - int(m.group(1)) + 1 == len(data)
+
+    def do_DELETE(self):
+        """Cancels an upload (a client that gives up SHOULD); deleting content is not served."""
+        request = self.write_target()
+        if request is None:
+            return
+        kind, (repo, upload), _ = request
+        self.body()
+        if kind != "/blobs/uploads/" or self.server.uploads.get(upload, {}).get("repo") != repo:
+            return self.error(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
+        del self.server.uploads[upload]
+        self.send(204)
 
     def do_PATCH(self):
         request = self.write_target()
@@ -367,11 +418,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         up = self.server.uploads.get(upload)
         if up is None or up["repo"] != repo:
             return self.error(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
-        content_range = self.headers.get("Content-Range")
-        if content_range:
-            start, _, end = content_range.partition("-")
-            if int(start) != len(up["data"]) or int(end) - int(start) + 1 != len(data):
-                return self.send(416, headers=self.upload_headers(repo, upload))
+        if not self.range_fits(up, data):
+            return self.send(416, headers=self.upload_headers(repo, upload))
         up["data"] += data
         self.send(202, headers=self.upload_headers(repo, upload))
 
@@ -388,6 +436,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.error(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
             if "digest" not in query:
                 return self.error(400, "DIGEST_INVALID", "the closing PUT names no digest")
+            if not self.range_fits(up, data):
+                return self.send(416, headers=self.upload_headers(repo, upload))
             del self.server.uploads[upload]
             return self.store_blob(repo, up["data"] + data, query["digest"][0])
         if kind != "/manifests/":
@@ -407,7 +457,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if content_type in (OCI_INDEX, DOCKER_LIST):
             named = []
         for d in named:
-            if d not in self.server.images.blobs:
+            if not self.server.images.visible(repo, d):
                 return self.error(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry: %s" % d)
         d = digest(data)
         if ref.startswith("sha256:") and ref != d:
@@ -471,6 +521,7 @@ def serve(state_dir, port=0, verbose=False, tls=True):
     srv.images = build_images()
     srv.tokens = {}
     srv.uploads = {}
+    srv.fail = []
     srv.requests = []
     srv.verbose = verbose
     srv.scheme = "https" if tls else "http"

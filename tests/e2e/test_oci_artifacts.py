@@ -151,6 +151,30 @@ class OciArtifacts(unittest.TestCase):
         pulled, _ = self.pull(self.ref("team/chunked:1"))
         self.assertEqual(json.loads(pulled)["syscalls"][-1]["comment"], "x" * 3000)
 
+    def test_a_busy_registry_is_read_again_and_a_failed_upload_cancelled(self):
+        r = self.run_plugin("push", self.ref("team/busy:1"), self.profile)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # Two 503s on the manifest and on the layer: a pull waits them out.
+        self.srv.fail.extend([{"method": "GET", "path": "/v2/team/busy/manifests/", "code": 503, "count": 2},
+                              {"method": "GET", "path": "/v2/team/busy/blobs/", "code": 503, "count": 2}])
+        pulled, _ = self.pull(self.ref("team/busy:1"), config=self.empty_config)
+        with open(self.profile, "rb") as f:
+            self.assertEqual(pulled, f.read())
+        self.assertEqual([f["count"] for f in self.srv.fail[-2:]], [0, 0])
+        # A closing PUT refused: push fails, says so, and cancels the upload (DELETE).
+        before = len(self.srv.requests)
+        src = os.path.join(self.dir, "cancelled.json")
+        with open(src, "w") as f:
+            json.dump(dict(NO_MKDIR, defaultAction="SCMP_ACT_LOG"), f)
+        self.srv.fail.append({"method": "PUT", "path": "/v2/team/cancel/blobs/uploads/", "code": 500, "count": 1})
+        r = self.run_plugin("push", self.ref("team/cancel:1"), src)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("failed: HTTP 500 UNAVAILABLE: injected failure", r.stderr)
+        deletes = [q for q in self.srv.requests[before:] if q["method"] == "DELETE"]
+        self.assertEqual(len(deletes), 1, self.srv.requests[before:])
+        self.assertEqual(self.srv.uploads, {})
+        self.assertNotIn(("team/cancel", "1"), self.srv.images.manifests)
+
     def test_push_needs_credentials_and_says_how_to_get_them(self):
         r = self.run_plugin("push", self.ref("team/anon:1"), self.profile, config=self.empty_config)
         self.assertEqual(r.returncode, 1)
