@@ -2,6 +2,8 @@
 // Security Profiles Operator's older one, checked against its digests.
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "common_flags.h"
 #include "exit_status.h"
 #include "oci_artifact.h"
@@ -26,6 +28,20 @@ constexpr std::string_view kExamples =
   # An artifact the Security Profiles Operator pushed, its arm64 profile only, as a SeccompProfile
   kubectl seccomp pull ghcr.io/security-profiles/runc:v1.1.5 --platform linux/arm64 -o yaml
 )";
+
+// "linux/arm64/v8" -> {linux, arm64, v8}; "" -> all empty.
+registry::Platform parse_platform(const std::string& text) {
+    registry::Platform p;
+    p.os.clear();
+    auto first = text.find('/');
+    if (first == std::string::npos) return p;
+    p.os = text.substr(0, first);
+    auto second = text.find('/', first + 1);
+    p.architecture =
+        text.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+    if (second != std::string::npos) p.variant = text.substr(second + 1);
+    return p;
+}
 
 std::string name_from_reference(const registry::ImageReference& ref) {
     std::string last = ref.repository.substr(ref.repository.rfind('/') + 1);
@@ -73,24 +89,11 @@ int cmd_pull(int argc, char** argv) {
             registry::Descriptor d;
             d.digest = m.digest;
             d.media_type = m.media_type;
-            auto parts = m.platform;
-            if (auto s = parts.find('/'); s != std::string::npos) {
-                d.platform.os = parts.substr(0, s);
-                parts = parts.substr(s + 1);
-                auto v = parts.find('/');
-                d.platform.architecture = parts.substr(0, v);
-                if (v != std::string::npos) d.platform.variant = parts.substr(v + 1);
-            }
+            d.platform = parse_platform(m.platform);
             entries.push_back(std::move(d));
         }
-        registry::Platform want = registry::host_platform();
-        if (!platform.empty()) {
-            std::string p = platform;
-            want.os = p.substr(0, p.find('/'));
-            p = p.substr(p.find('/') + 1);
-            want.architecture = p.substr(0, p.find('/'));
-            want.variant = p.find('/') == std::string::npos ? "" : p.substr(p.find('/') + 1);
-        }
+        const registry::Platform want =
+            platform.empty() ? registry::host_platform() : parse_platform(platform);
         const registry::Descriptor* pick = nullptr;
         if (entries.size() == 1 && entries[0].platform.architecture.empty()) pick = &entries[0];
         auto chosen = pick ? Result<registry::Descriptor>(*pick) : registry::select_platform(entries, want);
