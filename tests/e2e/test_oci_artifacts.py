@@ -56,28 +56,34 @@ class OciArtifacts(unittest.TestCase):
             raise unittest.SkipTest("kubectl-seccomp is not built (set KSC_BUILD_DIR)")
         cls.plugin = os.path.join(e2e.plugin_dir(), "kubectl-seccomp")
         cls.dir = tempfile.mkdtemp(prefix="ksc-oci-")
-        cls.srv, cls.info, _ = registry_double.serve(cls.dir)
-        cls.host = cls.info["host"]
-        # `docker login` leaves this: the double's user for its host.
-        cls.config = os.path.join(cls.dir, "config.json")
-        auth = base64.b64encode(("%s:%s" % (cls.info["user"], cls.info["password"])).encode()).decode()
-        with open(cls.config, "w") as f:
-            json.dump({"auths": {cls.host: {"auth": auth}}}, f)
-        cls.empty_config = os.path.join(cls.dir, "empty-config.json")
-        with open(cls.empty_config, "w") as f:
-            f.write("{}")
-        # The profile as `convert` writes OCI JSON: what push puts in the layer.
-        src = os.path.join(cls.dir, "no-mkdir-src.json")
-        with open(src, "w") as f:
-            json.dump(NO_MKDIR, f)
-        cls.profile = os.path.join(cls.dir, "no-mkdir.json")
-        r = subprocess.run([cls.plugin, "convert", src, "--output-file", cls.profile], capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr
+        cls.srv = None
+        try:
+            cls.srv, cls.info, _ = registry_double.serve(cls.dir)
+            cls.host = cls.info["host"]
+            # `docker login` leaves this: the double's user for its host.
+            cls.config = os.path.join(cls.dir, "config.json")
+            auth = base64.b64encode(("%s:%s" % (cls.info["user"], cls.info["password"])).encode()).decode()
+            with open(cls.config, "w") as f:
+                json.dump({"auths": {cls.host: {"auth": auth}}}, f)
+            cls.empty_config = os.path.join(cls.dir, "empty-config.json")
+            with open(cls.empty_config, "w") as f:
+                f.write("{}")
+            # The profile as `convert` writes OCI JSON: what push puts in the layer.
+            src = os.path.join(cls.dir, "no-mkdir-src.json")
+            with open(src, "w") as f:
+                json.dump(NO_MKDIR, f)
+            cls.profile = os.path.join(cls.dir, "no-mkdir.json")
+            r = subprocess.run([cls.plugin, "convert", src, "--output-file", cls.profile], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.shutdown()
-        cls.srv.server_close()
+        if cls.srv is not None:
+            cls.srv.shutdown()
+            cls.srv.server_close()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def run_plugin(self, *args, config=None, ca=True, env=None):
@@ -384,4 +390,7 @@ class OciArtifacts(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    # Skipped as a whole (77) when what every test needs is missing, saying why.
+    e2e.require(kubectl=False, podman_needed=False)
+    e2e.require_plugin()
     e2e.main()
