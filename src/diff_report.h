@@ -12,6 +12,7 @@ namespace ksc {
 // `colored`: ANSI colours (added green, removed red, changed yellow, headings bold).
 std::string write_diff_text(const ProfileDiff& diff, const std::string& old_name, const std::string& new_name,
                             bool colored);
-std::string write_diff_json(const ProfileDiff& diff, const std::string& old_name, const std::string& new_name);
+std::string write_diff_json(const ProfileDiff& diff, const std::string& old_name,
+                            const std::string& new_name);
 
 }  // namespace ksc

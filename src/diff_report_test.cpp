@@ -46,7 +46,8 @@ TEST_CASE("diff report: text names the default action, architectures and argumen
     socket_rule.args.push_back(ArgRule{0, 38, 0, ArgOp::LessThan});
     new_p.syscalls.push_back(socket_rule);
     std::string text = write_diff_text(diff_profiles(old_p, new_p), "a", "b", false);
-    CHECK(text.find("~ default action: SCMP_ACT_ERRNO(EPERM) -> SCMP_ACT_ERRNO(ENOSYS)\n") != std::string::npos);
+    CHECK(text.find("~ default action: SCMP_ACT_ERRNO(EPERM) -> SCMP_ACT_ERRNO(ENOSYS)\n") !=
+          std::string::npos);
     CHECK(text.find("+ architecture SCMP_ARCH_X86\n") != std::string::npos);
     CHECK(text.find("argument and condition rules:\n  + socket: SCMP_ACT_ALLOW if arg0 < 38\n") !=
           std::string::npos);

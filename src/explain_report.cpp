@@ -129,8 +129,8 @@ std::string write_explanation_text(const ProfileExplanation& e) {
     out += fmt::format("  default: {} for every syscall not named below\n", verdict_text(e.default_verdict));
     out += fmt::format("  architectures: {}\n\n", fmt::join(e.arches, ", "));
     if (lets_through(e.default_verdict.action)) {
-        out += fmt::format("Lets through every syscall ({} of {} known) except those refused below.\n\n", e.allowed,
-                           e.known);
+        out += fmt::format("Lets through every syscall ({} of {} known) except those refused below.\n\n",
+                           e.allowed, e.known);
     } else {
         out += fmt::format("Allows {} syscalls:\n", e.allowed);
         for (auto area : syscall_area_names()) {

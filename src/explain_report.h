@@ -28,7 +28,8 @@ struct ProfileExplanation {
 };
 
 // `runtime_default` as evaluated for `runtime_default_context` (architecture, capabilities).
-ProfileExplanation explain_profile(const Profile& profile, const std::string& path, const Profile& runtime_default,
+ProfileExplanation explain_profile(const Profile& profile, const std::string& path,
+                                   const Profile& runtime_default,
                                    const std::string& runtime_default_context);
 
 std::string write_explanation_text(const ProfileExplanation& e);

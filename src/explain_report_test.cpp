@@ -110,7 +110,8 @@ TEST_CASE("explain report: explain_profile sorts a profile's syscalls against th
     ProfileExplanation e = explain_profile(p, "p.json", rd, "amd64");
     CHECK(e.allowed == 2);
     CHECK(e.known > 300);
-    CHECK(e.refused_by_verdict == std::map<std::string, std::vector<std::string>>{{"SCMP_ACT_ERRNO(ENOSYS)", {"clone3"}}});
+    CHECK(e.refused_by_verdict ==
+          std::map<std::string, std::vector<std::string>>{{"SCMP_ACT_ERRNO(ENOSYS)", {"clone3"}}});
     CHECK(e.allowed_only_here == std::vector<std::string>{"ptrace"});
     CHECK(e.refused_only_here == std::vector<std::string>{"clone3", "write"});
     std::size_t by_area = 0;
