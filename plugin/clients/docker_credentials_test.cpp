@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "compact_summary.h"  // base64
+#include "base64.h"
 
 namespace ksc::registry {
 namespace {
