@@ -31,6 +31,10 @@ constexpr std::array kVerbs{
          kExitFailure},
     Verb{"merge", "Merge profiles and recordings into one: the union of what they allow", cmd_merge,
          kExitFailure},
+    Verb{"push", "Push a profile to an OCI registry as an artifact in the runtimes' format", cmd_push,
+         kExitFailure},
+    Verb{"pull", "Pull a profile from an OCI registry (the runtimes' format or the operator's older one)",
+         cmd_pull, kExitFailure},
     Verb{"version", "Print the plugin's version, tracer image and protocol version", cmd_version,
          kExitFailure},
 };
