@@ -198,6 +198,16 @@ class OciArtifacts(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("the registry stored the manifest of", r.stderr)
 
+    def test_a_registry_asking_for_basic_auth_gets_the_configs_user_and_password(self):
+        r = self.run_plugin("push", self.ref("basic/profile:1"), self.profile)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pulled, _ = self.pull(self.ref("basic/profile:1"))
+        with open(self.profile, "rb") as f:
+            self.assertEqual(pulled, f.read())
+        _, r = self.pull(self.ref("basic/profile:1"), ok=False, config=self.empty_config)
+        self.assertIn("needs a user and password", r.stderr)
+        self.assertFalse(any(q["path"] == "/token" and "basic%2F" in q["query"] for q in self.srv.requests))
+
     def test_push_needs_credentials_and_says_how_to_get_them(self):
         r = self.run_plugin("push", self.ref("team/anon:1"), self.profile, config=self.empty_config)
         self.assertEqual(r.returncode, 1)
