@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "compact_summary.h"  // base64
+#include "base64.h"
 
 namespace ksc::registry {
 namespace {

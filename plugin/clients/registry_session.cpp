@@ -10,7 +10,7 @@
 
 #include <fmt/core.h>
 
-#include "compact_summary.h"  // base64
+#include "base64.h"
 #include "http_text.h"
 #include "oci_artifact.h"
 #include "version.h"
