@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "base64.h"
 #include "compact_summary.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
