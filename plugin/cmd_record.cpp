@@ -21,6 +21,7 @@
 #include "exit_status.h"
 #include "interrupts.h"
 #include "kubeconfig.h"
+#include "printable.h"
 #include "profile.h"
 #include "profile_output.h"
 #include "record_from_start.h"
@@ -56,9 +57,9 @@ class LiveView {
         last_name_ = sc.name.empty() ? std::to_string(sc.nr) : sc.name;
         ++syscalls_;
         if (!terminal_)
-            fmt::print(stderr, "new syscall: {}{} ({}[{}])\n", last_name_,
-                       sc.arch == native_arch() ? "" : " (" + std::string(arch_name(sc.arch)) + ")", sc.comm,
-                       sc.pid);
+            fmt::print(stderr, "new syscall: {}{} ({}[{}])\n", printable(last_name_),
+                       sc.arch == native_arch() ? "" : " (" + std::string(arch_name(sc.arch)) + ")",
+                       printable(sc.comm), sc.pid);
         else
             redraw(true);
     }
@@ -72,7 +73,7 @@ class LiveView {
     void tick() { redraw(false); }
     void message(const std::string& line) {
         clear();
-        fmt::print(stderr, "{}\n", line);
+        fmt::print(stderr, "{}\n", printable(line));
         redraw(true);
     }
     void clear() {
@@ -88,8 +89,9 @@ class LiveView {
         std::string since = syscalls_ == 0 ? ""
                                            : fmt::format(", last new: {} {} ago", last_name_,
                                                          format_elapsed(now - last_new_));
-        std::string line = fmt::format("recording {}: {}, {} syscalls, {} threads in {} processes{}", what_,
-                                       format_elapsed(now - start_), syscalls_, threads_, processes_, since);
+        std::string line =
+            printable(fmt::format("recording {}: {}, {} syscalls, {} threads in {} processes{}", what_,
+                                  format_elapsed(now - start_), syscalls_, threads_, processes_, since));
         if (terminal_) {
             fmt::print(stderr, "\r\033[K{}", line);
             drawn_ = true;

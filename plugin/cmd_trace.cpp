@@ -17,6 +17,7 @@
 
 #include "common_flags.h"
 #include "exit_status.h"
+#include "printable.h"
 #include "profile.h"
 #include "profile_output.h"
 #include "recording.h"
@@ -85,7 +86,7 @@ void handle_event(TraceState& state, const stream::Event& event, const std::stri
                                sc->comm, sc->pid));
     } else if (const auto* msg = std::get_if<stream::Message>(&event)) {
         if (msg->is_error)
-            fmt::print(stderr, "seccomp-tracer: error: {}\n", msg->message);
+            fmt::print(stderr, "seccomp-tracer: error: {}\n", printable(msg->message));
         else
             warn("seccomp-tracer: " + msg->message);
     }
@@ -151,7 +152,7 @@ int cmd_trace(int argc, char** argv) {
     try {
         if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
     } catch (const UserError& e) {
-        fmt::print(stderr, "error: {}\n", e.what());
+        fmt::print(stderr, "error: {}\n", printable(e.what()));
         return kExitTraceFailed;
     }
     const CommonFlags& common = flags.common();
@@ -178,7 +179,7 @@ int cmd_trace(int argc, char** argv) {
     if (result.count("tracer")) tracer_flag = result["tracer"].as<std::string>();
     auto tracer_path = find_tracer(tracer_flag);
     if (!tracer_path) {
-        fmt::print(stderr, "error: {}\n", tracer_path.error().message);
+        fmt::print(stderr, "error: {}\n", printable(tracer_path.error().message));
         return kExitTraceFailed;
     }
     // No summary file: launch mode runs on the user's machine, not in a container, and
@@ -188,7 +189,7 @@ int cmd_trace(int argc, char** argv) {
     install_signal_handlers();
     auto tracer = TracerProcess::start(*tracer_path, tracer_args, command);
     if (!tracer) {
-        fmt::print(stderr, "error: {}\n", tracer.error().message);
+        fmt::print(stderr, "error: {}\n", printable(tracer.error().message));
         return kExitTraceFailed;
     }
 
@@ -218,14 +219,14 @@ int cmd_trace(int argc, char** argv) {
         }
         auto bytes = tracer->read_some(std::chrono::milliseconds(200));
         if (!bytes) {
-            fmt::print(stderr, "error: {}\n", bytes.error().message);
+            fmt::print(stderr, "error: {}\n", printable(bytes.error().message));
             tracer->kill(SIGKILL);
             tracer->wait();
             return kExitTraceFailed;
         }
         if (!bytes->empty()) handle_bytes(state, splitter, *bytes, *tracer_path);
         if (state.fatal) {
-            fmt::print(stderr, "error: {}\n", *state.fatal);
+            fmt::print(stderr, "error: {}\n", printable(*state.fatal));
             // The command dies with it (the tracer uses PTRACE_O_EXITKILL in launch mode).
             tracer->kill(SIGKILL);
             tracer->wait();
@@ -275,11 +276,11 @@ int cmd_trace(int argc, char** argv) {
     auto output =
         render_recording(recording, common.output_format, record_options, profile_name_for(command));
     if (!output) {
-        fmt::print(stderr, "error: {}\n", output.error().message);
+        fmt::print(stderr, "error: {}\n", printable(output.error().message));
         return kExitTraceFailed;
     }
     if (auto written = write_output(common, *output); !written) {
-        fmt::print(stderr, "error: {}\n", written.error().message);
+        fmt::print(stderr, "error: {}\n", printable(written.error().message));
         return kExitTraceFailed;
     }
     for (const auto* unknown : recording.unknown_numbers())

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "output_file.h"
+#include "printable.h"
 #include "user_error.h"
 
 namespace ksc::cli {
@@ -238,17 +239,17 @@ void set_diagnostics(int verbosity, bool color_stderr) {
 
 void warn(std::string_view message) {
     if (g_color_stderr)
-        fmt::print(stderr, "\033[33mwarning:\033[0m {}\n", message);
+        fmt::print(stderr, "\033[33mwarning:\033[0m {}\n", printable(message));
     else
-        fmt::print(stderr, "warning: {}\n", message);
+        fmt::print(stderr, "warning: {}\n", printable(message));
 }
 
 void note(std::string_view message) {
-    fmt::print(stderr, "{}\n", message);
+    fmt::print(stderr, "{}\n", printable(message));
 }
 
 void verbose(int level, std::string_view message) {
-    if (g_verbosity >= level) fmt::print(stderr, "{}\n", message);
+    if (g_verbosity >= level) fmt::print(stderr, "{}\n", printable(message));
 }
 
 }  // namespace ksc::cli

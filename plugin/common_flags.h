@@ -116,7 +116,8 @@ bool use_color(std::FILE* stream);
 // symlink there is replaced, not followed) or to stdout.
 Status write_output(const CommonFlags& flags, std::string_view data);
 
-// One line on stderr each; `warn` prefixes "warning: " (yellow on a colour terminal).
+// One line on stderr each; `warn` prefixes "warning: " (yellow on a colour terminal). The message's
+// control characters are made visible (printable.h): it may quote the app, the tracer or the cluster.
 void warn(std::string_view message);
 void note(std::string_view message);
 // Printed only at -v level or above.
