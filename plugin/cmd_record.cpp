@@ -117,7 +117,14 @@ struct Session {
     std::optional<std::string> fatal;  // the tracer refused (protocol, error): stop
     std::vector<std::string> tracer_errors;
     bool eperm = false;
+    // Why the recording is cut short when nobody asked it to stop: the tracer was signalled (its
+    // "signal" warning), or it stopped answering (SIGSTOP). Its profile would look whole and is not.
+    std::optional<std::string> cut_short;
 };
+
+// A recorder that sends nothing for this long has stopped: it answers every ping (sent each 5 s)
+// with a progress line, and sends one each second anyway while it records.
+constexpr auto kRecorderSilence = 20s;
 
 void handle_line(Session& s, LiveView& view, const std::string& line, bool live) {
     if (line.empty()) return;
@@ -146,6 +153,7 @@ void handle_line(Session& s, LiveView& view, const std::string& line, bool live)
             view.message(std::string(m->is_error ? "recorder error: " : "recorder warning: ") + m->message);
         if (m->is_error) s.tracer_errors.push_back(m->message);
         if (m->code == "eperm" || m->code == "yama") s.eperm = true;
+        if (m->code == "signal" && !s.cut_short) s.cut_short = "its recorder was " + m->message;
     }
     s.builder.add(*event);
     if (live) view.set_total(s.builder.peek().syscalls.size());
@@ -418,7 +426,7 @@ class Run {
         ws_ = attach(client_, t_, spec_.name);
         if (!ws_) throw UserError(ws_.error().message);
         if (auto s = send_command(**ws_, stream::Command::Snapshot); !s) warn(s.error().message);
-        last_ping_ = started_ = Clock::now();
+        last_ping_ = last_heard_ = started_ = Clock::now();
         return true;
     }
 
@@ -445,6 +453,19 @@ class Run {
             last_ping_ = now;
             if (auto s = send_command(**ws_, stream::Command::Ping); !s) lost_ = true;
         }
+        if (!stopping_ && !lost_ && now - last_heard_ > kRecorderSilence) {
+            // Stopped (SIGSTOP: in same-user mode the app can send it) or hung: what it streamed
+            // is not the whole recording, and waiting longer only holds the app's threads still.
+            session_.cut_short = fmt::format(
+                "its recorder {} has not answered ping for {}s (stopped by a signal?)", spec_.name,
+                std::chrono::duration_cast<std::chrono::seconds>(now - last_heard_).count());
+            view_.message("warning: " + what() + ": " + *session_.cut_short +
+                          ": its recording ends here, incomplete");
+            finished_ = true;
+            view_.clear();
+            (void)(*ws_)->close();
+            return;
+        }
         if (!lost_) {
             auto msg = (*ws_)->receive(wait);
             if (!msg) {
@@ -453,6 +474,7 @@ class Run {
             } else if (*msg) {
                 auto data = kube::parse_channel_message((**msg).payload);
                 if (data && data->channel == kube::kStdout) {
+                    last_heard_ = Clock::now();
                     for (const auto& line : session_.splitter.feed(data->data))
                         handle_line(session_, view_, line, true);
                 } else if (data && data->channel == kube::kStderr && !data->data.empty()) {
@@ -494,6 +516,7 @@ class Run {
         return recording;
     }
     Clock::duration elapsed() const { return Clock::now() - started_; }
+    const std::optional<std::string>& cut_short() const { return session_.cut_short; }
 
     // Record failed elsewhere: stop this recorder now rather than at its idle timeout. An attached
     // one is told over its stream; one added but not attached yet is attached to for that, once it
@@ -618,6 +641,7 @@ class Run {
             if (again) {
                 ws_ = std::move(again);
                 lost_ = false;
+                last_heard_ = Clock::now();
                 session_.splitter = stream::LineSplitter();
                 if (auto s = send_command(**ws_, stream::Command::Snapshot); !s) lost_ = true;
                 return;
@@ -659,7 +683,7 @@ class Run {
     Session session_;
     Result<std::unique_ptr<kube::WebSocket>> ws_ = make_error("not attached");
     bool stopping_ = false, finished_ = false, lost_ = false;
-    Clock::time_point stop_deadline_{}, last_ping_{}, started_ = Clock::now();
+    Clock::time_point stop_deadline_{}, last_ping_{}, last_heard_{}, started_ = Clock::now();
     std::string end_reason_;
     int reattaches_ = 0;
     bool probing_ = false;           // auto chose same-user: fall back to SYS_PTRACE on EPERM
@@ -946,7 +970,17 @@ int cmd_record(int argc, char** argv) {
         for (auto& r : runs) r->step(stop, wait);
     }
 
-    // 5. The profile: one recording, or the union of several (each rendered, then merged).
+    // 5. No profile from a recording cut short: it would look whole. The app can do that to a
+    // same-user recorder (docs/kubernetes.md); a pod deleted meanwhile does it too.
+    std::string cut;
+    for (auto& r : runs)
+        if (r->cut_short()) cut += (cut.empty() ? "" : "; ") + r->what() + ": " + *r->cut_short();
+    if (!cut.empty())
+        throw UserError("the recording is incomplete (" + cut +
+                        "): no profile written; a same-user recorder can be signalled by the app: record "
+                        "again, with --privileges ptrace where Pod Security allows SYS_PTRACE");
+
+    // 6. The profile: one recording, or the union of several (each rendered, then merged).
     std::vector<const Recording*> recordings;
     std::vector<std::string> labels;
     std::size_t total = 0;
