@@ -70,7 +70,8 @@ Status replace_file(const std::string& target, std::string_view data,
     mode_t mode = 0666 & ~current_umask();
     struct stat st {};
     if (::lstat(target.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return make_error("cannot write " + target + ": it is a directory: give a file name");
+        if (S_ISDIR(st.st_mode))
+            return make_error("cannot write " + target + ": it is a directory: give a file name");
         if (S_ISREG(st.st_mode)) mode = st.st_mode & 07777;
     }
 
@@ -82,8 +83,8 @@ Status replace_file(const std::string& target, std::string_view data,
         tmp = dir + "/." + name + "." + next_suffix() + ".tmp";
         fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
-            return make_error("cannot create a temporary file in " + dir + " for " + target + ": " + errno_text() +
-                              ": check that the directory exists and is writable");
+            return make_error("cannot create a temporary file in " + dir + " for " + target + ": " +
+                              errno_text() + ": check that the directory exists and is writable");
     }
     if (fd < 0)
         return make_error("cannot create a temporary file in " + dir + " for " + target +
