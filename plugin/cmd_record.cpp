@@ -664,6 +664,14 @@ class Run {
                     p = client_.get(t_.pod_path());
                 }
             }
+            // Killed while the app runs on (SIGKILL needs no handler: a same-user app can send it):
+            // the log holds a recording that stops short, which must not pass for a whole one.
+            if (p) state = rec::recorder_state(*p, spec_.name);
+            if (!app_ended && state.kind == rec::RecorderState::Terminated && state.exit_code &&
+                *state.exit_code > 128 && !session_.cut_short)
+                session_.cut_short =
+                    fmt::format("its recorder {} was killed by signal {} before its final summary",
+                                spec_.name, *state.exit_code - 128);
             view_.message(app_ended ? "the app's container " + t_.container + " ended or restarted (pod " +
                                           t_.pod + "): the recording ends there, with what was seen"
                                     : "the recorder's stream of " + what() + " ended (" + end_reason_ +
