@@ -16,9 +16,9 @@
 #include "options.h"
 #include "output.h"
 #include "printable.h"
-#include "recording.h"
 #include "reporter.h"
 #include "signals.h"
+#include "syscall_counts.h"
 #include "tracer.h"
 #include "version.h"
 
