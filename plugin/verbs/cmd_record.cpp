@@ -478,7 +478,14 @@ class Run {
                     for (const auto& line : session_.splitter.feed(data->data))
                         handle_line(session_, view_, line, true);
                 } else if (data && data->channel == kube::kStderr && !data->data.empty()) {
-                    view_.message("recorder: " + data->data.substr(0, data->data.find_last_not_of('\n') + 1));
+                    // One view line per line: the view escapes newlines inside a line.
+                    std::string_view rest = data->data;
+                    while (!rest.empty()) {
+                        auto nl = rest.find('\n');
+                        if (auto line = rest.substr(0, nl); !line.empty())
+                            view_.message("recorder: " + std::string(line));
+                        rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+                    }
                 } else if (data && data->channel == kube::kStatus && !data->data.empty()) {
                     kube::Response r;
                     r.body = data->data;
