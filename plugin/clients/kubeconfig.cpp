@@ -20,7 +20,7 @@
 #include <set>
 #include <sstream>
 
-#include "compact_summary.h"  // base64
+#include "base64.h"
 
 extern char** environ;
 

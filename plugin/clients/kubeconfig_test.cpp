@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "compact_summary.h"
+#include "base64.h"
 
 namespace ksc::kube {
 namespace {
