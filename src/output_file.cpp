@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "unique_fd.h"
+
 namespace ksc {
 namespace {
 
@@ -78,36 +80,33 @@ Status replace_file(const std::string& target, std::string_view data,
     // The temporary file: a fresh name in the same directory (rename(2) cannot cross file
     // systems), created exclusively, so that nothing planted there (a symlink, a file) is opened.
     std::string tmp;
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    UniqueFd fd;
+    for (int attempt = 0; attempt < 100 && !fd; ++attempt) {
         tmp = dir + "/." + name + "." + next_suffix() + ".tmp";
-        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 && errno != EEXIST)
+        fd.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!fd && errno != EEXIST)
             return make_error("cannot create a temporary file in " + dir + " for " + target + ": " +
                               errno_text() + ": check that the directory exists and is writable");
     }
-    if (fd < 0)
+    if (!fd)
         return make_error("cannot create a temporary file in " + dir + " for " + target +
                           ": every name tried exists: remove stale ." + name + ".*.tmp files there");
 
     auto fail = [&](const std::string& what) -> Status {
         std::string why = errno_text();
-        if (fd >= 0) ::close(fd);
+        fd.reset();
         ::unlink(tmp.c_str());
         return make_error("cannot write " + target + ": " + what + ": " + why);
     };
-    if (::fchmod(fd, mode) != 0) return fail("cannot set the mode of the temporary file");
-    if (!write_all(fd, data)) return fail("cannot write the temporary file");
-    if (::fsync(fd) != 0) return fail("cannot sync the temporary file");
-    int closing = fd;
-    fd = -1;
-    if (::close(closing) != 0) return fail("cannot close the temporary file");
+    if (::fchmod(fd.get(), mode) != 0) return fail("cannot set the mode of the temporary file");
+    if (!write_all(fd.get(), data)) return fail("cannot write the temporary file");
+    if (::fsync(fd.get()) != 0) return fail("cannot sync the temporary file");
+    // close() is checked: a write the file system deferred can fail there.
+    if (::close(fd.release()) != 0) return fail("cannot close the temporary file");
     if (::rename(tmp.c_str(), target.c_str()) != 0) return fail("cannot rename the temporary file over it");
     // The rename is durable once the directory is synced; a failure here loses nothing written.
-    if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        (void)::fsync(dfd);
-        ::close(dfd);
-    }
+    if (UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir_fd)
+        (void)::fsync(dir_fd.get());
     return Ok{};
 }
 
