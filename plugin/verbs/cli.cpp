@@ -9,6 +9,7 @@
 #include <string>
 
 #include "exit_status.h"
+#include "printable.h"
 #include "user_error.h"
 #include "verbs.h"
 
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
         try {
             return verb.run(argc - 1, argv + 1);
         } catch (const UserError& e) {
-            fmt::print(stderr, "error: {}\n", e.what());
+            fmt::print(stderr, "error: {}\n", printable(e.what()));
             return verb.error_exit;
         } catch (const std::bad_alloc&) {
             // Whatever input got this far past the caps: one line, not an abort with a core.
@@ -83,7 +84,8 @@ int main(int argc, char** argv) {
             return verb.error_exit;
         }
     }
-    fmt::print(stderr, "error: unknown verb \"{}\": run 'kubectl seccomp --help' for the list\n", verb_name);
+    fmt::print(stderr, "error: unknown verb \"{}\": run 'kubectl seccomp --help' for the list\n",
+               printable(verb_name));
     return kExitFailure;
 }
 
