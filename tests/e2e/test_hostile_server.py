@@ -28,7 +28,7 @@ WEBSOCKET = ["ws-bad-length", "ws-broken-frame", "ws-huge-frame", "ws-bad-close"
 # What the warning says when record carries on after a broken stream (its recording then comes
 # from the recorder's log).
 RECOVERED_AFTER = {"ws-broken-frame": "unknown WebSocket opcode 3",
-                   "ws-huge-frame": "over our limit", "ws-bad-close": "closed the connection"}
+                   "ws-huge-frame": "over our limit", "ws-bad-close": "close"}
 
 
 def plugin():
