@@ -54,8 +54,15 @@ std::vector<std::string> docker_config_files(const std::string& explicit_file) {
     if (!explicit_file.empty()) return {explicit_file};
     std::vector<std::string> candidates;
     if (const char* f = std::getenv("REGISTRY_AUTH_FILE"); f && *f) candidates.emplace_back(f);
+    // podman's: the runtime directory (rootful podman's is /run/containers/0), then the config one.
     if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x && *x)
         candidates.push_back(std::string(x) + "/containers/auth.json");
+    else
+        candidates.push_back("/run/containers/" + std::to_string(::getuid()) + "/auth.json");
+    if (const char* c = std::getenv("XDG_CONFIG_HOME"); c && *c)
+        candidates.push_back(std::string(c) + "/containers/auth.json");
+    else if (const char* h = std::getenv("HOME"); h && *h)
+        candidates.push_back(std::string(h) + "/.config/containers/auth.json");
     if (const char* d = std::getenv("DOCKER_CONFIG"); d && *d)
         candidates.push_back(std::string(d) + "/config.json");
     else if (const char* h = std::getenv("HOME"); h && *h)

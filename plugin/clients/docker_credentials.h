@@ -14,8 +14,10 @@
 namespace ksc::registry {
 
 // The files looked at, first match wins: `explicit_file` (--registry-config) alone when given;
-// else $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json (podman's), then
-// $DOCKER_CONFIG/config.json or ~/.docker/config.json. Only the files that exist.
+// else $REGISTRY_AUTH_FILE; podman's $XDG_RUNTIME_DIR/containers/auth.json (or
+// /run/containers/UID/auth.json) and $XDG_CONFIG_HOME/containers/auth.json (or
+// ~/.config/containers/auth.json); then $DOCKER_CONFIG/config.json or ~/.docker/config.json. Only
+// the files that exist.
 std::vector<std::string> docker_config_files(const std::string& explicit_file);
 
 // What one config file says for `registry` ("docker.io", "host:5000"): a credHelpers entry for

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <vector>
 
 #include "base64.h"
 
@@ -102,6 +104,40 @@ TEST_CASE("docker config: the explicit file is the only one read, and must exist
     CHECK(r.error().message.find("cannot read the registry config /nonexistent/ksc-config.json") !=
           std::string::npos);
     CHECK(docker_config_files("/x/y.json") == std::vector<std::string>{"/x/y.json"});
+}
+
+TEST_CASE("docker config: podman's files before Docker's, only those that exist") {
+    char tmpl[] = "/tmp/ksc-configs-XXXXXX";
+    std::filesystem::path dir = ::mkdtemp(tmpl);
+    std::filesystem::create_directories(dir / "run/containers");
+    std::filesystem::create_directories(dir / "config/containers");
+    std::filesystem::create_directories(dir / "docker");
+    for (auto f : {"run/containers/auth.json", "config/containers/auth.json", "docker/config.json"})
+        std::ofstream(dir / f) << "{}";
+    struct Env {
+        const char* name;
+        std::optional<std::string> old;
+    };
+    std::vector<Env> saved;
+    for (const char* n : {"REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "DOCKER_CONFIG"})
+        saved.push_back({n, std::getenv(n) ? std::optional<std::string>(std::getenv(n)) : std::nullopt});
+    ::unsetenv("REGISTRY_AUTH_FILE");
+    ::setenv("XDG_RUNTIME_DIR", (dir / "run").c_str(), 1);
+    ::setenv("XDG_CONFIG_HOME", (dir / "config").c_str(), 1);
+    ::setenv("DOCKER_CONFIG", (dir / "docker").c_str(), 1);
+    auto files = docker_config_files("");
+    CHECK(files == std::vector<std::string>{(dir / "run/containers/auth.json").string(),
+                                            (dir / "config/containers/auth.json").string(),
+                                            (dir / "docker/config.json").string()});
+    std::filesystem::remove(dir / "config/containers/auth.json");
+    CHECK(docker_config_files("").size() == 2);
+    for (const auto& e : saved) {
+        if (e.old)
+            ::setenv(e.name, e.old->c_str(), 1);
+        else
+            ::unsetenv(e.name);
+    }
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace ksc::registry

@@ -13,8 +13,7 @@ void add_registry_flags(VerbFlags& flags) {
     // clang-format off
     flags.add_options("Registry")
         ("registry-config", "The Docker config file with the registry's credentials (default: "
-            "$REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, then $DOCKER_CONFIG/config.json "
-            "or ~/.docker/config.json)", cxxopts::value<std::string>())
+            "$REGISTRY_AUTH_FILE, podman's auth.json, then $DOCKER_CONFIG/config.json or ~/.docker/config.json)", cxxopts::value<std::string>())
         ("registry-ca-file", "Trust this PEM CA bundle for the registry, besides the system's",
             cxxopts::value<std::string>())
         ("insecure-registry", "Talk plain HTTP to the registry (a local registry without TLS); "

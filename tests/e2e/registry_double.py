@@ -221,6 +221,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                      "accept": self.headers.get("Accept", ""),
                                      "content_type": self.headers.get("Content-Type", "")})
 
+    def answered_digest(self, d):
+        """The digest a write's answer names: `d`, unless `server.misreport` (a count) says to name
+        another, as a registry that rewrote the content would."""
+        if self.server.misreport > 0:
+            self.server.misreport -= 1
+            return digest(b"rewritten:" + d.encode())
+        return d
+
     def injected_failure(self):
         """True when `server.fail` (entries {"method", "path" substring, "code", "count"}) says this
         request fails: it is then answered, the way an overloaded registry or its proxy would."""
@@ -343,7 +351,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.images.links.setdefault(expected, set()).add(repo)
         self.server.images.blobs[expected] = bytes(data)
         self.send(201, headers=[("Location", "/v2/%s/blobs/%s" % (repo, expected)),
-                                ("Docker-Content-Digest", expected)])
+                                ("Docker-Content-Digest", self.answered_digest(expected))])
 
     def write_target(self):
         """(kind, (repo, ref), query) of a write request, or None when it was answered already (401)."""
@@ -465,7 +473,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.server.images.manifests[(repo, d)] = (content_type, data)
         if not ref.startswith("sha256:"):
             self.server.images.manifests[(repo, ref)] = (content_type, data)
-        self.send(201, headers=[("Location", "/v2/%s/manifests/%s" % (repo, d)), ("Docker-Content-Digest", d)])
+        self.send(201, headers=[("Location", "/v2/%s/manifests/%s" % (repo, d)),
+                                ("Docker-Content-Digest", self.answered_digest(d))])
 
     def oauth_token(self):
         """The OAuth2 form of the token service (distribution's "oauth" spec): a refresh token for
@@ -522,6 +531,7 @@ def serve(state_dir, port=0, verbose=False, tls=True):
     srv.tokens = {}
     srv.uploads = {}
     srv.fail = []
+    srv.misreport = 0
     srv.requests = []
     srv.verbose = verbose
     srv.scheme = "https" if tls else "http"

@@ -181,6 +181,33 @@ class OciArtifacts(unittest.TestCase):
         self.assertEqual(self.srv.uploads, {})
         self.assertNotIn(("team/cancel", "1"), self.srv.images.manifests)
 
+    def test_push_refuses_a_registry_answering_another_digest(self):
+        # A new repository: the first write answered is the config blob's closing PUT.
+        self.srv.misreport = 1
+        r = self.run_plugin("push", self.ref("team/misreport-blob:1"), self.profile)
+        self.srv.misreport = 0
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("the registry stored the blob as", r.stderr)
+        self.assertNotIn(("team/misreport-blob", "1"), self.srv.images.manifests)
+        # Blobs already there: the only write is the manifest's PUT.
+        r = self.run_plugin("push", self.ref("team/misreport-manifest:1"), self.profile)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.srv.misreport = 1
+        r = self.run_plugin("push", self.ref("team/misreport-manifest:1"), self.profile)
+        self.srv.misreport = 0
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("the registry stored the manifest of", r.stderr)
+
+    def test_a_registry_asking_for_basic_auth_gets_the_configs_user_and_password(self):
+        r = self.run_plugin("push", self.ref("basic/profile:1"), self.profile)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pulled, _ = self.pull(self.ref("basic/profile:1"))
+        with open(self.profile, "rb") as f:
+            self.assertEqual(pulled, f.read())
+        _, r = self.pull(self.ref("basic/profile:1"), ok=False, config=self.empty_config)
+        self.assertIn("needs a user and password", r.stderr)
+        self.assertFalse(any(q["path"] == "/token" and "basic%2F" in q["query"] for q in self.srv.requests))
+
     def test_push_needs_credentials_and_says_how_to_get_them(self):
         r = self.run_plugin("push", self.ref("team/anon:1"), self.profile, config=self.empty_config)
         self.assertEqual(r.returncode, 1)
