@@ -1,7 +1,5 @@
 #include "docker_credentials.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rapidjson/document.h>
@@ -46,8 +44,6 @@ const rapidjson::Value* entry_for(const rapidjson::Value& obj, const std::string
     return nullptr;
 }
 
-extern "C" char** environ;
-
 }  // namespace
 
 std::vector<std::string> docker_config_files(const std::string& explicit_file) {
@@ -91,21 +87,23 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& helpe
     spec.stdout_fd = out->write.get();
     int exec_errno = 0;
     auto child = Subprocess::spawn(spec, &exec_errno);
-    const bool exec_failed = !child && exec_errno != 0;
-    if (!child && !exec_failed) return make_error(what + ": " + child.error().message);
+    if (!child && exec_errno != 0)
+        return make_error(
+            fmt::format("{} cannot be run: {}: install it, or change credHelpers/credsStore in "
+                        "the Docker config",
+                        what, child.error().message));
+    if (!child) return make_error(what + ": " + child.error().message);
     in->read.reset();
     out->write.reset();
-    if (!exec_failed) {
-        // The server name is a line: far below a pipe's buffer, so this cannot block.
-        std::string server = helper_server_name(registry) + "\n";
-        ssize_t w = ::write(in->write.get(), server.data(), server.size());
-        (void)w;
-    }
+    // The server name is a line: far below a pipe's buffer, so this cannot block.
+    const std::string server = helper_server_name(registry) + "\n";
+    ssize_t written = ::write(in->write.get(), server.data(), server.size());
+    (void)written;
     in->write.reset();
     std::string output;
     bool too_long = false;
     char buf[8192];
-    while (!exec_failed) {
+    while (true) {
         ssize_t r = ::read(out->read.get(), buf, sizeof buf);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
@@ -115,18 +113,13 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& helpe
             output.append(buf, static_cast<std::size_t>(r));
     }
     out->read.reset();
-    const ChildExit exit = exec_failed ? ChildExit{} : child->wait();
-    if (exec_failed)
-        return make_error(
-            fmt::format("{} cannot be run: {}: install it, or change credHelpers/credsStore in "
-                        "the Docker config",
-                        what, std::strerror(exec_errno)));
+    const ChildExit exit = child->wait();
     if (exit.code && *exit.code != 0) {
         // The protocol's answer for "no credential for this registry".
         if (output.find("credentials not found") != std::string::npos) return std::optional<Credential>{};
         return make_error(fmt::format("{} exited with status {}: {}", what, *exit.code, trim(output)));
     }
-    if (!exit.code) return make_error(what + " was killed by a signal");
+    if (exit.signal) return make_error(fmt::format("{} was killed by signal {}", what, *exit.signal));
     if (too_long) return make_error(what + " wrote more than 1 MiB");
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseIterativeFlag>(output.data(), output.size());
