@@ -288,6 +288,7 @@ Result<std::unique_ptr<ApiClient>> ApiClient::create(RestConfig config, ClientOp
     auto u = parse_server(config.server);
     if (!u) return u.error();
     std::unique_ptr<ApiClient> c(new ApiClient(std::move(config), options));
+    c->token_read_at_ = Clock::now();  // load_rest_config read the token file just now
     c->host_header_ = u->host + ":" + u->port;
     if (!c->config_.tls_server_name.empty() && u->scheme == "https") {
         c->url_base_ = u->scheme + "://" + c->config_.tls_server_name + ":" + u->port + u->prefix;
@@ -296,6 +297,39 @@ Result<std::unique_ptr<ApiClient>> ApiClient::create(RestConfig config, ClientOp
         c->url_base_ = u->scheme + "://" + u->host + ":" + u->port + u->prefix;
     }
     return c;
+}
+
+namespace {
+
+// client-go escapes what may not appear in a header name (and '%') as %XX in an extra's key.
+std::string header_key_escape(std::string_view key) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : key) {
+        bool legal = std::isalnum(c) || std::strchr("!#$&'*+-.^_|~", c) != nullptr;
+        if (legal && c != 0) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> impersonation_headers(const Impersonation& who) {
+    std::vector<std::string> headers;
+    if (who.user.empty()) return headers;
+    headers.push_back("Impersonate-User: " + who.user);
+    if (!who.uid.empty()) headers.push_back("Impersonate-Uid: " + who.uid);
+    for (const auto& g : who.groups) headers.push_back("Impersonate-Group: " + g);
+    for (const auto& [key, values] : who.extra)
+        for (const auto& v : values)
+            headers.push_back("Impersonate-Extra-" + header_key_escape(key) + ": " + v);
+    return headers;
 }
 
 std::string ApiClient::host_header() const {
@@ -308,11 +342,15 @@ std::string ApiClient::url(const std::string& path) const {
 Result<std::vector<std::string>> ApiClient::auth_headers(bool refresh) {
     std::vector<std::string> headers;
     if (!connect_to_.empty()) headers.push_back("Host: " + host_header_);
-    if (refresh && !config_.token_file.empty()) {
+    // client-go's file token source: read at most once a minute, and again after a 401 (a
+    // projected service-account token rotates); a failed read keeps the token we have.
+    if (!config_.token_file.empty() &&
+        (refresh || Clock::now() - token_read_at_ >= std::chrono::minutes(1))) {
         std::ifstream in(config_.token_file);
         std::stringstream ss;
         ss << in.rdbuf();
-        if (in) config_.token = trim(ss.str());
+        if (in && !trim(ss.str()).empty()) config_.token = trim(ss.str());
+        token_read_at_ = Clock::now();
     }
     if (!config_.token.empty()) {
         headers.push_back("Authorization: Bearer " + config_.token);
@@ -326,6 +364,7 @@ Result<std::vector<std::string>> ApiClient::auth_headers(bool refresh) {
         headers.push_back("Authorization: Basic " +
                           ksc::base64_encode(config_.username + ":" + config_.password));
     }
+    for (auto& h : impersonation_headers(config_.impersonate)) headers.push_back(std::move(h));
     return headers;
 }
 
@@ -360,6 +399,9 @@ void ApiClient::apply_tls(void* handle) {
     if (!config_.proxy_url.empty()) curl_easy_setopt(c, CURLOPT_PROXY, config_.proxy_url.c_str());
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    // As Go's transport: ask for gzip (and undo it) unless --disable-compression.
+    static const bool has_zlib = (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_LIBZ) != 0;
+    if (has_zlib && !options_.disable_compression) curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
     curl_easy_setopt(c, CURLOPT_USERAGENT, (std::string("kubectl-seccomp/") + std::string(kVersion)).c_str());
 }
 

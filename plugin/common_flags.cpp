@@ -48,7 +48,31 @@ VerbFlags::VerbFlags(std::string verb, std::string description, unsigned groups,
             "n,namespace", "The namespace (default: the context's namespace)", cxxopts::value<std::string>())(
             "request-timeout",
             "How long to wait for one API request before giving up (e.g. 1s, 2m; 0: no timeout)",
-            cxxopts::value<std::string>()->default_value("0"));
+            cxxopts::value<std::string>()->default_value("0"))(
+            "cluster", "The name of the kubeconfig cluster to use", cxxopts::value<std::string>())(
+            "user", "The name of the kubeconfig user to use", cxxopts::value<std::string>())(
+            "s,server", "The address and port of the Kubernetes API server", cxxopts::value<std::string>())(
+            "token", "Bearer token for authentication to the API server", cxxopts::value<std::string>())(
+            "as", "Username to impersonate for the operation", cxxopts::value<std::string>())(
+            "as-group", "Group to impersonate for the operation; repeat it for more groups",
+            cxxopts::value<std::string>())("as-uid", "UID to impersonate for the operation",
+                                           cxxopts::value<std::string>())(
+            "certificate-authority", "Path to a cert file for the certificate authority",
+            cxxopts::value<std::string>())("client-certificate", "Path to a client certificate file for TLS",
+                                           cxxopts::value<std::string>())(
+            "client-key", "Path to a client key file for TLS", cxxopts::value<std::string>())(
+            "insecure-skip-tls-verify",
+            "If true, the server's certificate will not be checked for validity (insecure)",
+            cxxopts::value<bool>()->default_value("false"))(
+            "tls-server-name", "Server name to use for server certificate validation",
+            cxxopts::value<std::string>())("username", "Username for basic authentication to the API server",
+                                           cxxopts::value<std::string>())(
+            "password", "Password for basic authentication to the API server", cxxopts::value<std::string>())(
+            "disable-compression", "If true, opt-out of response compression for all requests to the server",
+            cxxopts::value<bool>()->default_value("false"))(
+            "warnings-as-errors",
+            "Treat warnings received from the server as errors and exit with a non-zero status",
+            cxxopts::value<bool>()->default_value("false"));
     }
     if (groups_ & kOutputFlags) {
         options_.add_options("Output")("o,output", "Output format: " + join(formats_.allowed, "|"),
@@ -132,6 +156,25 @@ void VerbFlags::parse(int argc, char** argv) {
         (has_dashdash_ ? after_dashdash_ : args).push_back(argv[i]);
     }
     args = normalize_verbosity_args(std::move(args));
+    // --as-group repeats, and a group name may hold a comma, which cxxopts would split on: they
+    // are taken out here, in order, as kubectl's StringArray takes them.
+    std::vector<std::string> as_groups;
+    if (groups_ & kClusterFlags) {
+        std::vector<std::string> rest;
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            if (i > 0 && args[i] == "--as-group") {
+                if (i + 1 >= args.size())
+                    throw UserError("flag needs an argument: --as-group: run 'kubectl seccomp " + verb_ +
+                                    " --help' for its flags");
+                as_groups.push_back(args[++i]);
+            } else if (i > 0 && args[i].rfind("--as-group=", 0) == 0) {
+                as_groups.push_back(args[i].substr(11));
+            } else {
+                rest.push_back(args[i]);
+            }
+        }
+        args = std::move(rest);
+    }
     std::vector<const char*> cargs;
     for (const auto& a : args) cargs.push_back(a.c_str());
 
@@ -151,6 +194,26 @@ void VerbFlags::parse(int argc, char** argv) {
         auto timeout = parse_duration(result_["request-timeout"].as<std::string>());
         if (!timeout) throw UserError("--request-timeout: " + timeout.error().message);
         common_.request_timeout = *timeout;
+        kube::Overrides& o = common_.connection;
+        auto text = [&](const char* name, std::string& into) {
+            if (result_.count(name)) into = result_[name].as<std::string>();
+        };
+        text("cluster", o.cluster);
+        text("user", o.user);
+        text("server", o.server);
+        text("token", o.token);
+        text("as", o.impersonate_user);
+        text("as-uid", o.impersonate_uid);
+        text("certificate-authority", o.certificate_authority);
+        text("client-certificate", o.client_certificate);
+        text("client-key", o.client_key);
+        text("tls-server-name", o.tls_server_name);
+        text("username", o.username);
+        text("password", o.password);
+        o.impersonate_groups = as_groups;
+        o.insecure_skip_tls_verify = result_["insecure-skip-tls-verify"].as<bool>();
+        common_.disable_compression = result_["disable-compression"].as<bool>();
+        common_.warnings_as_errors = result_["warnings-as-errors"].as<bool>();
     }
     if (groups_ & kOutputFlags) {
         common_.output_format = result_["output"].as<std::string>();

@@ -28,14 +28,17 @@
 #include <fmt/core.h>
 #include <cxxopts.hpp>
 
+#include "kubeconfig.h"
 #include "result.h"
 
 namespace ksc::cli {
 
 // Which groups of common flags a verb takes; -v and -h/--help are always there.
 enum FlagGroup : unsigned {
-    kClusterFlags = 1u << 0,  // --kubeconfig, --context, -n/--namespace, --request-timeout
-    kOutputFlags = 1u << 1,   // -o/--output FORMAT, --output-file FILE
+    // kubectl's connection flags: --kubeconfig, --context, -n, --request-timeout, --cluster, --user,
+    // -s/--server, --token, --as, --as-group, --as-uid, TLS and basic auth, --warnings-as-errors ...
+    kClusterFlags = 1u << 0,
+    kOutputFlags = 1u << 1,  // -o/--output FORMAT, --output-file FILE
 };
 
 struct OutputFormats {
@@ -49,9 +52,12 @@ struct CommonFlags {
     std::string namespace_name;  // -n; empty: the context's namespace, else "default"
     // --request-timeout; zero means none, as in kubectl.
     std::chrono::milliseconds request_timeout{0};
-    int verbosity = 0;          // -v N / --v=N
-    std::string output_format;  // -o, one of the verb's allowed formats
-    std::string output_file;    // --output-file; empty: stdout
+    kube::Overrides connection;        // --server, --token, --as, ... (over the kubeconfig's)
+    bool warnings_as_errors = false;   // --warnings-as-errors
+    bool disable_compression = false;  // --disable-compression
+    int verbosity = 0;                 // -v N / --v=N
+    std::string output_format;         // -o, one of the verb's allowed formats
+    std::string output_file;           // --output-file; empty: stdout
     bool stderr_is_terminal = false;
     bool color_stderr = false;  // a terminal, NO_COLOR unset, TERM not "dumb"
     bool color_stdout = false;

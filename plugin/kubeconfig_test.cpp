@@ -156,7 +156,7 @@ TEST_CASE("an unknown context is refused, naming the ones that exist") {
     o.context = "prod";
     auto rc = load_rest_config(o);
     REQUIRE_FALSE(rc.ok());
-    CHECK(rc.error().message.find("\"prod\" not found") != std::string::npos);
+    CHECK(rc.error().message.find("context was not found for specified context: prod") != std::string::npos);
     CHECK(rc.error().message.find("one, two") != std::string::npos);
 }
 
@@ -194,7 +194,9 @@ TEST_CASE("bad base64 in *-data is named") {
 }
 
 TEST_CASE("insecure-skip-tls-verify warns, and refuses a CA beside it") {
-    std::string base = "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k}\n";
+    std::string base =
+        "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k, user: u}\n"
+        "users:\n- name: u\n  user: {token: t}\n";
     auto rc = rest_config_from_text(base +
                                         "clusters:\n- name: k\n  cluster: {server: https://h, "
                                         "insecure-skip-tls-verify: true, tls-server-name: api.internal, "

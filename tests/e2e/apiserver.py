@@ -101,6 +101,8 @@ def main():
     ap.add_argument("--seccomp-root", help="where Localhost seccomp profiles live (default STATE/seccomp)")
     ap.add_argument("--container-id-scheme", default="containerd")
     ap.add_argument("--access-log", help="append one line per request to this file")
+    ap.add_argument("--request-log", help="append one JSON line per request to this file: method, path, "
+                    "Authorization, client certificate, Host, SNI, Impersonate-* headers")
     ap.add_argument("--exit-with-parent", action="store_true",
                     help="stop (removing the containers) when the process that started it goes away")
     args = ap.parse_args()
@@ -142,6 +144,8 @@ def main():
     server = make_server(("127.0.0.1", args.port), pki, store, runtime, config)
     if args.access_log:
         server.access_log = open(args.access_log, "a")
+    if args.request_log:
+        server.request_log = open(args.request_log, "a")
     url = "https://127.0.0.1:%d" % server.server_address[1]
     kubeconfigs = write_kubeconfigs(state_dir, url, pki, admin_cert, tokens)
 

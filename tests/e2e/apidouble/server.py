@@ -126,7 +126,13 @@ class DoubleServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         ctx.load_verify_locations(pki.ca_cert)
         ctx.verify_mode = ssl.CERT_OPTIONAL
         ctx.set_alpn_protocols(["http/1.1"])
+
+        def remember_sni(sslobj, server_name, _ctx):
+            sslobj.ksc_server_name = server_name  # what the client asked for: --tls-server-name
+        ctx.sni_callback = remember_sni
         self.ssl_context = ctx
+        self.request_log = None  # a file: one JSON line per request (who sent it, with what)
+        self.request_log_lock = threading.Lock()
 
     def get_request(self):
         sock, addr = self.socket.accept()
@@ -178,6 +184,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.url_path = parsed.path.rstrip("/") or "/"
         self.query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
         self._body = None
+        self._log_request()
         try:
             self.user, self.groups = self._authenticate()
             self._inject_failure()
@@ -275,6 +282,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _peer_subject(self):
+        try:
+            cert = self.connection.getpeercert()
+        except (ValueError, AttributeError):
+            cert = None
+        user, groups = "", []
+        for rdn in (cert or {}).get("subject", ()):
+            for k, v in rdn:
+                if k == "commonName":
+                    user = v
+                elif k == "organizationName":
+                    groups.append(v)
+        return user, groups
+
+    def _log_request(self):
+        """What reached the server, as the tests compare it between kubectl and the plugin."""
+        log = self.server.request_log
+        if log is None:
+            return
+        entry = {
+            "method": self.method, "path": self.url_path, "query": self.query,
+            "authorization": self.headers.get("Authorization"),
+            "client_cert": self._peer_subject()[0] or None,
+            "host": self.headers.get("Host"),
+            "sni": getattr(self.connection, "ksc_server_name", None),
+            "upgrade": self.headers.get("Upgrade"),
+            "accept_encoding": self.headers.get("Accept-Encoding"),
+            "impersonate": {k.lower(): sorted(self.headers.get_all(k)) for k in set(self.headers.keys())
+                            if k.lower().startswith("impersonate-")},
+        }
+        with self.server.request_log_lock:
+            log.write(json.dumps(entry, sort_keys=True) + "\n")
+            log.flush()
+
     # ---- authentication and the switches
     def _authenticate(self):
         auth = self.headers.get("Authorization", "")
@@ -283,20 +324,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if entry is None:
                 raise unauthorized()
             return entry
-        try:
-            cert = self.connection.getpeercert()
-        except (ValueError, AttributeError):
-            cert = None
-        if cert:
-            user, groups = "", []
-            for rdn in cert.get("subject", ()):
-                for k, v in rdn:
-                    if k == "commonName":
-                        user = v
-                    elif k == "organizationName":
-                        groups.append(v)
-            if user:
-                return user, groups + ["system:authenticated"]
+        user, groups = self._peer_subject()
+        if user:
+            return user, groups + ["system:authenticated"]
         if self.url_path in ("/healthz", "/livez", "/readyz", "/version") or self.server.config.allow_anonymous:
             return "system:anonymous", ["system:unauthenticated"]
         raise unauthorized()
