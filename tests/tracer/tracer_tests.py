@@ -1319,7 +1319,7 @@ class Duration(TracerCase):
 
 
 class SummaryFile(TracerCase):
-    """On a clean stop the summary file holds the compact form (src/compact_summary.h): one line
+    """On a clean stop the summary file holds the compact form (src/proto/compact_summary.h): one line
     'ksc1 ARCH=base64 ...', bit n of an arch's bitmap set when syscall n was seen."""
 
     @staticmethod
