@@ -670,6 +670,7 @@ Result<std::unique_ptr<ByteStream>> ApiClient::connect_raw(std::vector<std::stri
     auto auth = auth_headers(false);
     if (!auth) return auth.error();
     headers = *auth;
+    headers.push_back("User-Agent: kubectl-seccomp/" + std::string(kVersion));
     CurlHandle curl(curl_easy_init());
     CURL* c = curl.get();
     char errbuf[CURL_ERROR_SIZE] = {0};

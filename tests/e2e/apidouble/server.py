@@ -187,6 +187,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._log_request()
         try:
             self.user, self.groups = self._authenticate()
+            self._impersonate()
             self._inject_failure()
             self._route()
         except _Handled:
@@ -308,6 +309,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "host": self.headers.get("Host"),
             "sni": getattr(self.connection, "ksc_server_name", None),
             "upgrade": self.headers.get("Upgrade"),
+            "user_agent": self.headers.get("User-Agent"),
             "accept_encoding": self.headers.get("Accept-Encoding"),
             "impersonate": {k.lower(): sorted(self.headers.get_all(k)) for k in set(self.headers.keys())
                             if k.lower().startswith("impersonate-")},
@@ -330,6 +332,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.url_path in ("/healthz", "/livez", "/readyz", "/version") or self.server.config.allow_anonymous:
             return "system:anonymous", ["system:unauthenticated"]
         raise unauthorized()
+
+    def _impersonate(self):
+        """The API server's impersonation filter: the authenticated user must be allowed to
+        impersonate each field asked for (verb impersonate on users, groups, uids and userextras);
+        the request then runs as the impersonated user alone."""
+        h = self.headers
+        user = h.get("Impersonate-User")
+        groups = h.get_all("Impersonate-Group") or []
+        uid = h.get("Impersonate-Uid")
+        extra = {}
+        for k in set(h.keys()):
+            if k.lower().startswith("impersonate-extra-"):
+                key = urllib.parse.unquote(k[len("impersonate-extra-"):].lower())
+                extra[key] = h.get_all(k)
+        self.impersonated_by = None
+        if user is None and not groups and uid is None and not extra:
+            return
+        if not user:
+            raise internal_error("requested impersonation of groups, uid or user-extra without "
+                                 "impersonating a user")
+        self.authorize("impersonate", "users", name=user)
+        for g in groups:
+            self.authorize("impersonate", "groups", name=g)
+        if uid is not None:
+            self.authorize("impersonate", "uids", name=uid, group="authentication.k8s.io")
+        for key, values in extra.items():
+            for v in values:
+                self.authorize("impersonate", "userextras", subresource=key, name=v,
+                               group="authentication.k8s.io")
+        self.impersonated_by = self.user
+        self.groups = list(groups)
+        if user != "system:anonymous" and "system:authenticated" not in self.groups:
+            self.groups.append("system:authenticated")
+        self.user = user
+        self.extra = extra
 
     def _inject_failure(self):
         cfg = self.server.config
