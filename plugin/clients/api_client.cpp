@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -62,9 +64,10 @@ std::optional<std::chrono::milliseconds> retry_after(const Response& r) {
     return std::chrono::milliseconds(std::min<long>(s, 30) * 1000);
 }
 
+// client-go retries a GET whose connection was reset or ended early (not one that was refused:
+// nothing listens there, and kubectl says so at once).
 bool transient_curl_error(CURLcode code) {
     switch (code) {
-        case CURLE_COULDNT_CONNECT:
         case CURLE_SEND_ERROR:
         case CURLE_RECV_ERROR:
         case CURLE_GOT_NOTHING:
@@ -75,6 +78,47 @@ bool transient_curl_error(CURLcode code) {
         default:
             return false;
     }
+}
+
+std::mutex g_warnings_mutex;
+std::set<std::string> g_warnings_shown;
+std::size_t g_warnings_received = 0;
+
+// kubectl's warning writer: "Warning: TEXT" on stderr, each text once per run.
+void show_warnings(const std::map<std::string, std::string>& headers) {
+    auto it = headers.find("warning");
+    if (it == headers.end()) return;
+    std::lock_guard lock(g_warnings_mutex);
+    for (const auto& text : parse_warning_header(it->second)) {
+        if (!g_warnings_shown.insert(text).second) continue;
+        ++g_warnings_received;
+        fmt::print(stderr, "Warning: {}\n", text);
+    }
+}
+
+// "host:port" of a server address, as kubectl names it in "The connection to the server ...".
+std::string server_host_port(const std::string& server) {
+    std::string rest = server.substr(server.find("://") == std::string::npos ? 0 : server.find("://") + 3);
+    rest = rest.substr(0, rest.find('/'));
+    bool has_port =
+        rest.find(':', rest.rfind(']') == std::string::npos ? 0 : rest.rfind(']')) != std::string::npos;
+    if (!has_port) rest += server.rfind("http://", 0) == 0 ? ":80" : ":443";
+    return rest;
+}
+
+// A request that got no answer, in kubectl's words where kubectl has them (the connect(2)
+// errno tells refused and unreachable apart; curl's message does not).
+std::string unreachable(const std::string& server, CURL* curl, CURLcode rc, const std::string& why) {
+    long os_errno = 0;
+    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+    if (rc == CURLE_COULDNT_CONNECT && os_errno == ECONNREFUSED)
+        return "The connection to the server " + server_host_port(server) +
+               " was refused - did you specify the right host or port?";
+    if (rc == CURLE_COULDNT_CONNECT && (os_errno == EHOSTUNREACH || os_errno == ENETUNREACH))
+        return "Unable to connect to the server: dial tcp " + server_host_port(server) +
+               ": connect: " + (os_errno == EHOSTUNREACH ? "no route to host" : "network is unreachable");
+    return "Unable to connect to the server " + server + ": " + why +
+           ": check the cluster's server address and certificate-authority in your kubeconfig";
 }
 
 std::string json_string(const rapidjson::Value& obj, const char* key) {
@@ -320,6 +364,11 @@ std::string header_key_escape(std::string_view key) {
 
 }  // namespace
 
+std::size_t warnings_received() {
+    std::lock_guard lock(g_warnings_mutex);
+    return g_warnings_received;
+}
+
 std::vector<std::string> impersonation_headers(const Impersonation& who) {
     std::vector<std::string> headers;
     if (who.user.empty()) return headers;
@@ -450,6 +499,9 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
             if (options_.verbosity >= 6)
                 fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, target, ms, why);
             if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries) {
+                if (options_.verbosity >= 6)
+                    fmt::print(stderr, "retrying {} {} in {} ms (attempt {} of {})\n", method, target,
+                               backoff.count(), attempt + 2, options_.max_retries + 1);
                 std::this_thread::sleep_for(backoff);
                 backoff *= 2;
                 continue;
@@ -459,26 +511,28 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
                     fmt::format("{} {} timed out after {} ms: raise --request-timeout, or check the "
                                 "network path to the API server",
                                 method, target, ms));
-            return make_error(
-                fmt::format("cannot reach the API server at {}: {}: check the cluster's server "
-                            "address and certificate-authority in your kubeconfig",
-                            config_.server, why));
+            return make_error(unreachable(config_.server, c, rc, why));
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
         if (options_.verbosity >= 6)
             fmt::print(stderr, "{} {} {} in {} ms\n", method, target, resp.status, ms);
         if (options_.verbosity >= 8 && !body.empty()) fmt::print(stderr, "request body: {}\n", body);
         if (options_.verbosity >= 8) fmt::print(stderr, "response body: {}\n", resp.body);
+        show_warnings(resp.headers);
 
         if (resp.status == 401 && !refreshed && (config_.exec || !config_.token_file.empty())) {
             refreshed = true;  // a rotated token or an expired exec credential: fetch it again, once
             continue;
         }
+        // client-go waits and retries a 429 or 5xx only when the server says when (Retry-After),
+        // whatever the verb: the server did not act on it.
         auto wait = retry_after(resp);
-        bool retryable = resp.status == 429 || (resp.status >= 500 && (idempotent || wait));
+        bool retryable = (resp.status == 429 || resp.status >= 500) && wait;
         if (retryable && attempt < options_.max_retries) {
-            std::this_thread::sleep_for(wait.value_or(backoff));
-            backoff *= 2;
+            if (options_.verbosity >= 6)
+                fmt::print(stderr, "got a Retry-After {} s response for attempt {} to {}\n",
+                           wait->count() / 1000, attempt + 1, target);
+            std::this_thread::sleep_for(*wait);
             continue;
         }
         refreshed = false;
@@ -526,6 +580,7 @@ struct WatchState {
     bool gone = false;     // 410: start again from now
     bool got_event = false;
     std::optional<std::string> error;
+    std::map<std::string, std::string> headers;
 };
 
 void handle_watch_line(WatchState& st, const std::string& line) {
@@ -564,6 +619,13 @@ void handle_watch_line(WatchState& st, const std::string& line) {
     obj->value.Accept(w);
     ev.object_json = buf.GetString();
     if (!(*st.on_event)(ev)) st.stopped = true;
+}
+
+size_t watch_header_cb(char* data, size_t size, size_t n, void* user) {
+    auto& st = *static_cast<WatchState*>(user);
+    std::string_view line(data, size * n);
+    if (line == "\r\n" || line == "\n") show_warnings(st.headers);  // the end of the headers
+    return curl_headers_into_map(data, size, n, &st.headers);
 }
 
 size_t watch_cb(char* data, size_t size, size_t n, void* user) {
@@ -625,6 +687,8 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, watch_cb);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, watch_header_cb);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &st);
         // The server ends the watch at timeoutSeconds; this is for a server that does not.
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count() + 5000));
         Slist connect_to =
@@ -657,6 +721,10 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
             continue;
         } else if (st.got_event) {
             failures = 0;
+        } else if (rc == CURLE_COULDNT_CONNECT && !st.got_event && failures == 0) {
+            // Nothing listens there: say so at once, as kubectl does.
+            return make_error(
+                unreachable(config_.server, c, rc, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
         } else if (++failures > options_.max_retries) {
             return make_error(fmt::format("the watch of {} keeps failing: {}", path,
                                           errbuf[0] ? errbuf : curl_easy_strerror(rc)));
@@ -686,8 +754,7 @@ Result<std::unique_ptr<ByteStream>> ApiClient::connect_raw(std::vector<std::stri
     apply_tls(c);
     CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK)
-        return make_error(fmt::format("cannot reach the API server at {}: {}", config_.server,
-                                      errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+        return make_error(unreachable(config_.server, c, rc, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
     std::unique_ptr<ByteStream> stream = std::make_unique<CurlStream>(std::move(curl));
     return stream;
 }

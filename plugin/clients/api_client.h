@@ -128,6 +128,10 @@ class ApiClient {
     std::chrono::steady_clock::time_point token_read_at_;  // when token_file was last read
 };
 
+// How many distinct Warning: texts the API server sent this run (each printed once on stderr as
+// "Warning: TEXT", as kubectl prints them); --warnings-as-errors fails the run when not zero.
+std::size_t warnings_received();
+
 // The Impersonate-* headers for `who` (none when it names no user), as client-go sends them.
 std::vector<std::string> impersonation_headers(const Impersonation& who);
 

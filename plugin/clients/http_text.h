@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ksc {
 
@@ -18,5 +19,9 @@ void add_header_line(std::string_view line, std::map<std::string, std::string>& 
 // A CURLOPT_HEADERFUNCTION that collects headers into the std::map<std::string, std::string> given
 // as CURLOPT_HEADERDATA, starting afresh at each response (after a redirect or a 100 Continue).
 std::size_t curl_headers_into_map(char* data, std::size_t size, std::size_t n, void* map);
+
+// The texts of a Warning header's 299 warnings (RFC 7234: `299 - "text"`, comma-separated, each
+// with an optional date), as the API server sends deprecations and admission warnings.
+std::vector<std::string> parse_warning_header(std::string_view value);
 
 }  // namespace ksc

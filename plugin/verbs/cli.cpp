@@ -7,6 +7,8 @@
 #include <exception>
 #include <string>
 
+#include "api_client.h"
+#include "common_flags.h"
 #include "exit_status.h"
 #include "user_error.h"
 #include "verbs.h"
@@ -50,7 +52,14 @@ int main(int argc, char** argv) {
     for (const auto& verb : kVerbs) {
         if (verb.name != verb_name) continue;
         try {
-            return verb.run(argc - 1, argv + 1);
+            int status = verb.run(argc - 1, argv + 1);
+            // kubectl's --warnings-as-errors: the command runs to its end, then fails.
+            if (std::size_t n = kube::warnings_received();
+                status == kExitSuccess && n > 0 && warnings_as_errors()) {
+                fmt::print(stderr, "error: {} warning{} received\n", n, n == 1 ? "" : "s");
+                return kExitFailure;
+            }
+            return status;
         } catch (const UserError& e) {
             fmt::print(stderr, "error: {}\n", e.what());
             return verb_name == "diff" ? kExitDiffError : kExitFailure;

@@ -16,6 +16,7 @@ namespace ksc::cli {
 namespace {
 
 int g_verbosity = 0;
+bool g_warnings_as_errors = false;
 bool g_color_stderr = false;
 
 bool is_one_of(const std::string& value, const std::vector<std::string>& allowed) {
@@ -214,6 +215,7 @@ void VerbFlags::parse(int argc, char** argv) {
         o.insecure_skip_tls_verify = result_["insecure-skip-tls-verify"].as<bool>();
         common_.disable_compression = result_["disable-compression"].as<bool>();
         common_.warnings_as_errors = result_["warnings-as-errors"].as<bool>();
+        g_warnings_as_errors = common_.warnings_as_errors;
     }
     if (groups_ & kOutputFlags) {
         common_.output_format = result_["output"].as<std::string>();
@@ -318,6 +320,10 @@ Status write_output(const CommonFlags& flags, std::string_view data) {
 void set_diagnostics(int verbosity, bool color_stderr) {
     g_verbosity = verbosity;
     g_color_stderr = color_stderr;
+}
+
+bool warnings_as_errors() {
+    return g_warnings_as_errors;
 }
 
 void warn(std::string_view message) {

@@ -126,6 +126,8 @@ void warn(std::string_view message);
 void note(std::string_view message);
 // Printed only at -v level or above.
 void verbose(int level, std::string_view message);
+// Whether this run's flags said --warnings-as-errors (main then fails a run that got any).
+bool warnings_as_errors();
 // The process-wide settings warn/verbose use; VerbFlags::parse sets them.
 void set_diagnostics(int verbosity, bool color_stderr);
 

@@ -45,7 +45,7 @@ class Client(unittest.TestCase):
                               capture_output=True, text=True, timeout=timeout, env=e)
 
     def setUp(self):
-        self.d.control("config", {"failRequests": [], "deny": [], "dropWatchAfterSeconds": 0})
+        self.d.control("config", {"failRequests": [], "deny": [], "dropWatchAfterSeconds": 0, "warnings": []})
 
     def test_every_kubeconfig_user_form_reaches_the_server(self):
         for kc in ("kubeconfig", "kubeconfig-exec", "kubeconfig-token"):
@@ -63,10 +63,18 @@ class Client(unittest.TestCase):
     def test_429_and_503_are_retried(self):
         self.d.control("config", {"failRequests": [
             {"method": "GET", "path": "/pods/mypod$", "code": 429, "count": 1},
-            {"method": "GET", "path": "/pods/mypod$", "code": 503, "count": 2}]})
+            {"method": "GET", "path": "/pods/mypod$", "code": 503, "count": 2, "retryAfter": 0}]})
         r = self.probe("get", PODS + "/mypod")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["metadata"]["name"], "mypod")
+
+    def test_503_without_retry_after_is_not_repeated(self):
+        # client-go retries a 5xx only when the server says when (Retry-After).
+        self.d.control("config", {"failRequests": [
+            {"method": "GET", "path": "/pods/mypod$", "code": 503, "count": 1}]})
+        r = self.probe("get", PODS + "/mypod")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("injected failure (503)", r.stderr)
 
     def test_a_dropped_connection_on_get_is_retried(self):
         self.d.control("config", {"failRequests": [{"method": "GET", "path": "/pods/mypod$", "code": 0,

@@ -81,8 +81,11 @@ class Config:
             "dropWatchAfterSeconds": 0,   # cut every watch this long after it starts
             "ephemeralContainersDisabled": False,  # pods/ephemeralcontainers answers 404
             "nodeLabels": {},  # merged into the node's labels (e.g. kubernetes.io/os: windows)
+            # [{"method","path","text"}]: a `Warning: 299 - "text"` header on matching answers
+            "warnings": [],
         }
-        self.lock = threading.Lock()
+        # Re-entrant: an answer sent while holding it (the config endpoint's) reads the switches too.
+        self.lock = threading.RLock()
 
 
 class Sessions:
@@ -184,6 +187,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.url_path = parsed.path.rstrip("/") or "/"
         self.query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
         self._body = None
+        self.warnings = []
         self._log_request()
         try:
             self.user, self.groups = self._authenticate()
@@ -241,6 +245,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError as e:
             raise bad_request("the body of the request could not be decoded: %s" % e)
 
+    def warn(self, text):
+        """A warning for the client, as the API server sends deprecations and admission warnings."""
+        self.warnings.append(text)
+
+    def _send_warnings(self):
+        cfg = self.server.config
+        with cfg.lock:
+            rules = list(cfg.switches["warnings"])
+        texts = list(getattr(self, "warnings", []))
+        for r in rules:
+            if r.get("method") and r["method"].upper() != self.method:
+                continue
+            if r.get("path") and not re.search(r["path"], self.path):
+                continue
+            texts.append(r["text"])
+        for t in texts:
+            self.send_header("Warning", '299 - "%s"' % t.replace("\\", "\\\\").replace('"', '\\"'))
+
     def send_json(self, code, obj, extra_headers=()):
         data = json.dumps(obj).encode()
         self.send_response(code)
@@ -249,6 +271,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Audit-Id", str(uuid.uuid4()))
         for k, v in extra_headers:
             self.send_header(k, v)
+        self._send_warnings()
         self.end_headers()
         self.wfile.write(data)
 
@@ -262,6 +285,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def start_chunked(self, ctype):
         self.send_response(200)
+        self._send_warnings()
         self.send_header("Content-Type", ctype)
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
@@ -380,6 +404,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 rule["count"] = rule.get("count", 1) - 1
                 code = int(rule.get("code", 503))
+                retry_after = rule.get("retryAfter")
                 break
             else:
                 return
@@ -391,6 +416,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if code == 0:  # drop the connection before answering
             self._drain_body()
             self.abort_connection()
+            raise _Handled()
+        if retry_after is not None:  # as an API server that is shutting down or overloaded says
+            self._drain_body()
+            e = ApiError(code, "ServiceUnavailable" if code == 503 else "InternalError",
+                         "apidouble: injected failure (%d)" % code)
+            self.send_json(code, e.status(), [("Retry-After", str(retry_after))])
             raise _Handled()
         raise ApiError(code, "ServiceUnavailable" if code == 503 else "InternalError",
                        "apidouble: injected failure (%d)" % code)
@@ -824,6 +855,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 candidate["spec"].pop("ephemeralContainers", None)
             validation.validate_ephemeral_update(old, candidate)
             validation.pod_security_check(store.get_namespace(ns), candidate)
+            for text in validation.pod_security_warnings(store.get_namespace(ns), candidate):
+                self.warn(text)
             old_names = {c["name"] for c in old["spec"].get("ephemeralContainers") or []}
             added[:] = [c["name"] for c in ecs if c["name"] not in old_names]
             pod["spec"] = candidate["spec"]
