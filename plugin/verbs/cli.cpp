@@ -32,7 +32,7 @@ constexpr std::array kVerbs{
 void print_usage(std::FILE* out) {
     fmt::print(out,
                "kubectl-seccomp records least-privilege seccomp profiles for running pods.\n\n"
-               "Usage:\n  kubectl seccomp VERB [flags]\n\nVerbs:\n");
+               "Usage:\n  kubectl seccomp VERB [options]\n  kubectl seccomp --version\n\nVerbs:\n");
     for (const auto& verb : kVerbs) fmt::print(out, "  {:<10} {}\n", verb.name, verb.summary);
     fmt::print(out, "\nRun 'kubectl seccomp VERB --help' for a verb's flags and examples.\n");
 }
@@ -48,6 +48,12 @@ int main(int argc, char** argv) {
     if (verb_name == "-h" || verb_name == "--help" || verb_name == "help") {
         print_usage(stdout);
         return kExitSuccess;
+    }
+    if (verb_name == "--version") {  // as `kubectl seccomp version --client`
+        char version[] = "version";
+        char client[] = "--client";
+        char* args[] = {version, client, nullptr};
+        return cmd_version(2, args);
     }
     for (const auto& verb : kVerbs) {
         if (verb.name != verb_name) continue;

@@ -36,11 +36,12 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 
 VerbFlags::VerbFlags(std::string verb, std::string description, unsigned groups, OutputFormats formats)
     : verb_(std::move(verb)),
+      description_(description),
       groups_(groups),
       formats_(std::move(formats)),
       options_("kubectl seccomp " + verb_, std::move(description)) {
     options_.add_options()("h,help", "Show this help")(
-        "verbosity", "Log level for diagnostics on stderr (-v=N, as kubectl)",
+        "verbosity", "Number for the log level verbosity (diagnostics on stderr; 6: each request)",
         cxxopts::value<int>()->default_value("0"));
     if (groups_ & kClusterFlags) {
         options_.add_options("Cluster")("kubeconfig", "Path to the kubeconfig file to use",
@@ -88,9 +89,11 @@ cxxopts::OptionAdder VerbFlags::add_options(const std::string& group) {
 
 void VerbFlags::set_positional(std::string name, std::string usage, std::string description, std::size_t min,
                                std::size_t max, std::string expected) {
-    options_.add_options()(name, description, cxxopts::value<std::vector<std::string>>());
+    // In a group of its own that help() never shows: it is an argument, not a flag.
+    options_.add_options(kPositionalGroup)(name, description, cxxopts::value<std::vector<std::string>>());
     options_.parse_positional({name});
     positional_name_ = std::move(name);
+    positional_usage_ = usage;
     options_.positional_help(std::move(usage));
     options_.show_positional_help();
     positional_min_ = min;
@@ -112,14 +115,42 @@ void VerbFlags::set_examples(std::string text) {
     examples_ = std::move(text);
 }
 
+namespace {
+
+// One flag as kubectl's help shows it: "    -c, --container='':" and the description under it.
+std::string flag_help(const cxxopts::HelpOptionDetails& o) {
+    const std::string& name = o.l.front();
+    std::string value;
+    if (name == "verbosity") return "    -v, --v=0:\n\t" + o.desc + "\n\n";
+    if (name == "as-group")
+        value = "[]";
+    else if (o.is_boolean)
+        value = o.has_default ? o.default_value : "false";
+    else
+        value = "'" + (o.has_default ? o.default_value : std::string()) + "'";
+    std::string shown = o.s.empty() ? "    " : "    -" + o.s + ", ";
+    return shown + "--" + name + "=" + value + ":\n\t" + o.desc + "\n\n";
+}
+
+}  // namespace
+
 std::string VerbFlags::help() const {
     std::vector<std::string> groups{""};
+    for (const auto& g : options_.groups())
+        if (!is_one_of(g, groups) && g != "Output" && g != "Cluster" && g != kPositionalGroup)
+            groups.push_back(g);
     if (groups_ & kOutputFlags) groups.push_back("Output");
     if (groups_ & kClusterFlags) groups.push_back("Cluster");
-    for (const auto& g : options_.groups())
-        if (!is_one_of(g, groups)) groups.push_back(g);
-    std::string text = options_.help(groups);
+    std::string text = description_ + "\n";
     if (!examples_.empty()) text += "\nExamples:\n" + examples_;
+    for (const auto& g : groups) {
+        const auto& details = options_.group_help(g);
+        if (details.options.empty()) continue;
+        text += "\n" + (g.empty() ? std::string("Options") : g + " options") + ":\n";
+        for (const auto& o : details.options) text += flag_help(o);
+    }
+    text += "Usage:\n  kubectl seccomp " + verb_ + " [options]" +
+            (positional_usage_.empty() ? "" : " " + positional_usage_) + "\n";
     return text;
 }
 
@@ -157,6 +188,12 @@ void VerbFlags::parse(int argc, char** argv) {
         (has_dashdash_ ? after_dashdash_ : args).push_back(argv[i]);
     }
     args = normalize_verbosity_args(std::move(args));
+    // The positional argument is never a flag (cxxopts would take --pod NAME otherwise).
+    if (!positional_name_.empty())
+        for (std::size_t i = 1; i < args.size(); ++i)
+            if (args[i] == "--" + positional_name_ || args[i].rfind("--" + positional_name_ + "=", 0) == 0)
+                throw UserError("unknown flag: --" + positional_name_ + ": run 'kubectl seccomp " + verb_ +
+                                " --help' for its flags");
     // --as-group repeats, and a group name may hold a comma, which cxxopts would split on: they
     // are taken out here, in order, as kubectl's StringArray takes them.
     std::vector<std::string> as_groups;

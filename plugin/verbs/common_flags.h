@@ -93,7 +93,10 @@ class VerbFlags {
     bool has_dashdash() const { return has_dashdash_; }
 
   private:
+    static constexpr const char* kPositionalGroup = "positional arguments";
     std::string verb_;
+    std::string description_;
+    std::string positional_usage_;
     unsigned groups_;
     OutputFormats formats_;
     std::string examples_;
