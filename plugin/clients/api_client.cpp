@@ -1,6 +1,7 @@
 #include "api_client.h"
 
 #include "http_text.h"
+#include "system_cas.h"
 
 #include <curl/curl.h>
 #include <poll.h>
@@ -427,6 +428,8 @@ void ApiClient::apply_tls(void* handle) {
         blob(CURLOPT_CAINFO_BLOB, config_.ca_pem);
     else if (!config_.ca_file.empty())
         curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
+    else if (!config_.insecure_skip_tls_verify && !system_ca_pem().empty())
+        blob(CURLOPT_CAINFO_BLOB, system_ca_pem());  // where kubectl (Go) finds them
     const std::string& cert = !exec_cert_pem_.empty() ? exec_cert_pem_ : config_.client_cert_pem;
     const std::string& key = !exec_key_pem_.empty() ? exec_key_pem_ : config_.client_key_pem;
     if (!cert.empty()) {

@@ -182,6 +182,14 @@ class ConnectionFlags(unittest.TestCase):
         self.compare(["-s", self.url, "--token", "tok-bob", "--certificate-authority", self.ca], env=nothing)
         self.compare(["-s", self.url, "--token", "tok-bob", "--insecure-skip-tls-verify"], env=nothing)
         self.compare(["-s", self.url, "--token", "tok-bob"], env=nothing)  # no CA: both fail
+        # No CA anywhere in the configuration: the system's, where Go looks (SSL_CERT_FILE, SSL_CERT_DIR).
+        self.compare(["-s", self.url, "--token", "tok-bob"], env=dict(nothing, SSL_CERT_FILE=self.ca))
+        ca_dir = os.path.join(self.tmp, "ca-dir")
+        os.makedirs(ca_dir, exist_ok=True)
+        shutil.copy(self.ca, os.path.join(ca_dir, "double.pem"))
+        seen = self.compare(["-s", self.url, "--token", "tok-bob"],
+                            env=dict(nothing, SSL_CERT_FILE=os.path.join(self.tmp, "none.pem"), SSL_CERT_DIR=ca_dir))
+        self.assertEqual(seen["authorization"], "Bearer tok-bob")
 
     def test_tls_flags(self):
         self.compare(["--insecure-skip-tls-verify"])  # drops the kubeconfig's CA
