@@ -541,6 +541,15 @@ Result<RestConfig> load_rest_config(const LoadOptions& options_in) {
     return resolve(merged, options);
 }
 
+std::vector<std::string> context_names(const LoadOptions& options) {
+    Merged merged;
+    for (const auto& path : kubeconfig_paths(options))
+        if (auto text = read_file(path)) (void)merge_document(merged, *text, path);
+    std::vector<std::string> out;
+    for (const auto& [name, _] : merged.contexts) out.push_back(name);
+    return out;
+}
+
 Result<RestConfig> rest_config_from_text(const std::string& text, const std::string& path,
                                          const std::string& context, const std::string& namespace_name,
                                          const Overrides& overrides) {

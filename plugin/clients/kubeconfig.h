@@ -99,6 +99,9 @@ struct LoadOptions {
     std::optional<std::string> pod_namespace;  // default: getenv("POD_NAMESPACE")
 };
 
+// The context names of the merged kubeconfig (for completion); none when it cannot be read.
+std::vector<std::string> context_names(const LoadOptions& options);
+
 // The files that would be read, in order (for messages and tests).
 std::vector<std::string> kubeconfig_paths(const LoadOptions& options);
 

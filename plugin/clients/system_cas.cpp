@@ -85,7 +85,8 @@ std::string system_ca_pem(const CaSearch& search) {
             // through its target's own entry.
             if (fs::is_symlink(p, ec)) {
                 fs::path target = fs::read_symlink(p, ec);
-                if (!ec && (target.parent_path().empty() || target.parent_path() == p.parent_path())) continue;
+                if (!ec && (target.parent_path().empty() || target.parent_path() == p.parent_path()))
+                    continue;
             }
             files.push_back(p);
         }

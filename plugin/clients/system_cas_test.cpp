@@ -28,9 +28,9 @@ struct Root {
 }  // namespace
 
 TEST_CASE("system CAs: each distribution's bundle path, in Go's order") {
-    for (const char* bundle : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-                               "/etc/ssl/ca-bundle.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-                               "/etc/ssl/cert.pem"}) {
+    for (const char* bundle :
+         {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
+          "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem"}) {
         Root root;
         root.write(bundle, "# a comment\n" + cert("A") + "trailing junk\n");
         CaSearch s;

@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "api_client.h"
 #include "common_flags.h"
+#include "completion.h"
 #include "exit_status.h"
 #include "user_error.h"
 #include "verbs.h"
@@ -40,6 +42,13 @@ void print_usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // kubectl runs kubectl_complete-seccomp (this program under that name) with the words typed.
+    std::string_view self = argv[0];
+    self = self.substr(self.rfind('/') == std::string_view::npos ? 0 : self.rfind('/') + 1);
+    if (self == "kubectl_complete-seccomp" || (argc >= 2 && std::string_view(argv[1]) == "__complete")) {
+        std::vector<std::string> words(argv + (self == "kubectl_complete-seccomp" ? 1 : 2), argv + argc);
+        return complete(words, std::vector<Verb>(kVerbs.begin(), kVerbs.end()));
+    }
     if (argc < 2) {
         print_usage(stderr);
         return kExitFailure;

@@ -16,6 +16,7 @@ namespace ksc::cli {
 namespace {
 
 int g_verbosity = 0;
+bool g_collecting_flags = false;
 bool g_warnings_as_errors = false;
 bool g_color_stderr = false;
 
@@ -261,6 +262,27 @@ void VerbFlags::parse(int argc, char** argv) {
                             join(formats_.allowed, ", -o "));
         if (result_.count("output-file")) common_.output_file = result_["output-file"].as<std::string>();
     }
+    if (g_collecting_flags) {
+        g_collecting_flags = false;
+        CollectedFlags collected;
+        collected.common = common_;
+        collected.output_formats = formats_.allowed;
+        static const std::vector<std::string> file_flags{
+            "output-file",      "kubeconfig", "certificate-authority", "client-certificate", "client-key",
+            "registry-ca-file", "tracer"};
+        for (const auto& g : options_.groups()) {
+            if (g == kPositionalGroup) continue;
+            for (const auto& o : options_.group_help(g).options) {
+                CollectedFlag f;
+                f.name = o.l.front() == "verbosity" ? "v" : o.l.front();
+                f.short_name = o.s;
+                f.takes_value = !o.is_boolean;
+                f.is_file = is_one_of(f.name, file_flags);
+                collected.flags.push_back(f);
+            }
+        }
+        throw collected;
+    }
     common_.stderr_is_terminal = ::isatty(STDERR_FILENO) == 1;
     common_.color_stderr = use_color(stderr);
     common_.color_stdout = common_.output_file.empty() && use_color(stdout);
@@ -357,6 +379,10 @@ Status write_output(const CommonFlags& flags, std::string_view data) {
 void set_diagnostics(int verbosity, bool color_stderr) {
     g_verbosity = verbosity;
     g_color_stderr = color_stderr;
+}
+
+void start_collecting_flags() {
+    g_collecting_flags = true;
 }
 
 bool warnings_as_errors() {

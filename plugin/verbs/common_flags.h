@@ -110,6 +110,20 @@ class VerbFlags {
     bool help_ = false;
 };
 
+// Shell completion (completion.h) asks a verb for its flags by running it in collecting mode:
+// VerbFlags::parse then throws CollectedFlags instead of returning, so the verb does nothing.
+struct CollectedFlag {
+    std::string name, short_name;
+    bool takes_value = false;
+    bool is_file = false;  // its value is a path (--output-file, --kubeconfig, certificates ...)
+};
+struct CollectedFlags {
+    std::vector<CollectedFlag> flags;
+    std::vector<std::string> output_formats;
+    CommonFlags common;  // as the words typed so far set them
+};
+void start_collecting_flags();
+
 // Go's duration syntax as kubectl takes it ("300ms", "1.5s", "2m", "1h30m"), plus a bare number
 // meaning seconds (as --request-timeout accepts). Negative durations are refused.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
