@@ -114,7 +114,7 @@ struct RecordOptions {
     bool include_denied = false;
 };
 
-// The profile for a recording, per DESIGN.md: default SCMP_ACT_ERRNO (EPERM); every architecture
+// The profile for a recording, per docs/profiles.md: default SCMP_ACT_ERRNO (EPERM); every architecture
 // seen (x86_64's compat arches only if used); syscalls seen only failing with EPERM or ENOSYS get
 // an ERRNO rule with that errno; libc's probed newer syscalls not recorded get ENOSYS; the
 // runtime's base set allowed. A name is written only if it is a syscall on an architecture the

@@ -6,7 +6,7 @@ using namespace ksc;
 using namespace ksc::tracer;
 
 TEST_CASE("a counter per (arch, nr), stable, for small and large numbers") {
-    Recording rec(true);
+    SyscallCounts rec(true);
     SyscallStat& a = rec.stat(Arch::X86_64, 0);
     SyscallStat& b = rec.stat(Arch::X86, 0);
     SyscallStat& big = rec.stat(Arch::ARM, 0xf0002);  // ARM's private cacheflush
@@ -24,7 +24,7 @@ TEST_CASE("a counter per (arch, nr), stable, for small and large numbers") {
 }
 
 TEST_CASE("the summary lists counts, errnos and late_only, sorted by arch then number") {
-    Recording rec(true);
+    SyscallCounts rec(true);
     rec.stat(Arch::X86_64, 257).count = 5;
     auto& read = rec.stat(Arch::X86_64, 0);
     read.count = 3;

@@ -25,7 +25,4 @@ inline constexpr std::uint32_t kCompactMaxNr = 4095;
 std::string encode_compact_summary(const SyscallSet& seen);
 Result<SyscallSet> decode_compact_summary(std::string_view text);
 
-std::string base64_encode(std::string_view bytes);
-Result<std::string> base64_decode(std::string_view text);
-
 }  // namespace ksc
