@@ -148,7 +148,8 @@ std::string VerbFlags::help() const {
     for (const auto& g : groups) {
         const auto& details = options_.group_help(g);
         if (details.options.empty()) continue;
-        text += "\n" + (g.empty() ? std::string("Options") : g + " options") + ":\n";
+        if (text.size() < 2 || text.compare(text.size() - 2, 2, "\n\n") != 0) text += "\n";
+        text += (g.empty() ? std::string("Options") : g + " options") + ":\n";
         for (const auto& o : details.options) text += flag_help(o);
     }
     text += "Usage:\n  kubectl seccomp " + verb_ + " [options]" +

@@ -6,9 +6,9 @@
 #include <chrono>
 #include <optional>
 
+#include "api_client.h"
 #include "cluster.h"
 #include "common_flags.h"
-#include "api_client.h"
 #include "kubeconfig.h"
 
 namespace ksc::cli {
@@ -78,7 +78,8 @@ std::vector<std::string> item_names(const rapidjson::Document& doc) {
         auto md = item.FindMember("metadata");
         if (md == item.MemberEnd() || !md->value.IsObject()) continue;
         auto name = md->value.FindMember("name");
-        if (name != md->value.MemberEnd() && name->value.IsString()) out.emplace_back(name->value.GetString());
+        if (name != md->value.MemberEnd() && name->value.IsString())
+            out.emplace_back(name->value.GetString());
     }
     return out;
 }
@@ -90,7 +91,8 @@ std::vector<std::string> containers_of(const rapidjson::Document& pod) {
     auto list = spec->value.FindMember("containers");
     if (list == spec->value.MemberEnd() || !list->value.IsArray()) return out;
     for (const auto& c : list->value.GetArray())
-        if (c.IsObject() && c.HasMember("name") && c["name"].IsString()) out.emplace_back(c["name"].GetString());
+        if (c.IsObject() && c.HasMember("name") && c["name"].IsString())
+            out.emplace_back(c["name"].GetString());
     return out;
 }
 
@@ -137,28 +139,35 @@ int complete(const std::vector<std::string>& words_in, const std::vector<Verb>& 
     // A flag's value.
     const CollectedFlag* flag = nullptr;
     for (const auto& f : collected->flags)
-        if (f.takes_value && (previous == "--" + f.name || (!f.short_name.empty() && previous == "-" + f.short_name)))
+        if (f.takes_value &&
+            (previous == "--" + f.name || (!f.short_name.empty() && previous == "-" + f.short_name)))
             flag = &f;
     if (flag != nullptr) {
         const std::string& n = flag->name;
         if (n == "output") return print(collected->output_formats, current, kDirectiveNoFileComp), 0;
-        if (n == "privileges") return print({"auto", "same-user", "ptrace"}, current, kDirectiveNoFileComp), 0;
+        if (n == "privileges")
+            return print({"auto", "same-user", "ptrace"}, current, kDirectiveNoFileComp), 0;
         if (n == "image-pull-policy")
             return print({"Always", "IfNotPresent", "Never"}, current, kDirectiveNoFileComp), 0;
         if (n == "base") return print({"runc", "crun", "both", "none"}, current, kDirectiveNoFileComp), 0;
         if (n == "context") return print(contexts(common), current, kDirectiveNoFileComp), 0;
         if (n == "namespace") {
             auto doc = cluster_get(common, "/api/v1/namespaces?limit=500");
-            return print(doc ? item_names(*doc) : std::vector<std::string>{}, current, kDirectiveNoFileComp), 0;
+            return print(doc ? item_names(*doc) : std::vector<std::string>{}, current, kDirectiveNoFileComp),
+                   0;
         }
         if (n == "container") {
             std::string pod;
             for (std::size_t i = 1; i < typed.size(); ++i)
-                if (!starts_with(typed[i], "-") && (i == 1 || !starts_with(typed[i - 1], "-"))) pod = typed[i];
-            if (pod.empty() || starts_with(pod, "deploy/")) return print({}, current, kDirectiveNoFileComp), 0;
+                if (!starts_with(typed[i], "-") && (i == 1 || !starts_with(typed[i - 1], "-")))
+                    pod = typed[i];
+            if (pod.empty() || starts_with(pod, "deploy/"))
+                return print({}, current, kDirectiveNoFileComp), 0;
             auto doc = cluster_get(common, "/api/v1/namespaces/" + kube::url_encode(namespace_of(common)) +
                                                "/pods/" + kube::url_encode(pod));
-            return print(doc ? containers_of(*doc) : std::vector<std::string>{}, current, kDirectiveNoFileComp), 0;
+            return print(doc ? containers_of(*doc) : std::vector<std::string>{}, current,
+                         kDirectiveNoFileComp),
+                   0;
         }
         // Files (--output-file, --kubeconfig, certificates ...) and free text.
         return print({}, current, flag->is_file ? kDirectiveDefault : kDirectiveNoFileComp), 0;
