@@ -22,6 +22,7 @@
 #include <fmt/core.h>
 
 #include "base64.h"
+#include "printable.h"
 #include "version.h"
 
 namespace ksc::kube {
@@ -93,7 +94,7 @@ void show_warnings(const std::map<std::string, std::string>& headers) {
     for (const auto& text : parse_warning_header(it->second)) {
         if (!g_warnings_shown.insert(text).second) continue;
         ++g_warnings_received;
-        fmt::print(stderr, "Warning: {}\n", text);
+        fmt::print(stderr, "Warning: {}\n", printable(text));  // the server's words, never raw escapes
     }
 }
 
@@ -500,11 +501,12 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         if (rc != CURLE_OK) {
             std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
             if (options_.verbosity >= 6)
-                fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, target, ms, why);
+                fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, printable(target), ms,
+                           printable(why));
             if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries) {
                 if (options_.verbosity >= 6)
-                    fmt::print(stderr, "retrying {} {} in {} ms (attempt {} of {})\n", method, target,
-                               backoff.count(), attempt + 2, options_.max_retries + 1);
+                    fmt::print(stderr, "retrying {} {} in {} ms (attempt {} of {})\n", method,
+                               printable(target), backoff.count(), attempt + 2, options_.max_retries + 1);
                 std::this_thread::sleep_for(backoff);
                 backoff *= 2;
                 continue;
@@ -518,9 +520,10 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
         if (options_.verbosity >= 6)
-            fmt::print(stderr, "{} {} {} in {} ms\n", method, target, resp.status, ms);
-        if (options_.verbosity >= 8 && !body.empty()) fmt::print(stderr, "request body: {}\n", body);
-        if (options_.verbosity >= 8) fmt::print(stderr, "response body: {}\n", resp.body);
+            fmt::print(stderr, "{} {} {} in {} ms\n", method, printable(target), resp.status, ms);
+        if (options_.verbosity >= 8 && !body.empty())
+            fmt::print(stderr, "request body: {}\n", printable(body));
+        if (options_.verbosity >= 8) fmt::print(stderr, "response body: {}\n", printable(resp.body));
         show_warnings(resp.headers);
 
         if (resp.status == 401 && !refreshed && (config_.exec || !config_.token_file.empty())) {
@@ -698,7 +701,7 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
             make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
         if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
         apply_tls(c);
-        if (options_.verbosity >= 6) fmt::print(stderr, "WATCH {}\n", full);
+        if (options_.verbosity >= 6) fmt::print(stderr, "WATCH {}\n", printable(full));
         CURLcode rc = curl_easy_perform(c);
         if (st.status == 0) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st.status);
 

@@ -12,6 +12,7 @@
 #include "common_flags.h"
 #include "completion.h"
 #include "exit_status.h"
+#include "printable.h"
 #include "user_error.h"
 #include "verbs.h"
 
@@ -88,11 +89,12 @@ int main(int argc, char** argv) {
             }
             return status;
         } catch (const UserError& e) {
-            fmt::print(stderr, "error: {}\n", e.what());
+            fmt::print(stderr, "error: {}\n", printable(e.what()));
             return verb.error_exit;
         }
     }
-    fmt::print(stderr, "error: unknown verb \"{}\": run 'kubectl seccomp --help' for the list\n", verb_name);
+    fmt::print(stderr, "error: unknown verb \"{}\": run 'kubectl seccomp --help' for the list\n",
+               printable(verb_name));
     return kExitFailure;
 }
 
