@@ -16,6 +16,9 @@ set(KSC_PACKAGE_NAME "kubectl-seccomp_v${PROJECT_VERSION}_${KSC_PACKAGE_OS}_${KS
 # a developer's `cmake --install`) never change what krew downloads.
 if(TARGET kubectl-seccomp)
   install(TARGETS kubectl-seccomp RUNTIME DESTINATION . COMPONENT release)
+  # Tab completion: kubectl runs kubectl_complete-seccomp from PATH (krew links only the plugin:
+  # the krew caveats and README give the one-line symlink).
+  install(PROGRAMS ${CMAKE_SOURCE_DIR}/plugin/kubectl_complete-seccomp DESTINATION . COMPONENT release)
 endif()
 if(TARGET seccomp-tracer)
   install(TARGETS seccomp-tracer RUNTIME DESTINATION . COMPONENT release)

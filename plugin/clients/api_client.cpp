@@ -2,6 +2,7 @@
 
 #include "bounded_json.h"
 #include "http_text.h"
+#include "system_cas.h"
 
 #include <curl/curl.h>
 #include <poll.h>
@@ -11,9 +12,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -79,9 +82,10 @@ std::optional<std::chrono::milliseconds> retry_after(const Response& r) {
     return std::chrono::milliseconds(std::min<long>(s, 30) * 1000);
 }
 
+// client-go retries a GET whose connection was reset or ended early (not one that was refused:
+// nothing listens there, and kubectl says so at once).
 bool transient_curl_error(CURLcode code) {
     switch (code) {
-        case CURLE_COULDNT_CONNECT:
         case CURLE_SEND_ERROR:
         case CURLE_RECV_ERROR:
         case CURLE_GOT_NOTHING:
@@ -92,6 +96,47 @@ bool transient_curl_error(CURLcode code) {
         default:
             return false;
     }
+}
+
+std::mutex g_warnings_mutex;
+std::set<std::string> g_warnings_shown;
+std::size_t g_warnings_received = 0;
+
+// kubectl's warning writer: "Warning: TEXT" on stderr, each text once per run.
+void show_warnings(const std::map<std::string, std::string>& headers) {
+    auto it = headers.find("warning");
+    if (it == headers.end()) return;
+    std::lock_guard lock(g_warnings_mutex);
+    for (const auto& text : parse_warning_header(it->second)) {
+        if (!g_warnings_shown.insert(text).second) continue;
+        ++g_warnings_received;
+        fmt::print(stderr, "Warning: {}\n", printable(text));  // the server's words, never raw escapes
+    }
+}
+
+// "host:port" of a server address, as kubectl names it in "The connection to the server ...".
+std::string server_host_port(const std::string& server) {
+    std::string rest = server.substr(server.find("://") == std::string::npos ? 0 : server.find("://") + 3);
+    rest = rest.substr(0, rest.find('/'));
+    bool has_port =
+        rest.find(':', rest.rfind(']') == std::string::npos ? 0 : rest.rfind(']')) != std::string::npos;
+    if (!has_port) rest += server.rfind("http://", 0) == 0 ? ":80" : ":443";
+    return rest;
+}
+
+// A request that got no answer, in kubectl's words where kubectl has them (the connect(2)
+// errno tells refused and unreachable apart; curl's message does not).
+std::string unreachable(const std::string& server, CURL* curl, CURLcode rc, const std::string& why) {
+    long os_errno = 0;
+    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+    if (rc == CURLE_COULDNT_CONNECT && os_errno == ECONNREFUSED)
+        return "The connection to the server " + server_host_port(server) +
+               " was refused - did you specify the right host or port?";
+    if (rc == CURLE_COULDNT_CONNECT && (os_errno == EHOSTUNREACH || os_errno == ENETUNREACH))
+        return "Unable to connect to the server: dial tcp " + server_host_port(server) +
+               ": connect: " + (os_errno == EHOSTUNREACH ? "no route to host" : "network is unreachable");
+    return "Unable to connect to the server " + server + ": " + why +
+           ": check the cluster's server address and certificate-authority in your kubeconfig";
 }
 
 std::string json_string(const rapidjson::Value& obj, const char* key) {
@@ -305,6 +350,7 @@ Result<std::unique_ptr<ApiClient>> ApiClient::create(RestConfig config, ClientOp
     auto u = parse_server(config.server);
     if (!u) return u.error();
     std::unique_ptr<ApiClient> c(new ApiClient(std::move(config), options));
+    c->token_read_at_ = Clock::now();  // load_rest_config read the token file just now
     c->host_header_ = u->host + ":" + u->port;
     if (!c->config_.tls_server_name.empty() && u->scheme == "https") {
         c->url_base_ = u->scheme + "://" + c->config_.tls_server_name + ":" + u->port + u->prefix;
@@ -313,6 +359,44 @@ Result<std::unique_ptr<ApiClient>> ApiClient::create(RestConfig config, ClientOp
         c->url_base_ = u->scheme + "://" + u->host + ":" + u->port + u->prefix;
     }
     return c;
+}
+
+namespace {
+
+// client-go escapes what may not appear in a header name (and '%') as %XX in an extra's key.
+std::string header_key_escape(std::string_view key) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : key) {
+        bool legal = std::isalnum(c) || std::strchr("!#$&'*+-.^_|~", c) != nullptr;
+        if (legal && c != 0) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::size_t warnings_received() {
+    std::lock_guard lock(g_warnings_mutex);
+    return g_warnings_received;
+}
+
+std::vector<std::string> impersonation_headers(const Impersonation& who) {
+    std::vector<std::string> headers;
+    if (who.user.empty()) return headers;
+    headers.push_back("Impersonate-User: " + who.user);
+    if (!who.uid.empty()) headers.push_back("Impersonate-Uid: " + who.uid);
+    for (const auto& g : who.groups) headers.push_back("Impersonate-Group: " + g);
+    for (const auto& [key, values] : who.extra)
+        for (const auto& v : values)
+            headers.push_back("Impersonate-Extra-" + header_key_escape(key) + ": " + v);
+    return headers;
 }
 
 std::string ApiClient::host_header() const {
@@ -325,11 +409,15 @@ std::string ApiClient::url(const std::string& path) const {
 Result<std::vector<std::string>> ApiClient::auth_headers(bool refresh) {
     std::vector<std::string> headers;
     if (!connect_to_.empty()) headers.push_back("Host: " + host_header_);
-    if (refresh && !config_.token_file.empty()) {
+    // client-go's file token source: read at most once a minute, and again after a 401 (a
+    // projected service-account token rotates); a failed read keeps the token we have.
+    if (!config_.token_file.empty() &&
+        (refresh || Clock::now() - token_read_at_ >= std::chrono::minutes(1))) {
         std::ifstream in(config_.token_file);
         std::stringstream ss;
         ss << in.rdbuf();
-        if (in) config_.token = trim(ss.str());
+        if (in && !trim(ss.str()).empty()) config_.token = trim(ss.str());
+        token_read_at_ = Clock::now();
     }
     if (!config_.token.empty()) {
         headers.push_back("Authorization: Bearer " + config_.token);
@@ -343,6 +431,7 @@ Result<std::vector<std::string>> ApiClient::auth_headers(bool refresh) {
         headers.push_back("Authorization: Basic " +
                           ksc::base64_encode(config_.username + ":" + config_.password));
     }
+    for (auto& h : impersonation_headers(config_.impersonate)) headers.push_back(std::move(h));
     return headers;
 }
 
@@ -356,6 +445,8 @@ void ApiClient::apply_tls(void* handle) {
         blob(CURLOPT_CAINFO_BLOB, config_.ca_pem);
     else if (!config_.ca_file.empty())
         curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
+    else if (!config_.insecure_skip_tls_verify && !system_ca_pem().empty())
+        blob(CURLOPT_CAINFO_BLOB, system_ca_pem());  // where kubectl (Go) finds them
     const std::string& cert = !exec_cert_pem_.empty() ? exec_cert_pem_ : config_.client_cert_pem;
     const std::string& key = !exec_key_pem_.empty() ? exec_key_pem_ : config_.client_key_pem;
     if (!cert.empty()) {
@@ -377,6 +468,9 @@ void ApiClient::apply_tls(void* handle) {
     if (!config_.proxy_url.empty()) curl_easy_setopt(c, CURLOPT_PROXY, config_.proxy_url.c_str());
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    // As Go's transport: ask for gzip (and undo it) unless --disable-compression.
+    static const bool has_zlib = (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_LIBZ) != 0;
+    if (has_zlib && !options_.disable_compression) curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
     curl_easy_setopt(c, CURLOPT_USERAGENT, (std::string("kubectl-seccomp/") + std::string(kVersion)).c_str());
 }
 
@@ -447,6 +541,9 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
                            printable(why));
             if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries &&
                 can_wait(backoff)) {
+                if (options_.verbosity >= 6)
+                    fmt::print(stderr, "retrying {} {} in {} ms (attempt {} of {})\n", method,
+                               printable(target), backoff.count(), attempt + 2, options_.max_retries + 1);
                 std::this_thread::sleep_for(backoff);
                 backoff *= 2;
                 continue;
@@ -467,10 +564,7 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
                     fmt::format("{} {} timed out after {} ms: raise --request-timeout, or check the "
                                 "network path to the API server",
                                 method, target, ms));
-            return make_error(
-                fmt::format("cannot reach the API server at {}: {}: check the cluster's server "
-                            "address and certificate-authority in your kubeconfig",
-                            config_.server, why));
+            return make_error(unreachable(config_.server, c, rc, why));
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
         if (options_.verbosity >= 6)
@@ -478,16 +572,22 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         if (options_.verbosity >= 8 && !body.empty())
             fmt::print(stderr, "request body: {}\n", printable(body));
         if (options_.verbosity >= 8) fmt::print(stderr, "response body: {}\n", printable(resp.body));
+        show_warnings(resp.headers);
 
         if (resp.status == 401 && !refreshed && (config_.exec || !config_.token_file.empty())) {
             refreshed = true;  // a rotated token or an expired exec credential: fetch it again, once
             continue;
         }
+        // client-go waits and retries a 429 or 5xx only when the server says when (Retry-After),
+        // whatever the verb: the server did not act on it.
         auto wait = retry_after(resp);
-        bool retryable = resp.status == 429 || (resp.status >= 500 && (idempotent || wait));
-        if (retryable && attempt < options_.max_retries && can_wait(wait.value_or(backoff))) {
-            std::this_thread::sleep_for(wait.value_or(backoff));
-            backoff *= 2;
+        // client-go: a 429 or 5xx is retried only when the server says when (Retry-After).
+        bool retryable = (resp.status == 429 || resp.status >= 500) && wait;
+        if (retryable && attempt < options_.max_retries && can_wait(*wait)) {
+            if (options_.verbosity >= 6)
+                fmt::print(stderr, "got a Retry-After {} s response for attempt {} to {}\n",
+                           wait->count() / 1000, attempt + 1, printable(target));
+            std::this_thread::sleep_for(*wait);
             continue;
         }
         refreshed = false;
@@ -573,6 +673,7 @@ struct WatchState {
     bool gone = false;     // 410: start again from now
     bool got_event = false;
     std::optional<std::string> error;
+    std::map<std::string, std::string> headers;
 };
 
 void handle_watch_line(WatchState& st, const std::string& line) {
@@ -611,6 +712,13 @@ void handle_watch_line(WatchState& st, const std::string& line) {
     obj->value.Accept(w);
     ev.object_json = buf.GetString();
     if (!(*st.on_event)(ev)) st.stopped = true;
+}
+
+size_t watch_header_cb(char* data, size_t size, size_t n, void* user) {
+    auto& st = *static_cast<WatchState*>(user);
+    std::string_view line(data, size * n);
+    if (line == "\r\n" || line == "\n") show_warnings(st.headers);  // the end of the headers
+    return curl_headers_into_map(data, size, n, &st.headers);
 }
 
 size_t watch_cb(char* data, size_t size, size_t n, void* user) {
@@ -672,6 +780,8 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, watch_cb);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, watch_header_cb);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &st);
         // The server ends the watch at timeoutSeconds; this is for a server that does not.
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(left.count() + 5000));
         Slist connect_to =
@@ -704,6 +814,10 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
             continue;
         } else if (st.got_event) {
             failures = 0;
+        } else if (rc == CURLE_COULDNT_CONNECT && !st.got_event && failures == 0) {
+            // Nothing listens there: say so at once, as kubectl does.
+            return make_error(
+                unreachable(config_.server, c, rc, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
         } else if (++failures > options_.max_retries) {
             return make_error(fmt::format("the watch of {} keeps failing: {}", path,
                                           errbuf[0] ? errbuf : curl_easy_strerror(rc)));
@@ -717,6 +831,7 @@ Result<std::unique_ptr<ByteStream>> ApiClient::connect_raw(std::vector<std::stri
     auto auth = auth_headers(false);
     if (!auth) return auth.error();
     headers = *auth;
+    headers.push_back("User-Agent: kubectl-seccomp/" + std::string(kVersion));
     CurlHandle curl(curl_easy_init());
     CURL* c = curl.get();
     char errbuf[CURL_ERROR_SIZE] = {0};
@@ -732,8 +847,7 @@ Result<std::unique_ptr<ByteStream>> ApiClient::connect_raw(std::vector<std::stri
     apply_tls(c);
     CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK)
-        return make_error(fmt::format("cannot reach the API server at {}: {}", config_.server,
-                                      errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+        return make_error(unreachable(config_.server, c, rc, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
     std::unique_ptr<ByteStream> stream = std::make_unique<CurlStream>(std::move(curl));
     return stream;
 }

@@ -25,7 +25,9 @@ struct ClientOptions {
     int max_retries = 5;
     // Backoff between retries when the server gives no Retry-After (doubles each time).
     std::chrono::milliseconds retry_backoff{500};
-    int verbosity = 0;  // -v: 6 logs each request and its status, 8 bodies too (as kubectl)
+    int verbosity = 0;                 // -v: 6 logs each request and its status, 8 bodies too (as kubectl)
+    bool disable_compression = false;  // --disable-compression: no Accept-Encoding: gzip
+    bool warnings_as_errors = false;   // --warnings-as-errors
 };
 
 struct Response {
@@ -130,7 +132,15 @@ class ApiClient {
     std::string connect_to_;
     std::string host_header_;
     std::string exec_cert_pem_, exec_key_pem_;
+    std::chrono::steady_clock::time_point token_read_at_;  // when token_file was last read
 };
+
+// How many distinct Warning: texts the API server sent this run (each printed once on stderr as
+// "Warning: TEXT", as kubectl prints them); --warnings-as-errors fails the run when not zero.
+std::size_t warnings_received();
+
+// The Impersonate-* headers for `who` (none when it names no user), as client-go sends them.
+std::vector<std::string> impersonation_headers(const Impersonation& who);
 
 // Percent-encoding for query values (label and field selectors).
 std::string url_encode(std::string_view text);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "http_text.h"
 #include "test_http_server.h"
 
 using namespace std::chrono_literals;
@@ -70,7 +71,20 @@ TEST_CASE("429 is retried after Retry-After") {
     CHECK(calls == 2);
 }
 
-TEST_CASE("a GET answered 503 is retried, then the error is reported") {
+TEST_CASE("a GET answered 503 with Retry-After is retried, boundedly, then the error is reported") {
+    std::atomic<int> calls{0};
+    TestHttpServer server([&](int fd, const HttpRequest&) {
+        ++calls;
+        send_all(fd, http_response(503, R"({"kind":"Status","message":"etcd is unavailable","code":503})",
+                                   "Retry-After: 0\r\n"));
+    });
+    auto body = client_for(server)->get("/api");
+    REQUIRE_FALSE(body.ok());
+    CHECK(body.error().message == "etcd is unavailable");
+    CHECK(calls == 4);  // the first try and max_retries = 3
+}
+
+TEST_CASE("a GET answered 503 without Retry-After is not repeated (client-go's rule)") {
     std::atomic<int> calls{0};
     TestHttpServer server([&](int fd, const HttpRequest&) {
         ++calls;
@@ -78,8 +92,38 @@ TEST_CASE("a GET answered 503 is retried, then the error is reported") {
     });
     auto body = client_for(server)->get("/api");
     REQUIRE_FALSE(body.ok());
-    CHECK(body.error().message == "etcd is unavailable");
-    CHECK(calls == 4);  // the first try and max_retries = 3
+    CHECK(calls == 1);
+}
+
+TEST_CASE("a refused connection fails at once, in kubectl's words") {
+    RestConfig rc;
+    {
+        TestHttpServer server([](int, const HttpRequest&) {});
+        rc.server = server.url();
+    }  // closed: nothing listens there now
+    ClientOptions options;
+    options.retry_backoff = std::chrono::milliseconds(2000);
+    auto client = ApiClient::create(rc, options);
+    REQUIRE(client.ok());
+    auto start = std::chrono::steady_clock::now();
+    auto body = (*client)->get("/api");
+    REQUIRE_FALSE(body.ok());
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
+    CHECK(body.error().message == "The connection to the server " + rc.server.substr(7) +
+                                      " was refused - did you specify the right host or port?");
+}
+
+TEST_CASE("Warning headers: 299 texts, comma lists, quotes and dates") {
+    auto w = parse_warning_header(
+        R"(299 - "would violate PodSecurity \"restricted:latest\": x, y", 299 - "second" "Wed, 02 Dec 2026 10:00:00 GMT", 199 - "misc")");
+    REQUIRE(w.size() == 2);
+    CHECK(w[0] == R"(would violate PodSecurity "restricted:latest": x, y)");
+    CHECK(w[1] == "second");
+    CHECK(parse_warning_header("garbage").empty());
+    std::map<std::string, std::string> headers;
+    add_header_line("Warning: 299 - \"a\"", headers);
+    add_header_line("Warning: 299 - \"b\"", headers);
+    CHECK(parse_warning_header(headers["warning"]) == std::vector<std::string>{"a", "b"});
 }
 
 TEST_CASE("a PATCH answered 500 without Retry-After is not repeated") {
@@ -176,7 +220,7 @@ TEST_CASE("an unreachable server is named") {
     REQUIRE(client.ok());
     auto body = (*client)->get("/api");
     REQUIRE_FALSE(body.ok());
-    CHECK(body.error().message.find("http://127.0.0.1:1") != std::string::npos);
+    CHECK(body.error().message.find("127.0.0.1:1 was refused") != std::string::npos);
 }
 
 TEST_CASE("a watch resumes from the last resourceVersion when the server closes it") {

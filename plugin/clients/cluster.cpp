@@ -10,10 +10,13 @@ Result<Cluster> open_cluster(const CommonFlags& common, kube::ClientOptions opti
     lo.kubeconfig = common.kubeconfig;
     lo.context = common.context;
     lo.namespace_name = common.namespace_name;
+    lo.overrides = common.connection;
     auto config = kube::load_rest_config(lo);
     if (!config) return config.error();
     options.request_timeout = common.request_timeout;
     options.verbosity = common.verbosity;
+    options.disable_compression = common.disable_compression;
+    options.warnings_as_errors = common.warnings_as_errors;
     auto client = kube::ApiClient::create(*config, options);
     if (!client) return client.error();
     return Cluster{std::move(*client), config->namespace_name, config->warnings};

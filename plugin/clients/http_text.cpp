@@ -18,8 +18,60 @@ std::string trim(std::string_view s) {
 
 void add_header_line(std::string_view line, std::map<std::string, std::string>& headers) {
     auto colon = line.find(':');
-    if (colon != std::string_view::npos)
-        headers[ascii_lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+    if (colon == std::string_view::npos) return;
+    std::string key = ascii_lower(trim(line.substr(0, colon)));
+    std::string value = trim(line.substr(colon + 1));
+    auto it = headers.find(key);
+    // A Warning header may come several times: one list, as HTTP joins repeated headers.
+    if (key == "warning" && it != headers.end() && !it->second.empty())
+        it->second += ", " + value;
+    else
+        headers[key] = value;
+}
+
+std::vector<std::string> parse_warning_header(std::string_view value) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    auto skip_space = [&] {
+        while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
+    };
+    auto quoted = [&](std::string& into) {
+        if (i >= value.size() || value[i] != '"') return false;
+        for (++i; i < value.size(); ++i) {
+            if (value[i] == '\\' && i + 1 < value.size()) {
+                into += value[++i];
+            } else if (value[i] == '"') {
+                ++i;
+                return true;
+            } else {
+                into += value[i];
+            }
+        }
+        return false;
+    };
+    while (i < value.size()) {
+        skip_space();
+        if (i < value.size() && value[i] == ',') {
+            ++i;
+            continue;
+        }
+        std::size_t start = i;
+        while (i < value.size() && value[i] >= '0' && value[i] <= '9') ++i;
+        std::string_view code = value.substr(start, i - start);
+        if (code.size() != 3 || i >= value.size() || value[i] != ' ') break;  // malformed: stop
+        skip_space();
+        while (i < value.size() && value[i] != ' ' && value[i] != '\t') ++i;  // the agent
+        skip_space();
+        std::string text;
+        if (!quoted(text)) break;
+        skip_space();
+        if (i < value.size() && value[i] == '"') {  // an optional date
+            std::string date;
+            if (!quoted(date)) break;
+        }
+        if (code == "299" && !text.empty()) out.push_back(text);  // client-go shows 299 only
+    }
+    return out;
 }
 
 std::optional<std::uint64_t> parse_content_length(std::string_view value) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ksc {
 
@@ -28,5 +29,9 @@ std::optional<std::uint64_t> parse_content_length(std::string_view value);
 std::optional<int> parse_status_line(std::string_view line);
 
 std::size_t curl_headers_into_map(char* data, std::size_t size, std::size_t n, void* map);
+
+// The texts of a Warning header's 299 warnings (RFC 7234: `299 - "text"`, comma-separated, each
+// with an optional date), as the API server sends deprecations and admission warnings.
+std::vector<std::string> parse_warning_header(std::string_view value);
 
 }  // namespace ksc

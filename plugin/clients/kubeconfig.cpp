@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -46,6 +47,14 @@ std::optional<std::string> read_file(const std::string& path) {
     char buf[65536];
     while (text.size() <= (8u << 20) && in.read(buf, sizeof buf).gcount() > 0)
         text.append(buf, static_cast<std::size_t>(in.gcount()));
+    return text;
+}
+
+// A token as read from a file: client-go trims the white space around it.
+std::string trim_token(std::string text) {
+    const char* space = " \t\r\n";
+    text.erase(0, std::min(text.size(), text.find_first_not_of(space)));
+    text.erase(text.find_last_not_of(space) + 1);
     return text;
 }
 
@@ -314,44 +323,84 @@ std::string yaml_to_json(const DocNode& node) {
     return buf.GetString();
 }
 
-Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag,
-                           const std::string& namespace_flag) {
+// Impersonation from a user entry (as, as-uid, as-groups, as-user-extra), each field checked for
+// its type as the rest of the user is.
+void read_impersonation(const DocNode& u, Fields& uf, const std::string& upath, Impersonation& into) {
+    into.user = uf.str(u, "as", upath + "as");
+    into.uid = uf.str(u, "as-uid", upath + "as-uid");
+    if (const DocNode* groups = uf.list(u, "as-groups", upath + "as-groups"))
+        for (std::size_t i = 0; i < groups->items.size(); ++i)
+            into.groups.push_back(uf.str_item(groups->items[i], fmt::format("{}as-groups[{}]", upath, i)));
+    const DocNode& extra = uf.object(u, "as-user-extra", upath + "as-user-extra");
+    for (std::size_t i = 0; i < extra.keys.size(); ++i) {
+        const std::string where = upath + "as-user-extra." + extra.keys[i];
+        auto& values = into.extra[extra.keys[i]];
+        const DocNode& v = extra.items[i];
+        if (v.kind == DocNode::Kind::Array) {
+            for (std::size_t j = 0; j < v.items.size(); ++j)
+                values.push_back(uf.str_item(v.items[j], fmt::format("{}[{}]", where, j)));
+        } else if (v.kind != DocNode::Kind::Null) {
+            values.push_back(uf.str_item(v, where));
+        }
+    }
+}
+
+std::string absolute_from_cwd(const std::string& p) {
+    if (p.empty() || p.front() == '/') return p;
+    std::error_code ec;
+    return fs::absolute(fs::path(p), ec).lexically_normal().string();
+}
+
+// client-go's DirectClientConfig: the context picks a cluster and a user, the flags override
+// fields of each, then the result is validated as a whole (ConfirmUsable). Messages follow
+// kubectl's where it has one, so that a user sees the same refusal from both. Every field read
+// from a file is checked for its type (Fields): a wrong one is an error naming it.
+Result<RestConfig> resolve(const Merged& merged, const LoadOptions& options) {
+    const Overrides& o = options.overrides;
     std::string files;
     for (const auto& f : merged.files_read) files += (files.empty() ? "" : ", ") + f;
+    if (files.empty()) files = "no kubeconfig";
     RestConfig rc;
-    rc.context_name = context_flag.empty() ? merged.current_context : context_flag;
-    if (rc.context_name.empty())
-        return make_error("no current-context in " + files +
-                          ": give --context NAME (contexts: " + names_of(merged.contexts) + ")");
-    auto ctx = merged.contexts.find(rc.context_name);
-    if (ctx == merged.contexts.end())
-        return make_error("context \"" + rc.context_name + "\" not found in " + files +
-                          " (contexts: " + names_of(merged.contexts) + ")");
-    const DocNode& c = *ctx->second.node;
-    Fields cf(ctx->second.origin);
+    rc.context_name = options.context.empty() ? merged.current_context : options.context;
+    const DocNode* c = &kEmptyObject;
+    std::string corigin;
+    if (!rc.context_name.empty()) {
+        auto ctx = merged.contexts.find(rc.context_name);
+        if (ctx == merged.contexts.end())
+            return make_error("context was not found for specified context: " + rc.context_name + " (in " +
+                              files + "; contexts: " + names_of(merged.contexts) + ")");
+        c = ctx->second.node;
+        corigin = ctx->second.origin;
+    }
+    Fields cf(corigin);
     const std::string cpath = "contexts[name=" + rc.context_name + "].context.";
-    rc.cluster_name = cf.str(c, "cluster", cpath + "cluster");
-    rc.user_name = cf.str(c, "user", cpath + "user");
-    std::string ctx_ns = cf.str(c, "namespace", cpath + "namespace");
+    std::string ctx_cluster = cf.str(*c, "cluster", cpath + "cluster");
+    std::string ctx_user = cf.str(*c, "user", cpath + "user");
+    std::string ctx_ns = cf.str(*c, "namespace", cpath + "namespace");
     if (cf.error()) return *cf.error();
-    rc.namespace_name = !namespace_flag.empty() ? namespace_flag : !ctx_ns.empty() ? ctx_ns : "default";
+    rc.cluster_name = !o.cluster.empty() ? o.cluster : ctx_cluster;
+    rc.user_name = !o.user.empty() ? o.user : ctx_user;
+    rc.namespace_name = !options.namespace_name.empty() ? options.namespace_name
+                        : !ctx_ns.empty()               ? ctx_ns
+                                                        : "default";
 
-    auto cl = merged.clusters.find(rc.cluster_name);
-    if (cl == merged.clusters.end())
-        return make_error("context \"" + rc.context_name + "\" names cluster \"" + rc.cluster_name +
-                          "\", which is not in " + files + " (clusters: " + names_of(merged.clusters) + ")");
-    const DocNode& k = *cl->second.node;
-    const std::string& korigin = cl->second.origin;
+    // The cluster: the kubeconfig's entry, then the flags over it.
+    const DocNode* k = &kEmptyObject;
+    std::string korigin;
+    if (auto cl = merged.clusters.find(rc.cluster_name); cl != merged.clusters.end()) {
+        k = cl->second.node;
+        korigin = cl->second.origin;
+    }
     Fields kf(korigin);
     const std::string kpath = "clusters[name=" + rc.cluster_name + "].cluster.";
-    rc.server = kf.str(k, "server", kpath + "server");
-    rc.ca_file = resolve_path(kf.str(k, "certificate-authority", kpath + "certificate-authority"), korigin);
-    std::string ca_data = kf.str(k, "certificate-authority-data", kpath + "certificate-authority-data");
+    std::string file_server = kf.str(*k, "server", kpath + "server");
+    rc.ca_file = resolve_path(kf.str(*k, "certificate-authority", kpath + "certificate-authority"), korigin);
+    std::string ca_data = kf.str(*k, "certificate-authority-data", kpath + "certificate-authority-data");
     rc.insecure_skip_tls_verify =
-        kf.boolean(k, "insecure-skip-tls-verify", kpath + "insecure-skip-tls-verify");
-    rc.tls_server_name = kf.str(k, "tls-server-name", kpath + "tls-server-name");
-    rc.proxy_url = kf.str(k, "proxy-url", kpath + "proxy-url");
-    if (const DocNode* ext = kf.list(k, "extensions", kpath + "extensions"))
+        kf.boolean(*k, "insecure-skip-tls-verify", kpath + "insecure-skip-tls-verify");
+    rc.tls_server_name = kf.str(*k, "tls-server-name", kpath + "tls-server-name");
+    rc.proxy_url = kf.str(*k, "proxy-url", kpath + "proxy-url");
+    if (const DocNode* ext = kf.list(*k, "extensions", kpath + "extensions"))
         for (std::size_t i = 0; i < ext->items.size(); ++i) {
             std::string where = fmt::format("{}extensions[{}]", kpath, i);
             if (!kf.is_object(ext->items[i], where)) break;
@@ -361,9 +410,16 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
                     rc.cluster_extension_json = yaml_to_json(*value);
         }
     if (kf.error()) return *kf.error();
-    if (rc.server.empty())
-        return make_error(korigin + ": cluster \"" + rc.cluster_name +
-                          "\" has no server: add its https:// address");
+    rc.server = !o.server.empty() ? o.server : file_server;
+    if (rc.server.empty()) {
+        if (!rc.cluster_name.empty())
+            return make_error("no server found for cluster \"" + rc.cluster_name + "\" (in " + files +
+                              "; clusters: " + names_of(merged.clusters) + "): add its https:// address");
+        if (rc.context_name.empty())
+            return make_error("no current-context in " + files + ": give --context NAME (contexts: " +
+                              names_of(merged.contexts) + "), or --server");
+        return make_error("context \"" + rc.context_name + "\" names no cluster: give --cluster or --server");
+    }
     if (rc.server.rfind("http://", 0) != 0 && rc.server.rfind("https://", 0) != 0)
         rc.server = "https://" + rc.server;
     while (rc.server.size() > 8 && rc.server.back() == '/') rc.server.pop_back();
@@ -373,42 +429,67 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
         rc.ca_pem = *pem;
         rc.ca_file.clear();  // client-go: the data wins over the file
     }
+    // client-go: --insecure-skip-tls-verify or --certificate-authority replaces all three of the
+    // kubeconfig's (so the flag alone drops the file's CA rather than clashing with it).
+    if (o.insecure_skip_tls_verify || !o.certificate_authority.empty()) {
+        rc.insecure_skip_tls_verify = o.insecure_skip_tls_verify;
+        rc.ca_file = absolute_from_cwd(o.certificate_authority);
+        rc.ca_pem.clear();
+    }
     if (rc.insecure_skip_tls_verify && (!rc.ca_file.empty() || !rc.ca_pem.empty()))
         return make_error(
-            korigin + ": cluster \"" + rc.cluster_name +
-            "\" has both a certificate authority and insecure-skip-tls-verify: remove one (kubectl "
-            "refuses this too)");
+            "specifying a root certificates file with the insecure flag is not allowed (cluster \"" +
+            rc.cluster_name + "\" in " + files + "): remove one");
     if (rc.insecure_skip_tls_verify)
         rc.warnings.push_back(
-            "cluster \"" + rc.cluster_name +
-            "\" has insecure-skip-tls-verify: the API server's certificate is not checked, so "
-            "anyone on the path can read your credentials; give it a certificate-authority");
+            (o.insecure_skip_tls_verify
+                 ? std::string("--insecure-skip-tls-verify")
+                 : "cluster \"" + rc.cluster_name + "\" has insecure-skip-tls-verify") +
+            ": the API server's certificate is not checked, so anyone on the path can read your "
+            "credentials; give a certificate-authority");
+    // client-go: a --server flag takes --tls-server-name from the flags too (usually none), since
+    // the kubeconfig's name was for the kubeconfig's server.
+    if (!o.tls_server_name.empty() || !o.server.empty()) rc.tls_server_name = o.tls_server_name;
 
-    if (rc.user_name.empty()) return rc;  // anonymous
-    auto us = merged.users.find(rc.user_name);
-    if (us == merged.users.end())
-        return make_error("context \"" + rc.context_name + "\" names user \"" + rc.user_name +
-                          "\", which is not in " + files + " (users: " + names_of(merged.users) + ")");
-    const DocNode& u = *us->second.node;
-    const std::string& uorigin = us->second.origin;
+    // The user: the kubeconfig's entry, then the flags over it.
+    const DocNode* u = &kEmptyObject;
+    std::string uorigin;
+    if (!rc.user_name.empty()) {
+        auto us = merged.users.find(rc.user_name);
+        if (us != merged.users.end()) {
+            u = us->second.node;
+            uorigin = us->second.origin;
+        } else if (!o.user.empty()) {
+            return make_error("auth info \"" + rc.user_name + "\" does not exist (in " + files +
+                              "; users: " + names_of(merged.users) + ")");
+        }
+    }
     Fields uf(uorigin);
     const std::string upath = "users[name=" + rc.user_name + "].user.";
+    const std::string who = rc.user_name.empty() ? std::string("the user") : "user \"" + rc.user_name + "\"";
     rc.client_cert_file =
-        resolve_path(uf.str(u, "client-certificate", upath + "client-certificate"), uorigin);
-    rc.client_key_file = resolve_path(uf.str(u, "client-key", upath + "client-key"), uorigin);
-    std::string cert_data = uf.str(u, "client-certificate-data", upath + "client-certificate-data");
-    std::string key_data = uf.str(u, "client-key-data", upath + "client-key-data");
-    rc.token = uf.str(u, "token", upath + "token");
-    rc.token_file = resolve_path(uf.str(u, "tokenFile", upath + "tokenFile"), uorigin);
-    rc.username = uf.str(u, "username", upath + "username");
-    rc.password = uf.str(u, "password", upath + "password");
-    const DocNode* exec_node = u.get("exec");
+        resolve_path(uf.str(*u, "client-certificate", upath + "client-certificate"), uorigin);
+    rc.client_key_file = resolve_path(uf.str(*u, "client-key", upath + "client-key"), uorigin);
+    std::string cert_data = uf.str(*u, "client-certificate-data", upath + "client-certificate-data");
+    std::string key_data = uf.str(*u, "client-key-data", upath + "client-key-data");
+    std::string file_token = uf.str(*u, "token", upath + "token");
+    rc.token_file = resolve_path(uf.str(*u, "tokenFile", upath + "tokenFile"), uorigin);
+    std::string file_username = uf.str(*u, "username", upath + "username");
+    std::string file_password = uf.str(*u, "password", upath + "password");
+    const DocNode* exec_node = u->get("exec");
     if (exec_node && exec_node->kind == DocNode::Kind::Null) exec_node = nullptr;
     if (exec_node) uf.is_object(*exec_node, upath + "exec");
-    const DocNode* auth_provider = u.get("auth-provider");
+    const DocNode* auth_provider = u->get("auth-provider");
     if (auth_provider && auth_provider->kind == DocNode::Kind::Null) auth_provider = nullptr;
     if (auth_provider) uf.is_object(*auth_provider, upath + "auth-provider");
+    read_impersonation(*u, uf, upath, rc.impersonate);
     if (uf.error()) return *uf.error();
+    rc.token = !o.token.empty() ? o.token : file_token;
+    rc.username = !o.username.empty() ? o.username : file_username;
+    rc.password = !o.password.empty() ? o.password : file_password;
+    if (!o.client_certificate.empty()) rc.client_cert_file = absolute_from_cwd(o.client_certificate);
+    if (!o.client_key.empty()) rc.client_key_file = absolute_from_cwd(o.client_key);
+    // client-go keeps the kubeconfig's *-data beside a flag's file, and the data wins.
     if (const std::string& data = cert_data; !data.empty()) {
         auto pem = decode_data(data, "client-certificate-data of user " + rc.user_name, uorigin);
         if (!pem) return pem.error();
@@ -424,28 +505,75 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
     bool has_cert = !rc.client_cert_file.empty() || !rc.client_cert_pem.empty();
     bool has_key = !rc.client_key_file.empty() || !rc.client_key_pem.empty();
     if (has_cert != has_key)
-        return make_error(uorigin + ": user \"" + rc.user_name + "\" has a client " +
-                          (has_cert ? "certificate" : "key") + " without its " +
+        return make_error(who + " has a client " + (has_cert ? "certificate" : "key") + " without its " +
                           (has_cert ? "key" : "certificate") + ": give both");
-    if (rc.token.empty() && !rc.token_file.empty()) {
-        auto t = read_file(rc.token_file);
-        if (!t)
-            return make_error("cannot read tokenFile " + rc.token_file + " of user \"" + rc.user_name +
-                              "\": " + std::strerror(errno));
-        rc.token = *t;
-        while (!rc.token.empty() &&
-               (rc.token.back() == '\n' || rc.token.back() == '\r' || rc.token.back() == ' '))
-            rc.token.pop_back();
-    }
     if (exec_node) {
         auto e = parse_exec(*exec_node, uf, uorigin, upath + "exec");
         if (!e) return e.error();
         rc.exec = *e;
     }
+    if (!o.impersonate_user.empty()) rc.impersonate.user = o.impersonate_user;
+    if (!o.impersonate_uid.empty()) rc.impersonate.uid = o.impersonate_uid;
+    if (!o.impersonate_groups.empty()) rc.impersonate.groups = o.impersonate_groups;
+
+    // client-go's validation of the user (validateAuthInfo), its wording.
+    const std::string auth_name = rc.user_name.empty() ? "" : rc.user_name;
+    std::vector<std::string> methods;
+    if (!rc.token.empty() || !rc.token_file.empty()) methods.push_back("token");
+    if (!rc.username.empty() || !rc.password.empty()) methods.push_back("basicAuth");
+    if (methods.size() > 1)
+        return make_error("more than one authentication method found for " + auth_name + "; found [token " +
+                          "basicAuth], only one is allowed: drop --token or --username/--password");
+    if (rc.impersonate.user.empty() &&
+        (!rc.impersonate.uid.empty() || !rc.impersonate.groups.empty() || !rc.impersonate.extra.empty()))
+        return make_error("requesting uid, groups or user-extra for " + auth_name +
+                          " without impersonating a user: add --as USER");
+    // client-go: a token, basic auth or a client certificate is used as it is, and an exec
+    // plugin only when there is none of them.
+    if (rc.exec && (!rc.token.empty() || !rc.token_file.empty() || !rc.username.empty() || has_cert))
+        rc.exec.reset();
+
+    // The token itself: a tokenFile is read now (it must be there, as kubectl requires) and
+    // again later (ApiClient), and wins over a token beside it, as client-go's file source does.
+    if (!rc.token_file.empty()) {
+        auto t = read_file(rc.token_file);
+        if (!t)
+            return make_error("cannot read tokenFile " + rc.token_file + " of " + who + ": " +
+                              std::strerror(errno));
+        rc.token = trim_token(*t);
+    }
     if (auth_provider && !rc.exec && rc.token.empty())
         return make_error(uorigin + ": user \"" + rc.user_name + "\" uses auth-provider \"" +
                           uf.str(*auth_provider, "name", upath + "auth-provider.name") +
                           "\", which kubectl dropped in 1.26: switch to its exec credential plugin");
+    // client-go sends no credentials at all (impersonation included) to a plain-http server.
+    if (rc.server.rfind("http://", 0) == 0) {
+        rc.token.clear();
+        rc.token_file.clear();
+        rc.client_cert_file.clear();
+        rc.client_cert_pem.clear();
+        rc.client_key_file.clear();
+        rc.client_key_pem.clear();
+        rc.username.clear();
+        rc.password.clear();
+        rc.exec.reset();
+        rc.impersonate = Impersonation{};
+        return rc;
+    }
+    // Nothing that identifies the user: kubectl asks for a username and password on stdin.
+    if (rc.token.empty() && rc.username.empty() && !has_cert && !rc.exec) {
+        if (!options.prompt)
+            return make_error("no credentials for " + who + " (in " + files +
+                              "), and stdin is not a terminal to ask for a username and password as "
+                              "kubectl would: give --token, --client-certificate/--client-key or --username, "
+                              "or fix the context's user");
+        auto username = options.prompt("Username", false);
+        if (!username) return username.error();
+        auto password = options.prompt("Password", true);
+        if (!password) return password.error();
+        rc.username = *username;
+        rc.password = *password;
+    }
     return rc;
 }
 
@@ -458,12 +586,26 @@ Result<RestConfig> in_cluster_config(const LoadOptions& options) {
     if (host.empty() || port.empty() || !token) return make_error("");
     if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
     rc.server = "https://" + host + ":" + port;
-    rc.token = *token;
-    while (!rc.token.empty() && (rc.token.back() == '\n' || rc.token.back() == ' ')) rc.token.pop_back();
+    rc.token = trim_token(*token);
     rc.ca_file = options.service_account_dir + "/ca.crt";
+    const Overrides& o = options.overrides;
+    // client-go's in-cluster config takes these flags too.
+    if (!o.token.empty()) {
+        rc.token = o.token;
+        rc.token_file.clear();
+    }
+    if (!o.certificate_authority.empty()) rc.ca_file = absolute_from_cwd(o.certificate_authority);
+    rc.impersonate.user = o.impersonate_user;
+    rc.impersonate.uid = o.impersonate_uid;
+    rc.impersonate.groups = o.impersonate_groups;
+    if (rc.impersonate.user.empty() && (!rc.impersonate.uid.empty() || !rc.impersonate.groups.empty()))
+        return make_error("requesting uid, groups or user-extra without impersonating a user: add --as USER");
+    // client-go: -n, then POD_NAMESPACE (the downward API), then the service account's namespace.
     std::string ns = read_file(options.service_account_dir + "/namespace").value_or("");
-    while (!ns.empty() && (ns.back() == '\n' || ns.back() == ' ')) ns.pop_back();
+    ns = trim_token(ns);
+    std::string pod_ns = env_or(options.pod_namespace, "POD_NAMESPACE");
     rc.namespace_name = !options.namespace_name.empty() ? options.namespace_name
+                        : !pod_ns.empty()               ? pod_ns
                         : !ns.empty()                   ? ns
                                                         : "default";
     return rc;
@@ -488,7 +630,34 @@ std::vector<std::string> kubeconfig_paths(const LoadOptions& options) {
     return out;
 }
 
-Result<RestConfig> load_rest_config(const LoadOptions& options) {
+Result<std::string> prompt_on_terminal(const std::string& what, bool secret) {
+    std::FILE* tty = std::fopen("/dev/tty", "r+");
+    if (tty == nullptr) return make_error(std::string("cannot open the terminal: ") + std::strerror(errno));
+    std::fprintf(tty, "Please enter %s: ", what.c_str());
+    std::fflush(tty);
+    termios saved{};
+    bool restore = false;
+    if (secret && ::tcgetattr(::fileno(tty), &saved) == 0) {
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        restore = ::tcsetattr(::fileno(tty), TCSANOW, &quiet) == 0;
+    }
+    char line[4096];
+    bool got = std::fgets(line, sizeof line, tty) != nullptr;
+    if (restore) {
+        ::tcsetattr(::fileno(tty), TCSANOW, &saved);
+        std::fputc('\n', tty);
+    }
+    std::fclose(tty);
+    if (!got) return make_error("no " + what + " was entered");
+    std::string value = line;
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+    return value;
+}
+
+Result<RestConfig> load_rest_config(const LoadOptions& options_in) {
+    LoadOptions options = options_in;
+    if (!options.prompt && ::isatty(STDIN_FILENO) == 1) options.prompt = prompt_on_terminal;
     Merged merged;
     auto paths = kubeconfig_paths(options);
     for (const auto& path : paths) {
@@ -500,24 +669,41 @@ Result<RestConfig> load_rest_config(const LoadOptions& options) {
         }
         if (auto s = merge_document(merged, *text, path); !s) return s.error();
     }
-    if (merged.files_read.empty() ||
-        (merged.contexts.empty() && merged.clusters.empty() && options.context.empty())) {
+    // client-go: in-cluster only when the kubeconfig says nothing and no flag names a server.
+    if ((merged.files_read.empty() ||
+         (merged.contexts.empty() && merged.clusters.empty() && options.context.empty())) &&
+        options.overrides.server.empty() && options.overrides.cluster.empty()) {
         auto in_cluster = in_cluster_config(options);
         if (in_cluster) return in_cluster;
         std::string looked;
         for (const auto& p : paths) looked += (looked.empty() ? "" : ", ") + p;
         return make_error("no kubeconfig found (looked at " +
                           (looked.empty() ? std::string("nothing: HOME is unset") : looked) +
-                          ") and not running in a pod: give --kubeconfig FILE or set KUBECONFIG");
+                          ") and not running in a pod: give --kubeconfig FILE, set KUBECONFIG, or give "
+                          "--server");
     }
-    return resolve(merged, options.context, options.namespace_name);
+    return resolve(merged, options);
+}
+
+std::vector<std::string> context_names(const LoadOptions& options) {
+    Merged merged;
+    for (const auto& path : kubeconfig_paths(options))
+        if (auto text = read_file(path)) (void)merge_document(merged, *text, path);
+    std::vector<std::string> out;
+    for (const auto& [name, _] : merged.contexts) out.push_back(name);
+    return out;
 }
 
 Result<RestConfig> rest_config_from_text(const std::string& text, const std::string& path,
-                                         const std::string& context, const std::string& namespace_name) {
+                                         const std::string& context, const std::string& namespace_name,
+                                         const Overrides& overrides) {
     Merged merged;
     if (auto s = merge_document(merged, text, path); !s) return s.error();
-    return resolve(merged, context, namespace_name);
+    LoadOptions options;
+    options.context = context;
+    options.namespace_name = namespace_name;
+    options.overrides = overrides;
+    return resolve(merged, options);
 }
 
 // ---- exec credential plugins ----

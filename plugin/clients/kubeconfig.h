@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,27 @@ struct ExecConfig {
     std::string install_hint;
 };
 
+// Whom the requests act as (Impersonate-User, -Uid, -Group, -Extra-KEY headers on every request).
+struct Impersonation {
+    std::string user, uid;
+    std::vector<std::string> groups;
+    std::map<std::string, std::vector<std::string>> extra;  // as-user-extra (kubeconfig only)
+};
+
+// kubectl's connection flags (`kubectl options`), over the kubeconfig's values as client-go's
+// ConfigOverrides are: empty means "not given".
+struct Overrides {
+    std::string cluster;  // --cluster: the kubeconfig cluster to use instead of the context's
+    std::string user;     // --user: the kubeconfig user to use instead of the context's
+    std::string server;   // -s/--server
+    std::string certificate_authority, client_certificate, client_key;  // file paths
+    bool insecure_skip_tls_verify = false;
+    std::string tls_server_name;
+    std::string token, username, password;
+    std::string impersonate_user, impersonate_uid;  // --as, --as-uid
+    std::vector<std::string> impersonate_groups;    // --as-group, repeatable
+};
+
 // Everything needed to talk to one API server as one user.
 struct RestConfig {
     std::string context_name;  // empty for in-cluster
@@ -49,9 +71,10 @@ struct RestConfig {
 
     // Credentials, in the order client-go prefers them: token / tokenFile, then exec, then basic.
     std::string token;
-    std::string token_file;  // re-read when a request is refused with 401 (rotated tokens)
+    std::string token_file;  // wins over `token`; re-read each minute and after a 401 (rotation)
     std::optional<ExecConfig> exec;
     std::string username, password;
+    Impersonation impersonate;
     // For exec plugins that set provideClusterInfo.
     std::string cluster_extension_json;
 
@@ -63,13 +86,21 @@ struct LoadOptions {
     std::string kubeconfig;      // --kubeconfig
     std::string context;         // --context
     std::string namespace_name;  // -n
+    Overrides overrides;         // the other connection flags
+    // Asks the user for a value (kubectl's "Please enter Username: "), when the kubeconfig has no
+    // credentials at all; none (the default off a terminal): such a kubeconfig is refused.
+    std::function<Result<std::string>(const std::string& what, bool secret)> prompt;
     // For tests: stand-ins for the environment and the filesystem's fixed places.
     std::optional<std::string> kubeconfig_env;  // default: getenv("KUBECONFIG")
     std::optional<std::string> home;            // default: getenv("HOME")
     std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
-    std::optional<std::string> service_host;  // default: getenv("KUBERNETES_SERVICE_HOST")
-    std::optional<std::string> service_port;  // default: getenv("KUBERNETES_SERVICE_PORT")
+    std::optional<std::string> service_host;   // default: getenv("KUBERNETES_SERVICE_HOST")
+    std::optional<std::string> service_port;   // default: getenv("KUBERNETES_SERVICE_PORT")
+    std::optional<std::string> pod_namespace;  // default: getenv("POD_NAMESPACE")
 };
+
+// The context names of the merged kubeconfig (for completion); none when it cannot be read.
+std::vector<std::string> context_names(const LoadOptions& options);
 
 // The files that would be read, in order (for messages and tests).
 std::vector<std::string> kubeconfig_paths(const LoadOptions& options);
@@ -81,7 +112,8 @@ Result<RestConfig> load_rest_config(const LoadOptions& options);
 // Parses one kubeconfig document (YAML or JSON) as if read from `path` (for relative paths).
 // Exposed for tests; load_rest_config is what verbs use.
 Result<RestConfig> rest_config_from_text(const std::string& text, const std::string& path,
-                                         const std::string& context, const std::string& namespace_name);
+                                         const std::string& context, const std::string& namespace_name,
+                                         const Overrides& overrides = {});
 
 // An exec credential plugin's answer.
 struct ExecCredential {

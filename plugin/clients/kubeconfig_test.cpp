@@ -161,7 +161,7 @@ TEST_CASE("an unknown context is refused, naming the ones that exist") {
     o.context = "prod";
     auto rc = load_rest_config(o);
     REQUIRE_FALSE(rc.ok());
-    CHECK(rc.error().message.find("\"prod\" not found") != std::string::npos);
+    CHECK(rc.error().message.find("context was not found for specified context: prod") != std::string::npos);
     CHECK(rc.error().message.find("one, two") != std::string::npos);
 }
 
@@ -199,7 +199,9 @@ TEST_CASE("bad base64 in *-data is named") {
 }
 
 TEST_CASE("insecure-skip-tls-verify warns, and refuses a CA beside it") {
-    std::string base = "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k}\n";
+    std::string base =
+        "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k, user: u}\n"
+        "users:\n- name: u\n  user: {token: t}\n";
     auto rc = rest_config_from_text(base +
                                         "clusters:\n- name: k\n  cluster: {server: https://h, "
                                         "insecure-skip-tls-verify: true, tls-server-name: api.internal, "
@@ -528,7 +530,8 @@ TEST_CASE("clusters as a map instead of a list is refused") {
 TEST_CASE("a JSON kubeconfig reads as YAML, and deep nesting is refused") {
     std::string json =
         R"({"current-context": "c", "clusters": [{"name": "k", "cluster": {"server": "https://k",
-        "insecure-skip-tls-verify": true}}], "contexts": [{"name": "c", "context": {"cluster": "k"}}]})";
+        "insecure-skip-tls-verify": true}}], "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}]})";
     auto rc = rest_config_from_text(json, "/k/config", "", "");
     REQUIRE(rc.ok());
     CHECK(rc->insecure_skip_tls_verify);

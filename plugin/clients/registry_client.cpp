@@ -2,6 +2,7 @@
 
 #include "bounded_json.h"
 #include "http_text.h"
+#include "system_cas.h"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -382,7 +383,12 @@ Result<RegistryClient::Reply> RegistryClient::get(const std::string& url,
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (!options_.ca_file.empty()) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+    } else if (const std::string& system = kube::system_ca_pem(); !system.empty()) {
+        curl_blob b{const_cast<char*>(system.data()), system.size(), CURL_BLOB_COPY};
+        curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);  // where Go programs find them
+    }
     if (options_.insecure_skip_tls_verify) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -7,7 +7,11 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <vector>
 
+#include "api_client.h"
+#include "common_flags.h"
+#include "completion.h"
 #include "exit_status.h"
 #include "printable.h"
 #include "user_error.h"
@@ -44,7 +48,7 @@ constexpr std::array kVerbs{
 void print_usage(std::FILE* out) {
     fmt::print(out,
                "kubectl-seccomp records least-privilege seccomp profiles for running pods.\n\n"
-               "Usage:\n  kubectl seccomp VERB [flags]\n\nVerbs:\n");
+               "Usage:\n  kubectl seccomp VERB [options]\n  kubectl seccomp --version\n\nVerbs:\n");
     for (const auto& verb : kVerbs) fmt::print(out, "  {:<10} {}\n", verb.name, verb.summary);
     fmt::print(out, "\nRun 'kubectl seccomp VERB --help' for a verb's flags and examples.\n");
 }
@@ -52,6 +56,13 @@ void print_usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // kubectl runs kubectl_complete-seccomp (this program under that name) with the words typed.
+    std::string_view self = argv[0];
+    self = self.substr(self.rfind('/') == std::string_view::npos ? 0 : self.rfind('/') + 1);
+    if (self == "kubectl_complete-seccomp" || (argc >= 2 && std::string_view(argv[1]) == "__complete")) {
+        std::vector<std::string> words(argv + (self == "kubectl_complete-seccomp" ? 1 : 2), argv + argc);
+        return complete(words, std::vector<Verb>(kVerbs.begin(), kVerbs.end()));
+    }
     if (argc < 2) {
         print_usage(stderr);
         return kExitFailure;
@@ -61,10 +72,23 @@ int main(int argc, char** argv) {
         print_usage(stdout);
         return kExitSuccess;
     }
+    if (verb_name == "--version") {  // as `kubectl seccomp version --client`
+        char version[] = "version";
+        char client[] = "--client";
+        char* args[] = {version, client, nullptr};
+        return cmd_version(2, args);
+    }
     for (const auto& verb : kVerbs) {
         if (verb.name != verb_name) continue;
         try {
-            return verb.run(argc - 1, argv + 1);
+            int status = verb.run(argc - 1, argv + 1);
+            // kubectl's --warnings-as-errors: the command runs to its end, then fails.
+            if (std::size_t n = kube::warnings_received();
+                status == kExitSuccess && n > 0 && warnings_as_errors()) {
+                fmt::print(stderr, "error: {} warning{} received\n", n, n == 1 ? "" : "s");
+                return kExitFailure;
+            }
+            return status;
         } catch (const UserError& e) {
             fmt::print(stderr, "error: {}\n", printable(e.what()));
             return verb.error_exit;

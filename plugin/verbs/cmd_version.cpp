@@ -56,7 +56,6 @@ bool cluster_configured(const CommonFlags& common) {
 
 Result<std::string> server_version(const CommonFlags& common) {
     kube::ClientOptions options;
-    options.max_retries = 1;
     auto cluster = open_cluster(common, options);
     if (!cluster) return cluster.error();
     auto body = cluster->client->get("/version");

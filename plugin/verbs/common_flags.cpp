@@ -18,6 +18,8 @@ namespace ksc::cli {
 namespace {
 
 int g_verbosity = 0;
+bool g_collecting_flags = false;
+bool g_warnings_as_errors = false;
 bool g_color_stderr = false;
 
 bool is_one_of(const std::string& value, const std::vector<std::string>& allowed) {
@@ -37,11 +39,12 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 
 VerbFlags::VerbFlags(std::string verb, std::string description, unsigned groups, OutputFormats formats)
     : verb_(std::move(verb)),
+      description_(description),
       groups_(groups),
       formats_(std::move(formats)),
       options_("kubectl seccomp " + verb_, std::move(description)) {
     options_.add_options()("h,help", "Show this help")(
-        "verbosity", "Log level for diagnostics on stderr (-v=N, as kubectl)",
+        "verbosity", "Number for the log level verbosity (diagnostics on stderr; 6: each request)",
         cxxopts::value<int>()->default_value("0"));
     if (groups_ & kClusterFlags) {
         options_.add_options("Cluster")("kubeconfig", "Path to the kubeconfig file to use",
@@ -50,7 +53,31 @@ VerbFlags::VerbFlags(std::string verb, std::string description, unsigned groups,
             "n,namespace", "The namespace (default: the context's namespace)", cxxopts::value<std::string>())(
             "request-timeout",
             "How long to wait for one API request before giving up (e.g. 1s, 2m; 0: no timeout)",
-            cxxopts::value<std::string>()->default_value("0"));
+            cxxopts::value<std::string>()->default_value("0"))(
+            "cluster", "The name of the kubeconfig cluster to use", cxxopts::value<std::string>())(
+            "user", "The name of the kubeconfig user to use", cxxopts::value<std::string>())(
+            "s,server", "The address and port of the Kubernetes API server", cxxopts::value<std::string>())(
+            "token", "Bearer token for authentication to the API server", cxxopts::value<std::string>())(
+            "as", "Username to impersonate for the operation", cxxopts::value<std::string>())(
+            "as-group", "Group to impersonate for the operation; repeat it for more groups",
+            cxxopts::value<std::string>())("as-uid", "UID to impersonate for the operation",
+                                           cxxopts::value<std::string>())(
+            "certificate-authority", "Path to a cert file for the certificate authority",
+            cxxopts::value<std::string>())("client-certificate", "Path to a client certificate file for TLS",
+                                           cxxopts::value<std::string>())(
+            "client-key", "Path to a client key file for TLS", cxxopts::value<std::string>())(
+            "insecure-skip-tls-verify",
+            "If true, the server's certificate will not be checked for validity (insecure)",
+            cxxopts::value<bool>()->default_value("false"))(
+            "tls-server-name", "Server name to use for server certificate validation",
+            cxxopts::value<std::string>())("username", "Username for basic authentication to the API server",
+                                           cxxopts::value<std::string>())(
+            "password", "Password for basic authentication to the API server", cxxopts::value<std::string>())(
+            "disable-compression", "If true, opt-out of response compression for all requests to the server",
+            cxxopts::value<bool>()->default_value("false"))(
+            "warnings-as-errors",
+            "Treat warnings received from the server as errors and exit with a non-zero status",
+            cxxopts::value<bool>()->default_value("false"));
     }
     if (groups_ & kOutputFlags) {
         options_.add_options("Output")("o,output", "Output format: " + join(formats_.allowed, "|"),
@@ -68,9 +95,11 @@ cxxopts::OptionAdder VerbFlags::add_options(const std::string& group) {
 
 void VerbFlags::set_positional(std::string name, std::string usage, std::string description, std::size_t min,
                                std::size_t max, std::string expected) {
-    options_.add_options()(name, description, cxxopts::value<std::vector<std::string>>());
+    // In a group of its own that help() never shows: it is an argument, not a flag.
+    options_.add_options(kPositionalGroup)(name, description, cxxopts::value<std::vector<std::string>>());
     options_.parse_positional({name});
     positional_name_ = std::move(name);
+    positional_usage_ = usage;
     options_.positional_help(std::move(usage));
     options_.show_positional_help();
     positional_min_ = min;
@@ -92,14 +121,43 @@ void VerbFlags::set_examples(std::string text) {
     examples_ = std::move(text);
 }
 
+namespace {
+
+// One flag as kubectl's help shows it: "    -c, --container='':" and the description under it.
+std::string flag_help(const cxxopts::HelpOptionDetails& o) {
+    const std::string& name = o.l.front();
+    std::string value;
+    if (name == "verbosity") return "    -v, --v=0:\n\t" + o.desc + "\n\n";
+    if (name == "as-group")
+        value = "[]";
+    else if (o.is_boolean)
+        value = o.has_default ? o.default_value : "false";
+    else
+        value = "'" + (o.has_default ? o.default_value : std::string()) + "'";
+    std::string shown = o.s.empty() ? "    " : "    -" + o.s + ", ";
+    return shown + "--" + name + "=" + value + ":\n\t" + o.desc + "\n\n";
+}
+
+}  // namespace
+
 std::string VerbFlags::help() const {
     std::vector<std::string> groups{""};
+    for (const auto& g : options_.groups())
+        if (!is_one_of(g, groups) && g != "Output" && g != "Cluster" && g != kPositionalGroup)
+            groups.push_back(g);
     if (groups_ & kOutputFlags) groups.push_back("Output");
     if (groups_ & kClusterFlags) groups.push_back("Cluster");
-    for (const auto& g : options_.groups())
-        if (!is_one_of(g, groups)) groups.push_back(g);
-    std::string text = options_.help(groups);
+    std::string text = description_ + "\n";
     if (!examples_.empty()) text += "\nExamples:\n" + examples_;
+    for (const auto& g : groups) {
+        const auto& details = options_.group_help(g);
+        if (details.options.empty()) continue;
+        if (text.size() < 2 || text.compare(text.size() - 2, 2, "\n\n") != 0) text += "\n";
+        text += (g.empty() ? std::string("Options") : g + " options") + ":\n";
+        for (const auto& o : details.options) text += flag_help(o);
+    }
+    text += "Usage:\n  kubectl seccomp " + verb_ + " [options]" +
+            (positional_usage_.empty() ? "" : " " + positional_usage_) + "\n";
     return text;
 }
 
@@ -137,6 +195,31 @@ void VerbFlags::parse(int argc, char** argv) {
         (has_dashdash_ ? after_dashdash_ : args).push_back(argv[i]);
     }
     args = normalize_verbosity_args(std::move(args));
+    // The positional argument is never a flag (cxxopts would take --pod NAME otherwise).
+    if (!positional_name_.empty())
+        for (std::size_t i = 1; i < args.size(); ++i)
+            if (args[i] == "--" + positional_name_ || args[i].rfind("--" + positional_name_ + "=", 0) == 0)
+                throw UserError("unknown flag: --" + positional_name_ + ": run 'kubectl seccomp " + verb_ +
+                                " --help' for its flags");
+    // --as-group repeats, and a group name may hold a comma, which cxxopts would split on: they
+    // are taken out here, in order, as kubectl's StringArray takes them.
+    std::vector<std::string> as_groups;
+    if (groups_ & kClusterFlags) {
+        std::vector<std::string> rest;
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            if (i > 0 && args[i] == "--as-group") {
+                if (i + 1 >= args.size())
+                    throw UserError("flag needs an argument: --as-group: run 'kubectl seccomp " + verb_ +
+                                    " --help' for its flags");
+                as_groups.push_back(args[++i]);
+            } else if (i > 0 && args[i].rfind("--as-group=", 0) == 0) {
+                as_groups.push_back(args[i].substr(11));
+            } else {
+                rest.push_back(args[i]);
+            }
+        }
+        args = std::move(rest);
+    }
     std::vector<const char*> cargs;
     for (const auto& a : args) cargs.push_back(a.c_str());
 
@@ -156,6 +239,27 @@ void VerbFlags::parse(int argc, char** argv) {
         auto timeout = parse_duration(result_["request-timeout"].as<std::string>());
         if (!timeout) throw UserError("--request-timeout: " + timeout.error().message);
         common_.request_timeout = *timeout;
+        kube::Overrides& o = common_.connection;
+        auto text = [&](const char* name, std::string& into) {
+            if (result_.count(name)) into = result_[name].as<std::string>();
+        };
+        text("cluster", o.cluster);
+        text("user", o.user);
+        text("server", o.server);
+        text("token", o.token);
+        text("as", o.impersonate_user);
+        text("as-uid", o.impersonate_uid);
+        text("certificate-authority", o.certificate_authority);
+        text("client-certificate", o.client_certificate);
+        text("client-key", o.client_key);
+        text("tls-server-name", o.tls_server_name);
+        text("username", o.username);
+        text("password", o.password);
+        o.impersonate_groups = as_groups;
+        o.insecure_skip_tls_verify = result_["insecure-skip-tls-verify"].as<bool>();
+        common_.disable_compression = result_["disable-compression"].as<bool>();
+        common_.warnings_as_errors = result_["warnings-as-errors"].as<bool>();
+        g_warnings_as_errors = common_.warnings_as_errors;
     }
     if (groups_ & kOutputFlags) {
         common_.output_format = result_["output"].as<std::string>();
@@ -163,6 +267,27 @@ void VerbFlags::parse(int argc, char** argv) {
             throw UserError("unknown output format \"" + common_.output_format + "\": use -o " +
                             join(formats_.allowed, ", -o "));
         if (result_.count("output-file")) common_.output_file = result_["output-file"].as<std::string>();
+    }
+    if (g_collecting_flags) {
+        g_collecting_flags = false;
+        CollectedFlags collected;
+        collected.common = common_;
+        collected.output_formats = formats_.allowed;
+        static const std::vector<std::string> file_flags{
+            "output-file",      "kubeconfig", "certificate-authority", "client-certificate", "client-key",
+            "registry-ca-file", "tracer"};
+        for (const auto& g : options_.groups()) {
+            if (g == kPositionalGroup) continue;
+            for (const auto& o : options_.group_help(g).options) {
+                CollectedFlag f;
+                f.name = o.l.front() == "verbosity" ? "v" : o.l.front();
+                f.short_name = o.s;
+                f.takes_value = !o.is_boolean;
+                f.is_file = is_one_of(f.name, file_flags);
+                collected.flags.push_back(f);
+            }
+        }
+        throw collected;
     }
     common_.stderr_is_terminal = ::isatty(STDERR_FILENO) == 1;
     common_.color_stderr = use_color(stderr);
@@ -235,6 +360,14 @@ Status write_output(const CommonFlags& flags, std::string_view data) {
 void set_diagnostics(int verbosity, bool color_stderr) {
     g_verbosity = verbosity;
     g_color_stderr = color_stderr;
+}
+
+void start_collecting_flags() {
+    g_collecting_flags = true;
+}
+
+bool warnings_as_errors() {
+    return g_warnings_as_errors;
 }
 
 void warn(std::string_view message) {

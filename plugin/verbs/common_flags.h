@@ -28,14 +28,17 @@
 #include <fmt/core.h>
 #include <cxxopts.hpp>
 
+#include "kubeconfig.h"
 #include "result.h"
 
 namespace ksc::cli {
 
 // Which groups of common flags a verb takes; -v and -h/--help are always there.
 enum FlagGroup : unsigned {
-    kClusterFlags = 1u << 0,  // --kubeconfig, --context, -n/--namespace, --request-timeout
-    kOutputFlags = 1u << 1,   // -o/--output FORMAT, --output-file FILE
+    // kubectl's connection flags: --kubeconfig, --context, -n, --request-timeout, --cluster, --user,
+    // -s/--server, --token, --as, --as-group, --as-uid, TLS and basic auth, --warnings-as-errors ...
+    kClusterFlags = 1u << 0,
+    kOutputFlags = 1u << 1,  // -o/--output FORMAT, --output-file FILE
 };
 
 struct OutputFormats {
@@ -49,9 +52,12 @@ struct CommonFlags {
     std::string namespace_name;  // -n; empty: the context's namespace, else "default"
     // --request-timeout; zero means none, as in kubectl.
     std::chrono::milliseconds request_timeout{0};
-    int verbosity = 0;          // -v N / --v=N
-    std::string output_format;  // -o, one of the verb's allowed formats
-    std::string output_file;    // --output-file; empty: stdout
+    kube::Overrides connection;        // --server, --token, --as, ... (over the kubeconfig's)
+    bool warnings_as_errors = false;   // --warnings-as-errors
+    bool disable_compression = false;  // --disable-compression
+    int verbosity = 0;                 // -v N / --v=N
+    std::string output_format;         // -o, one of the verb's allowed formats
+    std::string output_file;           // --output-file; empty: stdout
     bool stderr_is_terminal = false;
     bool color_stderr = false;  // a terminal, NO_COLOR unset, TERM not "dumb"
     bool color_stdout = false;
@@ -87,7 +93,10 @@ class VerbFlags {
     bool has_dashdash() const { return has_dashdash_; }
 
   private:
+    static constexpr const char* kPositionalGroup = "positional arguments";
     std::string verb_;
+    std::string description_;
+    std::string positional_usage_;
     unsigned groups_;
     OutputFormats formats_;
     std::string examples_;
@@ -100,6 +109,20 @@ class VerbFlags {
     bool has_dashdash_ = false;
     bool help_ = false;
 };
+
+// Shell completion (completion.h) asks a verb for its flags by running it in collecting mode:
+// VerbFlags::parse then throws CollectedFlags instead of returning, so the verb does nothing.
+struct CollectedFlag {
+    std::string name, short_name;
+    bool takes_value = false;
+    bool is_file = false;  // its value is a path (--output-file, --kubeconfig, certificates ...)
+};
+struct CollectedFlags {
+    std::vector<CollectedFlag> flags;
+    std::vector<std::string> output_formats;
+    CommonFlags common;  // as the words typed so far set them
+};
+void start_collecting_flags();
 
 // Go's duration syntax as kubectl takes it ("300ms", "1.5s", "2m", "1h30m"), plus a bare number
 // meaning seconds (as --request-timeout accepts). Negative durations are refused.
@@ -122,6 +145,8 @@ void warn(std::string_view message);
 void note(std::string_view message);
 // Printed only at -v level or above.
 void verbose(int level, std::string_view message);
+// Whether this run's flags said --warnings-as-errors (main then fails a run that got any).
+bool warnings_as_errors();
 // The process-wide settings warn/verbose use; VerbFlags::parse sets them.
 void set_diagnostics(int verbosity, bool color_stderr);
 

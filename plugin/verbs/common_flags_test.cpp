@@ -120,3 +120,68 @@ TEST_CASE("write_output to a missing directory says what failed") {
 }
 
 }  // namespace ksc::cli
+
+namespace ksc::cli {
+
+TEST_CASE("kubectl's connection flags are parsed into the overrides; --as-group repeats and keeps commas") {
+    VerbFlags flags("record", "Record.", kClusterFlags);
+    flags.set_positional("pod", "POD", "The pod", 0, 1, "one pod");
+    parse(flags, {"record",
+                  "web",
+                  "-s",
+                  "https://h:6443",
+                  "--token=t",
+                  "--as",
+                  "alice",
+                  "--as-group",
+                  "a,b",
+                  "--as-group=c",
+                  "--as-uid",
+                  "7",
+                  "--insecure-skip-tls-verify",
+                  "--cluster",
+                  "k",
+                  "--user",
+                  "u",
+                  "--tls-server-name",
+                  "api",
+                  "--warnings-as-errors",
+                  "--disable-compression"});
+    const auto& o = flags.common().connection;
+    CHECK(o.server == "https://h:6443");
+    CHECK(o.token == "t");
+    CHECK(o.impersonate_user == "alice");
+    CHECK(o.impersonate_groups == std::vector<std::string>{"a,b", "c"});
+    CHECK(o.impersonate_uid == "7");
+    CHECK(o.insecure_skip_tls_verify);
+    CHECK(o.cluster == "k");
+    CHECK(o.user == "u");
+    CHECK(o.tls_server_name == "api");
+    CHECK(flags.common().warnings_as_errors);
+    CHECK(flags.common().disable_compression);
+    CHECK(flags.positionals() == std::vector<std::string>{"web"});
+}
+
+TEST_CASE("help reads like kubectl's: no positional flag, -v, --v=0, defaults on the flag's line") {
+    VerbFlags flags("record", "Record a pod.", kClusterFlags);
+    flags.add_options()("image", "The recorder image",
+                        cxxopts::value<std::string>()->default_value(
+                            "ghcr.io/a/very/long/image/name:v1.2.3"))("keep", "Keep it");
+    flags.set_positional("pod", "POD | deploy/NAME", "The pod", 0, 1, "one pod");
+    parse(flags, {"record", "--help"});
+    std::string help = flags.help();
+    CHECK(help.find("--pod") == std::string::npos);
+    CHECK(help.find("    -v, --v=0:\n") != std::string::npos);
+    CHECK(help.find("    --image='ghcr.io/a/very/long/image/name:v1.2.3':\n\tThe recorder image\n") !=
+          std::string::npos);
+    CHECK(help.find("    --keep=false:\n") != std::string::npos);
+    CHECK(help.find("    -s, --server='':\n") != std::string::npos);
+    CHECK(help.find("    --as-group=[]:\n") != std::string::npos);
+    CHECK(help.find("Usage:\n  kubectl seccomp record [options] POD | deploy/NAME\n") != std::string::npos);
+
+    VerbFlags again("record", "Record a pod.", kClusterFlags);
+    again.set_positional("pod", "POD", "The pod", 0, 1, "one pod");
+    CHECK_THROWS_AS(parse(again, {"record", "--pod", "web"}), UserError);
+}
+
+}  // namespace ksc::cli

@@ -1,6 +1,7 @@
 // ksc-client-probe: drives the plugin's Kubernetes client (kubeconfig, ApiClient, WebSocket) one
 // piece at a time, for test_client.py against the API-server double. Not shipped.
-//   ksc-client-probe [--kubeconfig F] [--context C] [-n NS] version
+//   ksc-client-probe [--kubeconfig F] [--context C] [-n NS] [--as U [--as-group G]... [--as-uid I]]
+//                    version
 //   ... get PATH
 //   ... patch PATH strategic|merge|json BODY
 //   ... watch PATH RV COUNT          prints each event's type and the object's resourceVersion
@@ -34,6 +35,12 @@ int main(int argc, char** argv) {
             lo.context = argv[++i];
         else if (a == "-n" && i + 1 < argc)
             lo.namespace_name = argv[++i];
+        else if (a == "--as" && i + 1 < argc)
+            lo.overrides.impersonate_user = argv[++i];
+        else if (a == "--as-group" && i + 1 < argc)
+            lo.overrides.impersonate_groups.push_back(argv[++i]);
+        else if (a == "--as-uid" && i + 1 < argc)
+            lo.overrides.impersonate_uid = argv[++i];
         else
             args.push_back(a);
     }

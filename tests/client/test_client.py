@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -25,13 +26,17 @@ CATTER = {"name": "catter", "image": e2e.IMAGE, "stdin": True, "targetContainerN
 class Client(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.d = e2e.Double(pods=[e2e.pod_manifest("mypod", "echo app-started; exec sleep 100000")])
+        fd, cls.requests = tempfile.mkstemp(prefix="ksc-requests-")  # what reached the double
+        os.close(fd)
+        cls.d = e2e.Double("--request-log", cls.requests,
+                           pods=[e2e.pod_manifest("mypod", "echo app-started; exec sleep 100000")])
         cls.d.wait_running("mypod")
         cls.state = os.path.dirname(cls.d.kubeconfig)
 
     @classmethod
     def tearDownClass(cls):
         cls.d.stop()
+        os.unlink(cls.requests)
 
     def probe(self, *args, kubeconfig="kubeconfig", env=None, timeout=60):
         e = dict(os.environ)
@@ -40,7 +45,7 @@ class Client(unittest.TestCase):
                               capture_output=True, text=True, timeout=timeout, env=e)
 
     def setUp(self):
-        self.d.control("config", {"failRequests": [], "deny": [], "dropWatchAfterSeconds": 0})
+        self.d.control("config", {"failRequests": [], "deny": [], "dropWatchAfterSeconds": 0, "warnings": []})
 
     def test_every_kubeconfig_user_form_reaches_the_server(self):
         for kc in ("kubeconfig", "kubeconfig-exec", "kubeconfig-token"):
@@ -58,10 +63,18 @@ class Client(unittest.TestCase):
     def test_429_and_503_are_retried(self):
         self.d.control("config", {"failRequests": [
             {"method": "GET", "path": "/pods/mypod$", "code": 429, "count": 1},
-            {"method": "GET", "path": "/pods/mypod$", "code": 503, "count": 2}]})
+            {"method": "GET", "path": "/pods/mypod$", "code": 503, "count": 2, "retryAfter": 0}]})
         r = self.probe("get", PODS + "/mypod")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["metadata"]["name"], "mypod")
+
+    def test_503_without_retry_after_is_not_repeated(self):
+        # client-go retries a 5xx only when the server says when (Retry-After).
+        self.d.control("config", {"failRequests": [
+            {"method": "GET", "path": "/pods/mypod$", "code": 503, "count": 1}]})
+        r = self.probe("get", PODS + "/mypod")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("injected failure (503)", r.stderr)
 
     def test_a_dropped_connection_on_get_is_retried(self):
         self.d.control("config", {"failRequests": [{"method": "GET", "path": "/pods/mypod$", "code": 0,
@@ -120,6 +133,55 @@ class Client(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("protocol v4.channel.k8s.io\n", r.stdout)
         self.assertIn("channel 1: got:hello", r.stdout)
+
+    def logged(self):
+        with open(self.requests) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def test_impersonation_on_every_kind_of_request(self):
+        """--as, --as-group and --as-uid reach the double on GET, PATCH, watch and the WebSocket
+        upgrade, and the double acts as the impersonated user: its refusals name her."""
+        who = ("--as", "alice", "--as-group", "team,a", "--as-group", "devs", "--as-uid", "1001")
+        start = len(self.logged())
+        r = self.probe(*who, "get", PODS + "/mypod")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.probe(*who, "watch", PODS + "?fieldSelector=metadata.name%3Dmypod", "", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.probe(*who, "patch", PODS + "/mypod/ephemeralcontainers", "strategic",
+                       json.dumps({"spec": {"ephemeralContainers": [dict(CATTER, name="catas")]}}))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.d.wait_running("mypod", container="catas")
+        r = self.probe(*who, "attach", PODS + "/mypod/attach?container=catas&stdin=true&stdout=true",
+                       "hello\n", "got:hello")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        seen = [e for e in self.logged()[start:] if (e["user_agent"] or "").startswith("kubectl-seccomp/")]
+        kinds = {"get": False, "watch": False, "patch": False, "upgrade": False}
+        for e in seen:
+            self.assertEqual(e["impersonate"], {"impersonate-user": ["alice"], "impersonate-group": ["devs", "team,a"],
+                                                "impersonate-uid": ["1001"]}, e)
+            kinds["upgrade"] |= e["upgrade"] == "websocket"
+            kinds["watch"] |= e["query"].get("watch") == ["1"]
+            kinds["patch"] |= e["method"] == "PATCH"
+            kinds["get"] |= e["method"] == "GET" and e["path"].endswith("/pods/mypod")
+        self.assertTrue(all(kinds.values()), kinds)
+
+        # The double acts as alice: what she may not do is refused, naming her, on each kind.
+        for verb, sub, args in (("get", "", ("get", PODS + "/mypod")),
+                                ("watch", "", ("watch", PODS + "?fieldSelector=metadata.name%3Dmypod", "", "1")),
+                                ("create", "attach", ("attach", PODS + "/mypod/attach?container=catas&stdout=true", ""))):
+            self.d.control("config", {"deny": [{"verb": verb, "resource": "pods", "subresource": sub,
+                                                "user": "alice"}]})
+            r = self.probe(*who, *args)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn('User "alice" cannot %s resource "pods%s"' % (verb, "/" + sub if sub else ""), r.stderr)
+            r = self.probe(*args)  # the admin herself may
+            self.assertNotIn("cannot", r.stderr)
+        # An admin who may not impersonate alice is refused as the API server refuses it.
+        self.d.control("config", {"deny": [{"verb": "impersonate", "resource": "users", "user": "admin"}]})
+        r = self.probe(*who, "get", PODS + "/mypod")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('users "alice" is forbidden: User "admin" cannot impersonate resource "users" in API group "" '
+                      'at the cluster scope', r.stderr)
 
     def test_attach_refused_by_rbac_is_the_status_message(self):
         self.d.control("config", {"deny": [{"verb": "create", "resource": "pods", "subresource": "attach"}]})

@@ -85,8 +85,8 @@ def main():
     ap.add_argument("--pod", action="append", default=[],
                     help="a Pod or Deployment (or a List of them) JSON file to run")
     ap.add_argument("--namespace", action="append", default=[],
-                    help="NAME[:LEVEL]: create namespace NAME, with Pod Security enforce LEVEL "
-                         "(baseline, restricted)")
+                    help="NAME[:LEVEL][,warn=LEVEL]: create namespace NAME, with Pod Security enforce "
+                         "LEVEL (baseline, restricted) and warn LEVEL (Warning headers)")
     ap.add_argument("--deny", action="append", default=[],
                     help="RBAC-deny VERB:RESOURCE[/SUB][@USER][#NAMESPACE] (e.g. patch:pods/ephemeralcontainers)")
     ap.add_argument("--image-pull-failure", action="append", default=[],
@@ -106,6 +106,8 @@ def main():
                     help="the label value io.kubectl-seccomp.apidouble=ID of every container it starts "
                          "(default: a new random one)")
     ap.add_argument("--access-log", help="append one line per request to this file")
+    ap.add_argument("--request-log", help="append one JSON line per request to this file: method, path, "
+                    "Authorization, client certificate, Host, SNI, Impersonate-* headers")
     ap.add_argument("--exit-with-parent", action="store_true",
                     help="stop (removing the containers) when the process that started it goes away")
     args = ap.parse_args()
@@ -139,15 +141,20 @@ def main():
     store.ensure_namespace("default")
     store.ensure_namespace("kube-system")
     for spec in args.namespace:
-        name, _, level = spec.partition(":")
-        labels = {"pod-security.kubernetes.io/enforce": level} if level else None
-        store.ensure_namespace(name, labels)
+        name, _, levels = spec.partition(":")
+        labels = {}
+        for level in filter(None, levels.split(",")):
+            mode, _, level = level.rpartition("=")  # warn=restricted; a bare level is enforce's
+            labels["pod-security.kubernetes.io/" + (mode or "enforce")] = level
+        store.ensure_namespace(name, labels or None)
 
     runtime = Runtime(store, state_dir, args.instance_id or new_instance_id(), config.switches,
                       seccomp_root=args.seccomp_root, container_id_scheme=args.container_id_scheme)
     server = make_server(("127.0.0.1", args.port), pki, store, runtime, config)
     if args.access_log:
         server.access_log = open(args.access_log, "a")
+    if args.request_log:
+        server.request_log = open(args.request_log, "a")
     url = "https://127.0.0.1:%d" % server.server_address[1]
 
     try:

@@ -84,8 +84,11 @@ class Config:
             "nodeLabels": {},  # merged into the node's labels (e.g. kubernetes.io/os: windows)
             "hostile": "",  # a misbehaviour of hostile.MODES, or "" (see apidouble/hostile.py)
             "hostilePath": "",  # only on the paths this regular expression matches ("": all)
+            # [{"method","path","text"}]: a `Warning: 299 - "text"` header on matching answers
+            "warnings": [],
         }
-        self.lock = threading.Lock()
+        # Re-entrant: an answer sent while holding it (the config endpoint's) reads the switches too.
+        self.lock = threading.RLock()
 
 
 class Sessions:
@@ -130,7 +133,13 @@ class DoubleServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         ctx.load_verify_locations(pki.ca_cert)
         ctx.verify_mode = ssl.CERT_OPTIONAL
         ctx.set_alpn_protocols(["http/1.1"])
+
+        def remember_sni(sslobj, server_name, _ctx):
+            sslobj.ksc_server_name = server_name  # what the client asked for: --tls-server-name
+        ctx.sni_callback = remember_sni
         self.ssl_context = ctx
+        self.request_log = None  # a file: one JSON line per request (who sent it, with what)
+        self.request_log_lock = threading.Lock()
 
     def get_request(self):
         sock, addr = self.socket.accept()
@@ -182,6 +191,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.url_path = parsed.path.rstrip("/") or "/"
         self.query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
         self._body = None
+        self.warnings = []
+        self._log_request()
         try:
             self.user, self.groups = self._authenticate()
             with self.server.config.lock:
@@ -190,6 +201,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if hostile.applies(mode, path_pattern, self):
                 hostile.answer(self, mode, self.server.redirect_target)
                 raise _Handled()
+            self._impersonate()
             self._inject_failure()
             self._route()
         except _Handled:
@@ -243,6 +255,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError as e:
             raise bad_request("the body of the request could not be decoded: %s" % e)
 
+    def warn(self, text):
+        """A warning for the client, as the API server sends deprecations and admission warnings."""
+        self.warnings.append(text)
+
+    def _send_warnings(self):
+        cfg = self.server.config
+        with cfg.lock:
+            rules = list(cfg.switches["warnings"])
+        texts = list(getattr(self, "warnings", []))
+        for r in rules:
+            if r.get("method") and r["method"].upper() != self.method:
+                continue
+            if r.get("path") and not re.search(r["path"], self.path):
+                continue
+            texts.append(r["text"])
+        for t in texts:
+            self.send_header("Warning", '299 - "%s"' % t.replace("\\", "\\\\").replace('"', '\\"'))
+
     def send_json(self, code, obj, extra_headers=()):
         data = json.dumps(obj).encode()
         self.send_response(code)
@@ -251,6 +281,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Audit-Id", str(uuid.uuid4()))
         for k, v in extra_headers:
             self.send_header(k, v)
+        self._send_warnings()
         self.end_headers()
         self.wfile.write(data)
 
@@ -264,6 +295,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def start_chunked(self, ctype):
         self.send_response(200)
+        self._send_warnings()
         self.send_header("Content-Type", ctype)
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
@@ -285,6 +317,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _peer_subject(self):
+        try:
+            cert = self.connection.getpeercert()
+        except (ValueError, AttributeError):
+            cert = None
+        user, groups = "", []
+        for rdn in (cert or {}).get("subject", ()):
+            for k, v in rdn:
+                if k == "commonName":
+                    user = v
+                elif k == "organizationName":
+                    groups.append(v)
+        return user, groups
+
+    def _log_request(self):
+        """What reached the server, as the tests compare it between kubectl and the plugin."""
+        log = self.server.request_log
+        if log is None:
+            return
+        entry = {
+            "method": self.method, "path": self.url_path, "query": self.query,
+            "authorization": self.headers.get("Authorization"),
+            "client_cert": self._peer_subject()[0] or None,
+            "host": self.headers.get("Host"),
+            "sni": getattr(self.connection, "ksc_server_name", None),
+            "upgrade": self.headers.get("Upgrade"),
+            "user_agent": self.headers.get("User-Agent"),
+            "accept_encoding": self.headers.get("Accept-Encoding"),
+            "impersonate": {k.lower(): sorted(self.headers.get_all(k)) for k in set(self.headers.keys())
+                            if k.lower().startswith("impersonate-")},
+        }
+        with self.server.request_log_lock:
+            log.write(json.dumps(entry, sort_keys=True) + "\n")
+            log.flush()
+
     # ---- authentication and the switches
     def _authenticate(self):
         auth = self.headers.get("Authorization", "")
@@ -293,23 +360,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if entry is None:
                 raise unauthorized()
             return entry
-        try:
-            cert = self.connection.getpeercert()
-        except (ValueError, AttributeError):
-            cert = None
-        if cert:
-            user, groups = "", []
-            for rdn in cert.get("subject", ()):
-                for k, v in rdn:
-                    if k == "commonName":
-                        user = v
-                    elif k == "organizationName":
-                        groups.append(v)
-            if user:
-                return user, groups + ["system:authenticated"]
+        user, groups = self._peer_subject()
+        if user:
+            return user, groups + ["system:authenticated"]
         if self.url_path in ("/healthz", "/livez", "/readyz", "/version") or self.server.config.allow_anonymous:
             return "system:anonymous", ["system:unauthenticated"]
         raise unauthorized()
+
+    def _impersonate(self):
+        """The API server's impersonation filter: the authenticated user must be allowed to
+        impersonate each field asked for (verb impersonate on users, groups, uids and userextras);
+        the request then runs as the impersonated user alone."""
+        h = self.headers
+        user = h.get("Impersonate-User")
+        groups = h.get_all("Impersonate-Group") or []
+        uid = h.get("Impersonate-Uid")
+        extra = {}
+        for k in set(h.keys()):
+            if k.lower().startswith("impersonate-extra-"):
+                key = urllib.parse.unquote(k[len("impersonate-extra-"):].lower())
+                extra[key] = h.get_all(k)
+        self.impersonated_by = None
+        if user is None and not groups and uid is None and not extra:
+            return
+        if not user:
+            raise internal_error("requested impersonation of groups, uid or user-extra without "
+                                 "impersonating a user")
+        self.authorize("impersonate", "users", name=user)
+        for g in groups:
+            self.authorize("impersonate", "groups", name=g)
+        if uid is not None:
+            self.authorize("impersonate", "uids", name=uid, group="authentication.k8s.io")
+        for key, values in extra.items():
+            for v in values:
+                self.authorize("impersonate", "userextras", subresource=key, name=v,
+                               group="authentication.k8s.io")
+        self.impersonated_by = self.user
+        self.groups = list(groups)
+        if user != "system:anonymous" and "system:authenticated" not in self.groups:
+            self.groups.append("system:authenticated")
+        self.user = user
+        self.extra = extra
 
     def _inject_failure(self):
         cfg = self.server.config
@@ -323,6 +414,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 rule["count"] = rule.get("count", 1) - 1
                 code = int(rule.get("code", 503))
+                retry_after = rule.get("retryAfter")
                 break
             else:
                 return
@@ -334,6 +426,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if code == 0:  # drop the connection before answering
             self._drain_body()
             self.abort_connection()
+            raise _Handled()
+        if retry_after is not None:  # as an API server that is shutting down or overloaded says
+            self._drain_body()
+            e = ApiError(code, "ServiceUnavailable" if code == 503 else "InternalError",
+                         "apidouble: injected failure (%d)" % code)
+            self.send_json(code, e.status(), [("Retry-After", str(retry_after))])
             raise _Handled()
         raise ApiError(code, "ServiceUnavailable" if code == 503 else "InternalError",
                        "apidouble: injected failure (%d)" % code)
@@ -767,6 +865,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 candidate["spec"].pop("ephemeralContainers", None)
             validation.validate_ephemeral_update(old, candidate)
             validation.pod_security_check(store.get_namespace(ns), candidate)
+            for text in validation.pod_security_warnings(store.get_namespace(ns), candidate):
+                self.warn(text)
             old_names = {c["name"] for c in old["spec"].get("ephemeralContainers") or []}
             added[:] = [c["name"] for c in ecs if c["name"] not in old_names]
             pod["spec"] = candidate["spec"]

@@ -288,3 +288,21 @@ def pod_security_check(namespace_obj, pod):
         detail = ", ".join("%s (%s)" % f for f in failures)
         raise forbidden("pods", pod["metadata"]["name"],
                         'violates PodSecurity "%s:%s": %s' % (level, version, detail))
+
+
+def pod_security_warnings(namespace_obj, pod):
+    """The namespace's pod-security.kubernetes.io/warn level: the texts of the Warning headers the
+    admission adds (the request goes through)."""
+    labels = (namespace_obj or {}).get("metadata", {}).get("labels", {})
+    level = labels.get("pod-security.kubernetes.io/warn", "privileged")
+    version = labels.get("pod-security.kubernetes.io/warn-version", "latest")
+    if level == "privileged":
+        return []
+    spec = pod.get("spec", {})
+    failures = _baseline(spec)
+    if level == "restricted":
+        failures += _restricted(spec)
+    if not failures:
+        return []
+    return ['would violate PodSecurity "%s:%s": %s' % (level, version,
+                                                       ", ".join("%s (%s)" % f for f in failures))]
