@@ -73,7 +73,8 @@ std::optional<std::string_view> arg_name(std::string_view group, std::uint32_t v
 
 std::string arg_value_name(const ArgSpec& spec, ArgValue value) {
     std::uint32_t first = arg_first(value);
-    std::string out = spec.kind == ArgKind::Flags ? flags_name(spec.names, first) : one_name(spec.names, first);
+    std::string out =
+        spec.kind == ArgKind::Flags ? flags_name(spec.names, first) : one_name(spec.names, first);
     if (arg_has_second(spec, value)) out += "/" + one_name(spec.also_names, arg_second(value));
     return out;
 }

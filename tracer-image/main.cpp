@@ -13,9 +13,9 @@
 #include "install.h"
 #include "options.h"
 #include "output.h"
-#include "recording.h"
 #include "reporter.h"
 #include "signals.h"
+#include "syscall_counts.h"
 #include "tracer.h"
 #include "version.h"
 

@@ -9,8 +9,8 @@
 #include <variant>
 
 #include "output.h"
-#include "recording.h"
 #include "stream.h"
+#include "syscall_counts.h"
 
 namespace ksc::tracer {
 

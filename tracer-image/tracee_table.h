@@ -8,7 +8,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "recording.h"
+#include "syscall_counts.h"
 
 namespace ksc::tracer {
 

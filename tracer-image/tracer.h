@@ -15,8 +15,8 @@
 
 #include "control.h"
 #include "options.h"
-#include "recording.h"
 #include "reporter.h"
+#include "syscall_counts.h"
 #include "tracee_table.h"
 
 namespace ksc::tracer {

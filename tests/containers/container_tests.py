@@ -102,7 +102,7 @@ def write_json(path: Path, data) -> Path:
 
 def syscall_names_by_nr() -> dict[int, str]:
     """x86_64 numbers to names from the project's own table (for the kernel's audit lines)."""
-    csv = Path(__file__).resolve().parents[2] / "src" / "syscalls.csv"
+    csv = Path(__file__).resolve().parents[2] / "src" / "proto" / "syscalls.csv"
     table: dict[int, str] = {}
     try:
         header = None

@@ -1320,7 +1320,7 @@ class Duration(TracerCase):
 
 
 class SummaryFile(TracerCase):
-    """On a clean stop the summary file holds the compact form (src/compact_summary.h): one line
+    """On a clean stop the summary file holds the compact form (src/proto/compact_summary.h): one line
     'ksc1 ARCH=base64 ...', bit n of an arch's bitmap set when syscall n was seen."""
 
     @staticmethod
@@ -1424,7 +1424,7 @@ class FailedSyscalls(TracerCase):
 
 @modes(LAUNCH, NOFILTER, ATTACH)
 class Arguments(TracerCase):
-    """Argument-table syscalls (src/syscall_args.csv): each first-seen value once in an 'argument'
+    """Argument-table syscalls (src/proto/syscall_args.csv): each first-seen value once in an 'argument'
     event and all of them in the summary; -1 and 0xffffffff are one value; the netlink protocol
     rides along with AF_NETLINK; a 129th distinct value sends the syscall whole ('overflow'); the
     compact summary carries the values that did not overflow."""

@@ -35,7 +35,7 @@ int main(void) {
     waitpid(child, &status, 0);
     int invalid = 0;
     for (long op = 1000; op < 1130; op++) invalid += syscall(SYS_keyctl, op, 0, 0, 0, 0) < 0;
-    tt_say("inet %d unix %d route %d audit %d personality %d child %d keyctl %d\n", inet, unix_ok, route, audit,
-           p1 == p2, WIFEXITED(status), invalid);
+    tt_say("inet %d unix %d route %d audit %d personality %d child %d keyctl %d\n", inet, unix_ok, route,
+           audit, p1 == p2, WIFEXITED(status), invalid);
     return tt_done(0);
 }

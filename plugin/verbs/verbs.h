@@ -1,4 +1,4 @@
-// One entry point per verb, each defined in plugin/cmd_<verb>.cpp.
+// One entry point per verb, each defined in plugin/verbs/cmd_<verb>.cpp.
 #pragma once
 
 namespace ksc::cli {

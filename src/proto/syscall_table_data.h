@@ -1,5 +1,5 @@
 // The generated tables behind syscall_table.h (syscall_table_data.cpp, made by
-// tools/update-syscalls from src/syscalls.csv). Only syscall_table.cpp and its tests use this.
+// tools/update-syscalls from src/proto/syscalls.csv). Only syscall_table.cpp and its tests use this.
 #pragma once
 
 #include <cstdint>

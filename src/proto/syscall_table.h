@@ -1,5 +1,5 @@
 // The syscall tables: names and numbers per architecture, current to the kernel version below.
-// Single source of truth: src/syscalls.csv (see tools/update-syscalls), compiled into
+// Single source of truth: src/proto/syscalls.csv (see tools/update-syscalls), compiled into
 // syscall_table_data.cpp. Numbers are as the kernel numbers them for that architecture; x32
 // numbers are stored without the x32 bit (see arch.h).
 #pragma once

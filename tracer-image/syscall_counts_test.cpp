@@ -1,4 +1,4 @@
-#include "recording.h"
+#include "syscall_counts.h"
 
 #include <doctest/doctest.h>
 

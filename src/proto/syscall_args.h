@@ -1,5 +1,5 @@
 // The argument table: the syscalls whose arguments are recorded and turned into argument rules
-// (docs/syscall-tables.md, "Argument rules"). Single source of truth: src/syscall_args.csv and
+// (docs/syscall-tables.md, "Argument rules"). Single source of truth: src/proto/syscall_args.csv and
 // src/syscall_arg_names.csv, compiled by tools/update-syscall-args into syscall_args_data.cpp
 // (the specs: the tracer links them) and syscall_arg_names_data.cpp (the names: the plugin only).
 #pragma once
