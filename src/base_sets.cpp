@@ -63,6 +63,18 @@ std::span<const RuntimeBaseSet> runtime_base_sets() {
     return kSets;
 }
 
+std::optional<std::set<std::uint64_t>> base_set_arg_values(BaseSet base, std::string_view name) {
+    std::set<std::uint64_t> out;
+    for (const auto& set : kSets) {
+        bool wanted = base == BaseSet::Both || (base == BaseSet::Runc && set.runtime == "runc") ||
+                      (base == BaseSet::Crun && set.runtime == "crun");
+        if (!wanted || std::find(set.names.begin(), set.names.end(), name) == set.names.end()) continue;
+        // Not measured yet for any runtime: allowed whole.
+        return std::nullopt;
+    }
+    return out;
+}
+
 std::vector<std::string_view> base_set_names(BaseSet base) {
     std::vector<std::string_view> out;
     for (const auto& set : kSets) {

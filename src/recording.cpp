@@ -112,6 +112,32 @@ void RecordingBuilder::add(const stream::Event& event) {
         event);
 }
 
+bool RecordingBuilder::add_compact_summary(std::string_view text) {
+    auto compact = decode_compact_summary(text);
+    if (!compact) return false;
+    for (const auto& [arch, nrs] : *compact)
+        for (auto nr : nrs) {
+            stream::Syscall sc;
+            sc.arch = arch;
+            sc.nr = nr;
+            if (auto n = syscall_name(arch, nr)) sc.name = std::string(*n);
+            add(sc);
+        }
+    auto values = decode_compact_arg_values(text);
+    if (values && !values->empty()) {
+        rec_.args_recorded = true;  // only a 1.1 tracer writes them
+        for (const auto& [key, set] : *values)
+            for (auto v : set) {
+                stream::Argument a;
+                a.arch = key.first;
+                a.nr = key.second;
+                a.value = v;
+                add(a);
+            }
+    }
+    return true;
+}
+
 Result<Recording> read_recording(std::string_view text) {
     RecordingBuilder builder;
     std::size_t line_no = 0;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "arch.h"
+#include "compact_summary.h"
 #include "result.h"
 #include "stream.h"
 
@@ -70,6 +71,10 @@ struct Recording {
 class RecordingBuilder {
   public:
     void add(const stream::Event& event);
+    // What a tracer's compact summary (its termination message) holds: the syscalls, and the
+    // argument values that fit (a table syscall without them is allowed whole). False when the
+    // text is no compact summary.
+    bool add_compact_summary(std::string_view text);
     Recording take() const { return rec_; }
     const Recording& peek() const { return rec_; }
 

@@ -129,16 +129,7 @@ registry::Keyring pull_secrets(kube::ApiClient& client, const std::string& ns,
 
 // The compact summary the tracer leaves as the container's termination message.
 void add_compact_summary(RecordingBuilder& builder, const std::string& message) {
-    auto compact = decode_compact_summary(message);
-    if (!compact) return;
-    for (const auto& [arch, nrs] : *compact)
-        for (auto nr : nrs) {
-            stream::Syscall sc;
-            sc.arch = arch;
-            sc.nr = nr;
-            if (auto n = syscall_name(arch, nr)) sc.name = std::string(*n);
-            builder.add(sc);
-        }
+    builder.add_compact_summary(message);
 }
 
 Status send_command(kube::WebSocket& ws, stream::Command c) {

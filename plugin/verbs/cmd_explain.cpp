@@ -10,6 +10,7 @@
 
 #include "common_flags.h"
 #include "exit_status.h"
+#include "profile_args.h"
 #include "profile_diff.h"
 #include "profile_eval.h"
 #include "profile_inputs.h"
@@ -116,10 +117,23 @@ int cmd_explain(int argc, char** argv) {
         if (lets_through(v.action) && !rd_allows) beyond_default.push_back(name);
         if (!lets_through(v.action) && rd_allows) tighter_than_default.push_back(name);
     }
+    // Argument rules of ours (profile_args.h), one line per syscall: what it allows and keeps out.
     std::vector<std::string> conditional;
-    for (const auto& r : p.syscalls)
-        if (!r.args.empty())
-            for (const auto& n : r.names) conditional.push_back(rule_text(r, n));
+    ArgumentView arg_rules = argument_view(p);
+    for (const auto& [name, values] : arg_rules.values) {
+        const ArgSpec& spec = *arg_spec_any(name);
+        std::vector<std::string> shown;
+        for (auto v : values) shown.push_back(arg_value_name(spec, v));
+        conditional.push_back(fmt::format("{}: {} only for {}; keeps out {}", name,
+                                          verdict_text(Verdict{arg_rules.action.at(name), 0}),
+                                          fmt::join(shown, ", "), spec.keeps_out));
+    }
+    for (const auto& r : p.syscalls) {
+        if (r.args.empty()) continue;
+        const ArgSpec* spec = r.names.size() == 1 ? arg_spec_any(r.names[0]) : nullptr;
+        if (spec && argument_rule_value(*spec, r)) continue;
+        for (const auto& n : r.names) conditional.push_back(rule_text(r, n));
+    }
     std::string rd_context = fmt::format("{}, capabilities {}", options.docker.goarch,
                                          options.docker.caps == default_container_caps()
                                              ? std::string("the runtime's default set")

@@ -22,6 +22,7 @@
 #include "interrupts.h"
 #include "kubeconfig.h"
 #include "profile.h"
+#include "profile_inputs.h"
 #include "profile_output.h"
 #include "record_from_start.h"
 #include "recorder.h"
@@ -266,18 +267,9 @@ Recovered recover(kube::ApiClient& client, const Target& t, const std::string& n
     if (!pod) return r;
     r.state = rec::recorder_state(*pod, name);
     if (r.state.kind != rec::RecorderState::Terminated || r.state.message.empty()) return r;
-    auto compact = decode_compact_summary(r.state.message);
-    if (!compact) return r;
-    r.termination_message = true;
     before = s.builder.peek().syscalls.size();
-    for (const auto& [arch, nrs] : *compact)
-        for (auto nr : nrs) {
-            stream::Syscall sc;
-            sc.arch = arch;
-            sc.nr = nr;
-            if (auto n = syscall_name(arch, nr)) sc.name = std::string(*n);
-            s.builder.add(sc);
-        }
+    if (!s.builder.add_compact_summary(r.state.message)) return r;
+    r.termination_message = true;
     r.from_termination_message = s.builder.peek().syscalls.size() - before;
     return r;
 }
@@ -286,7 +278,8 @@ Recovered recover(kube::ApiClient& client, const Target& t, const std::string& n
 void add_profile_flags(VerbFlags& flags) {
     flags.add_options()("base", "The container runtime's own syscalls to add: runc|crun|both|none",
                         cxxopts::value<std::string>()->default_value("both"))(
-        "include-denied", "Allow the syscalls the app saw refused, instead of refusing them the same way");
+        "include-denied", "Allow the syscalls the app saw refused, instead of refusing them the same way")(
+        "args", kArgsFlagHelp, cxxopts::value<std::string>()->default_value("none"));
 }
 
 RecordOptions record_options_from(const cxxopts::ParseResult& result) {
@@ -297,6 +290,7 @@ RecordOptions record_options_from(const cxxopts::ParseResult& result) {
                         "\": use runc, crun, both or none");
     options.base = *base;
     options.include_denied = result.count("include-denied") > 0;
+    options.args = args_mode_from_flag(result["args"].as<std::string>());
     return options;
 }
 

@@ -18,6 +18,8 @@
 #include "common_flags.h"
 #include "exit_status.h"
 #include "profile.h"
+#include "profile_args.h"
+#include "profile_inputs.h"
 #include "profile_output.h"
 #include "recording.h"
 #include "stream.h"
@@ -138,7 +140,8 @@ int cmd_trace(int argc, char** argv) {
         "base", "The container runtime's own syscalls to add: runc|crun|both|none",
         cxxopts::value<std::string>()->default_value("both"))(
         "include-denied",
-        "Allow the syscalls the command saw refused, instead of refusing them the same way");
+        "Allow the syscalls the command saw refused, instead of refusing them the same way")(
+        "args", kArgsFlagHelp, cxxopts::value<std::string>()->default_value("none"));
     flags.set_positional("command", "-- CMD [ARGS...]", "The command to trace (after --)", 0, 0, "");
     flags.set_examples(
         "  # The profile of ls, as OCI seccomp JSON, on stdout\n"
@@ -172,6 +175,13 @@ int cmd_trace(int argc, char** argv) {
     }
     record_options.base = *base;
     record_options.include_denied = result.count("include-denied") > 0;
+    auto args = args_mode_from_name(result["args"].as<std::string>());
+    if (!args) {
+        fmt::print(stderr, "error: unknown --args \"{}\": use curated or none\n",
+                   result["args"].as<std::string>());
+        return kExitTraceFailed;
+    }
+    record_options.args = *args;
 
     // 1. Find the tracer and start it, the command under it.
     std::optional<std::string> tracer_flag;

@@ -21,7 +21,15 @@ struct ProfileInputOptions {
     std::vector<std::string> base_files;  // --base-profile
 };
 
-// Adds --base, --include-denied, --arch, --caps, --kernel, --base-profile to a verb.
+// --args: argument-level rules (profile_args.h). `none` stays the default until every container
+// workload is proven under enforcement with `curated` (tests/containers, issue 14).
+inline constexpr const char* kArgsFlagHelp =
+    "Argument-level rules for the syscalls of the argument table (socket families, clone/unshare namespace "
+    "flags, personality, prctl, ioctl, ...; docs/profiles.md): curated or none";
+// The mode --args names; a UserError for anything else.
+ArgsMode args_mode_from_flag(const std::string& text);
+
+// Adds --base, --include-denied, --args, --arch, --caps, --kernel, --base-profile to a verb.
 void add_profile_input_flags(VerbFlags& flags);
 // Reads them back (after flags.parse). Throws UserError on a bad value.
 ProfileInputOptions profile_input_options(const VerbFlags& flags);

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "profile_args.h"
 #include "profile_json.h"
 #include "profile_merge.h"
 #include "profile_spo.h"
@@ -17,6 +18,7 @@ Result<std::string> render_recording(const Recording& recording, std::string_vie
     if (format == "yaml") {
         SeccompProfileDoc doc;
         doc.name = to_object_name(name);
+        doc.annotations.emplace_back(kArgsAnnotation, args_mode_name(options.args));
         doc.profile = std::move(profile);
         return write_seccomp_profiles_yaml({doc});
     }
@@ -43,6 +45,7 @@ Result<std::string> render_recordings(const std::vector<const Recording*>& recor
     if (format == "yaml") {
         SeccompProfileDoc doc;
         doc.name = to_object_name(name);
+        doc.annotations.emplace_back(kArgsAnnotation, args_mode_name(options.args));
         doc.profile = std::move(merged);
         return write_seccomp_profiles_yaml({doc});
     }
