@@ -237,13 +237,19 @@ class AttachedTracer:
     """seccomp-tracer in its own container sharing the app's PID namespace, with SYS_PTRACE only:
     what the kubelet makes of kubectl-seccomp's ephemeral container."""
 
-    def __init__(self, h: Harness, app: ph.Container, out: Path):
+    def __init__(self, h: Harness, app: ph.Container, out: Path, tracer_bin: Path | None = None):
         self.out = out
         self.lines: "queue.Queue[str | None]" = queue.Queue()
         self.all: list[str] = []
+        image, opts = TRACER_IMAGE, {}
+        if tracer_bin is not None:
+            # This tree's static tracer in the app's own image, not the shared tracer image.
+            image = app.image
+            opts = {"volumes": [f"{tracer_bin}:/ksc-local/seccomp-tracer:ro"],
+                    "entrypoint": "/ksc-local/seccomp-tracer"}
         self.container, self.proc = h.popen(
-            TRACER_IMAGE, ["--all", "--summary-file", "/dev/null"], hint="tracer", pid_of=app,
-            drop_all_caps=True, caps=["SYS_PTRACE"], stderr=subprocess.PIPE)
+            image, ["--all", "--summary-file", "/dev/null"], hint="tracer", pid_of=app,
+            drop_all_caps=True, caps=["SYS_PTRACE"], stderr=subprocess.PIPE, **opts)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.err: list[str] = []
@@ -771,6 +777,18 @@ class ArgsFlow(Flow):
         say(f"   {len(self.reference)} answers in {t:.2f}s")
         app.remove()
 
+    def stream_values(self, out: Path, require: bool = True) -> None:
+        events = stream_events(out)
+        values = [e for e in events if e.get("type") == "argument"]
+        say(f"   stream: {len(events)} events, {len(values)} argument values")
+        hello = next((e for e in events if e.get("type") == "hello"), {})
+        if hello.get("protocol", "1.0") < "1.1":
+            raise Failure(f"the tracer speaks stream {hello.get('protocol')}: is --tracer-bin this tree's tracer?")
+        if require and not values:
+            raise Failure("the stream has no argument values (a launch records at least libc's start-up)")
+        self.socket_values = getattr(self, "socket_values", set()) | {
+            e.get("value") for e in values if e.get("name") == "socket" and "value2" not in e}
+
     def record_args(self) -> None:
         out = self.dir / "args.ndjson"
         app = self.start_app("args-launch", launch_out=out, tracer_bin=Path(self.args.tracer_bin).resolve())
@@ -778,12 +796,7 @@ class ArgsFlow(Flow):
         self.same_answers("traced by launch mode", answers)
         self.stop_launch(app)
         app.remove()
-        events = stream_events(out)
-        values = [e for e in events if e.get("type") == "argument"]
-        say(f"   stream: {len(events)} events, {len(values)} argument values")
-        self.socket_values = {e.get("value") for e in values if e.get("name") == "socket" and "value2" not in e}
-        if not values:
-            raise Failure("the stream has no argument values: is --tracer-bin this tree's tracer?")
+        self.stream_values(out)
         self.args_profile = self.plugin.convert(out, self.dir / "args.json", "--args", "curated")
         rules = [r for r in self.args_profile["syscalls"] if r.get("args")]
         by_name: dict[str, int] = {}
@@ -799,6 +812,38 @@ class ArgsFlow(Flow):
         for ln in whole:
             say(f"   {ln}")
 
+    def record_attach_startup(self) -> None:
+        """attach + start-up: the exercise recorded by an attached tracer, the start-up by a launch
+        that stops once the app listens; both converted with --args curated and merged."""
+        tracer_bin = Path(self.args.tracer_bin).resolve()
+        self.socket_values = set()  # the families these two recordings saw, for the probe
+        out = self.dir / "attach.ndjson"
+        app = self.start_app("args-attach")
+        tracer = AttachedTracer(self.h, app, out, tracer_bin=tracer_bin)
+        tracer.wait_for("hello", 30)
+        tracer.send("snapshot")
+        tracer.wait_for("summary", 30)
+        answers, _ = self.exercise(app)
+        self.same_answers("traced by attach mode", answers)
+        code = tracer.stop()
+        if code != 0:
+            raise Failure(f"the attached tracer exited {code}: {''.join(tracer.err)[-800:]}")
+        app.remove()
+        self.stream_values(out, require=False)  # attached after start-up: maybe no table syscall
+        sout = self.dir / "startup.ndjson"
+        app = self.start_app("args-startup", launch_out=sout, tracer_bin=tracer_bin)
+        time.sleep(0.5)
+        self.stop_launch(app)
+        app.remove()
+        self.stream_values(sout)
+        self.plugin.convert(out, self.dir / "attach.json", "--args", "curated")
+        self.plugin.convert(sout, self.dir / "startup.json", "--args", "curated")
+        self.merged_args_profile = self.plugin.merge(self.dir / "attach.json", self.dir / "startup.json",
+                                                     self.dir / "merged_args.json")
+        rules = [r for r in self.merged_args_profile["syscalls"] if r.get("args")]
+        self.result["arg_rules_merged"] = len(rules)
+        say(f"   merged attach + start-up profile: {len(rules)} argument rules")
+
     def probe(self, seccomp: str) -> dict[str, str]:
         proc = self.h.run(self.w.image, [], hint="probe", check=False, seccomp=seccomp,
                           volumes=[f"{Path(self.args.args_probe).resolve()}:/ksc-probe:ro"],
@@ -812,14 +857,15 @@ class ArgsFlow(Flow):
                           f"{(proc.stdout + proc.stderr)[-600:]}")
         return out
 
-    def probe_both(self) -> None:
-        if getattr(self, "args_profile", None) is None:
-            raise Pending("no argument-level profile")
+    def probe_both(self, which: str) -> None:
+        profile = getattr(self, f"{which}_profile", None)
+        if profile is None:
+            raise Pending(f"no {which} profile")
         free = self.probe("unconfined")
-        confined = self.probe(str(self.dir / "args.json"))
+        confined = self.probe(str(self.dir / f"{which}.json"))
         errno_name = {1: "EPERM"}
-        default_errno = self.args_profile.get("defaultErrnoRet", 1)
-        self.result["probe"] = {"unconfined": free, "confined": confined}
+        default_errno = profile.get("defaultErrnoRet", 1)
+        self.result[f"probe_{which}"] = {"unconfined": free, "confined": confined}
         used = {c for c, v in PROBE_SOCKET_VALUES.items() if v in getattr(self, "socket_values", set())}
         if not used:
             raise Failure(f"the workload opened neither AF_INET nor AF_INET6 sockets: {self.socket_values}")
@@ -850,8 +896,13 @@ class ArgsFlow(Flow):
             if not hasattr(self, "reference"):
                 return self.finish()
             self.step("launch mode with this tree's tracer, --args curated", self.record_args)
-            self.step("enforce the argument-level profile", self.enforce, "args")
-            self.step("the probe, unconfined and under the profile", self.probe_both)
+            self.step("enforce the argument-level launch profile", self.enforce, "args")
+            self.step("the probe, unconfined and under the launch profile", self.probe_both, "args")
+            self.step("attach + start-up with this tree's tracer, --args curated, merged",
+                      self.record_attach_startup)
+            self.step("enforce the argument-level attach + start-up profile", self.enforce, "merged_args")
+            self.step("the probe, unconfined and under the attach + start-up profile", self.probe_both,
+                      "merged_args")
         finally:
             self.h.cleanup()
         return self.finish()
