@@ -118,12 +118,24 @@ TEST_CASE(
     notes.clear();
     p = profile_from_recording(r, curated(), &notes);
     CHECK(rules_for(p, "socket")[0]->args.empty());
+}
+
+TEST_CASE(
+    "argument rules: the runtime's measured values join the app's; a base-set syscall it never calls after "
+    "the filter gets none") {
     RecordOptions runc = curated();
     runc.base = BaseSet::Runc;
-    notes.clear();
-    p = profile_from_recording(web_recording(), runc, &notes);
-    CHECK(std::any_of(notes.begin(), notes.end(),
-                      [](const std::string& n) { return n.find("prctl: allowed whole: the runtime") == 0; }));
+    Recording r = web_recording();
+    seen(r, Arch::X86_64, "prctl", {PR_SET_NAME});
+    Profile p = profile_from_recording(r, runc);
+    auto view = argument_view(p);
+    CHECK(view.values.at("prctl") ==
+          std::set<std::uint64_t>{PR_SET_KEEPCAPS, PR_SET_NAME, PR_CAPBSET_DROP, PR_CAP_AMBIENT});
+    CHECK(view.values.at("fcntl") == std::set<std::uint64_t>{2});  // F_SETFD
+    CHECK(rules_for(p, "arch_prctl").empty());                     // runc 1.1.5 never calls it after
+    RecordOptions none = runc;
+    none.args = ArgsMode::None;
+    CHECK(rules_for(profile_from_recording(r, none), "arch_prctl").size() == 1);  // whole, as before
 }
 
 TEST_CASE("argument rules: a syscall seen only refused keeps its errno rule and no argument rule") {
