@@ -279,7 +279,7 @@ void add_profile_flags(VerbFlags& flags) {
     flags.add_options()("base", "The container runtime's own syscalls to add: runc|crun|both|none",
                         cxxopts::value<std::string>()->default_value("both"))(
         "include-denied", "Allow the syscalls the app saw refused, instead of refusing them the same way")(
-        "args", kArgsFlagHelp, cxxopts::value<std::string>()->default_value("none"));
+        "args", kArgsFlagHelp, cxxopts::value<std::string>()->default_value(kArgsDefault));
 }
 
 RecordOptions record_options_from(const cxxopts::ParseResult& result) {

@@ -141,7 +141,7 @@ int cmd_trace(int argc, char** argv) {
         cxxopts::value<std::string>()->default_value("both"))(
         "include-denied",
         "Allow the syscalls the command saw refused, instead of refusing them the same way")(
-        "args", kArgsFlagHelp, cxxopts::value<std::string>()->default_value("none"));
+        "args", kArgsFlagHelp, cxxopts::value<std::string>()->default_value(kArgsDefault));
     flags.set_positional("command", "-- CMD [ARGS...]", "The command to trace (after --)", 0, 0, "");
     flags.set_examples(
         "  # The profile of ls, as OCI seccomp JSON, on stdout\n"

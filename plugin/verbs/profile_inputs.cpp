@@ -23,7 +23,7 @@ void add_profile_input_flags(VerbFlags& flags) {
             cxxopts::value<std::string>()->default_value("both"))
         ("include-denied", "For a recording: allow syscalls seen only failing with EPERM/ENOSYS instead of "
             "refusing them the same way")
-        ("args", std::string("For a recording: ") + kArgsFlagHelp, cxxopts::value<std::string>()->default_value("none"))
+        ("args", std::string("For a recording: ") + kArgsFlagHelp, cxxopts::value<std::string>()->default_value(kArgsDefault))
         ("base-profile", "A file holding the SeccompProfile a baseProfileName names (repeatable)",
             cxxopts::value<std::vector<std::string>>())
         ("arch", "Evaluate Docker's archMap/includes/excludes (and runtime/default) for this node "

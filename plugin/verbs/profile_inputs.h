@@ -21,8 +21,10 @@ struct ProfileInputOptions {
     std::vector<std::string> base_files;  // --base-profile
 };
 
-// --args: argument-level rules (profile_args.h). `none` stays the default until every container
-// workload is proven under enforcement with `curated` (tests/containers, issue 14).
+// --args: argument-level rules (profile_args.h). `curated` is the default since every container
+// workload runs its exercise under its argument-level profile, launch and attach + start-up, and the
+// probe finds what the workload never did refused by the profile alone (tests/containers, issue 14).
+inline constexpr const char* kArgsDefault = "curated";
 inline constexpr const char* kArgsFlagHelp =
     "Argument-level rules for the syscalls of the argument table (socket families, clone/unshare namespace "
     "flags, personality, prctl, ioctl, ...; docs/profiles.md): curated or none";
