@@ -1,4 +1,4 @@
-# The tracer image: seccomp-tracer, static, alone in a FROM scratch image (DESIGN.md, "The tracer").
+# The tracer image: seccomp-tracer, static, alone in a FROM scratch image (docs/design.md, "The tracer").
 #
 # Offline, as CI builds it (tests/containers/build-images makes the builder image first):
 #   tracer-image/build-image            (or: podman build --pull=never -t seccomp-tracer .)

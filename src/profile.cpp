@@ -44,7 +44,7 @@ constexpr std::array<std::pair<ArgOp, std::string_view>, 7> kOps{{
     {ArgOp::MaskedEqual, "SCMP_CMP_MASKED_EQ"},
 }};
 
-// The OCI runtime spec's list (config-linux.md), which is libseccomp's.
+// The OCI runtime spec's list (its Linux seccomp section), which is libseccomp's.
 constexpr std::array<std::string_view, 22> kScmpArches{
     "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
     "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",

@@ -122,7 +122,7 @@ struct RecordOptions {
     std::size_t max_instructions = 4096;
 };
 
-// The profile for a recording, per DESIGN.md: default SCMP_ACT_ERRNO (EPERM); every architecture
+// The profile for a recording, per docs/profiles.md: default SCMP_ACT_ERRNO (EPERM); every architecture
 // seen (x86_64's compat arches only if used); syscalls seen only failing with EPERM or ENOSYS get
 // an ERRNO rule with that errno; libc's probed newer syscalls not recorded get ENOSYS; the
 // runtime's base set allowed. A name is written only if it is a syscall on an architecture the

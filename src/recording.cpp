@@ -150,6 +150,11 @@ Result<Recording> read_recording(std::string_view text) {
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
         auto event = stream::decode(line);
         if (!event) return make_error(fmt::format("line {}: {}", line_no, event.error().message));
+        if (const auto* hello = std::get_if<stream::Hello>(&*event))
+            if (auto ok = stream::check_protocol(*hello); !ok)
+                return make_error(fmt::format(
+                    "line {}: the recording {}: read it with the kubectl-seccomp of its tracer's release",
+                    line_no, ok.error().message));
         builder.add(*event);
         ++events;
     }

@@ -158,6 +158,21 @@ TEST_CASE("read_recording: a bad line is an error naming its line number") {
     CHECK(r.error().message.rfind("line 2: ", 0) == 0);
 }
 
+TEST_CASE("read_recording: a stream of another protocol major is refused, naming both versions") {
+    stream::Hello hello;
+    hello.protocol_major = 9;
+    hello.protocol_minor = 1;
+    std::string text = stream::encode(stream::Syscall{}) + "\n" + stream::encode(hello) + "\n";
+    auto r = read_recording(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message ==
+          "line 2: the recording speaks stream protocol 9.1, this kubectl-seccomp speaks 1.1: read it with "
+          "the kubectl-seccomp of its tracer's release");
+    hello.protocol_minor = 7;  // another minor of our major: read
+    hello.protocol_major = stream::kProtocolMajor;
+    CHECK(read_recording(stream::encode(hello) + "\n").ok());
+}
+
 TEST_CASE("read_recording: empty input is an error") {
     CHECK_FALSE(read_recording("").ok());
     CHECK_FALSE(read_recording("\n  \n").ok());

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "unique_fd.h"
+
 namespace ksc::tracer {
 
 namespace {
@@ -22,38 +24,32 @@ int fail(const std::string& what) {
 int install_self(const std::string& dir) {
     std::string target = dir + "/seccomp-tracer";
     std::string temp = target + ".tmp";
-    int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    if (in < 0) return fail("cannot read /proc/self/exe");
-    int out = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-    if (out < 0) {
-        close(in);
-        return fail("cannot create " + temp + " (is the directory there and writable?)");
-    }
+    UniqueFd in(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+    if (!in) return fail("cannot read /proc/self/exe");
+    UniqueFd out(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755));
+    if (!out) return fail("cannot create " + temp + " (is the directory there and writable?)");
     char buf[65536];
     for (;;) {
-        ssize_t n = read(in, buf, sizeof buf);
+        ssize_t n = read(in.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            close(in);
-            close(out);
-            return fail("cannot read /proc/self/exe");
-        }
+        if (n < 0) return fail("cannot read /proc/self/exe");
         if (n == 0) break;
         for (ssize_t done = 0; done < n;) {
-            ssize_t w = write(out, buf + done, static_cast<std::size_t>(n - done));
+            ssize_t w = write(out.get(), buf + done, static_cast<std::size_t>(n - done));
             if (w < 0 && errno == EINTR) continue;
             if (w <= 0) {
-                close(in);
-                close(out);
+                int err = errno;
                 unlink(temp.c_str());
+                errno = err;
                 return fail("cannot write " + temp);
             }
             done += w;
         }
     }
-    close(in);
-    // 0755 whatever the umask: the app container may run as another user.
-    if (fchmod(out, 0755) != 0 || close(out) != 0) return fail("cannot finish " + temp);
+    in.reset();
+    // 0755 whatever the umask: the app container may run as another user. close() is checked:
+    // a write the file system deferred can fail there.
+    if (fchmod(out.get(), 0755) != 0 || close(out.release()) != 0) return fail("cannot finish " + temp);
     // Atomically: an app container that starts early never sees half a binary.
     if (rename(temp.c_str(), target.c_str()) != 0) return fail("cannot rename " + temp + " to " + target);
     std::printf("installed %s\n", target.c_str());

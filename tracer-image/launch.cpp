@@ -18,6 +18,7 @@
 #include <variant>
 
 #include "signals.h"
+#include "unique_fd.h"
 
 namespace ksc::tracer {
 
@@ -65,13 +66,13 @@ std::string find_program(const std::string& name) {
             syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
             int report[2] = {kFilterFailed, errno};
             (void)!write(err_fd, report, sizeof report);
-            _exit(125);
+            _exit(kExitTracerFailed);
         }
     }
     execv(path, argv);
     int report[2] = {0, errno};
     (void)!write(err_fd, report, sizeof report);
-    _exit(errno == ENOENT || errno == ENOTDIR ? 127 : 126);
+    _exit(errno == ENOENT || errno == ENOTDIR ? kExitNotFound : kExitCannotRun);
 }
 
 }  // namespace
@@ -114,48 +115,52 @@ sock_fprog seccomp_trace_program() {
 std::variant<LaunchedChild, LaunchError> start_child(const std::vector<std::string>& command, bool filter,
                                                      unsigned long ptrace_options) {
     std::string path = find_program(command[0]);
-    if (path.empty()) return LaunchError{127, command[0] + ": command not found (check the name and PATH)"};
+    if (path.empty())
+        return LaunchError{kExitNotFound, command[0] + ": command not found (check the name and PATH)"};
     std::vector<char*> argv;
     for (const auto& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
 
-    int go[2], err[2];
-    if (pipe2(go, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
-        return LaunchError{125, std::string("cannot create a pipe: ") + std::strerror(errno)};
+    // The child waits on `go` until it is seized; `err` brings back why its exec failed.
+    auto go = make_pipe();
+    if (!go) return LaunchError{kExitTracerFailed, "cannot create a " + go.error().message};
+    auto err = make_pipe();
+    if (!err) return LaunchError{kExitTracerFailed, "cannot create a " + err.error().message};
     pid_t pid = fork();
-    if (pid < 0) return LaunchError{125, std::string("cannot fork: ") + std::strerror(errno)};
+    if (pid < 0) return LaunchError{kExitTracerFailed, std::string("cannot fork: ") + std::strerror(errno)};
     if (pid == 0) {
-        close(go[1]);
-        close(err[0]);
-        child_main(go[0], err[1], path.c_str(), argv.data(), filter);
+        // Never returns: the descriptors' owners are not destroyed here, so close what is not ours.
+        close(go->write.get());
+        close(err->read.get());
+        child_main(go->read.get(), err->write.get(), path.c_str(), argv.data(), filter);
     }
-    close(go[0]);
-    close(err[1]);
+    go->read.reset();
+    err->write.reset();
     // The child waits on the pipe: seizing it now, before it can exec, records the command from
     // its execve on.
     if (ptrace(PTRACE_SEIZE, pid, 0, ptrace_options) != 0) {
         int e = errno;
         kill(pid, SIGKILL);
-        close(go[1]);
-        close(err[0]);
-        return LaunchError{125, std::string("cannot trace the command (PTRACE_SEIZE: ") + std::strerror(e) +
-                                    "): is the tracer itself traced or refused ptrace by a seccomp profile?"};
+        return LaunchError{kExitTracerFailed,
+                           std::string("cannot trace the command (PTRACE_SEIZE: ") + std::strerror(e) +
+                               "): is the tracer itself traced or refused ptrace by a seccomp "
+                               "profile?"};
     }
     if (!filter) ptrace(PTRACE_INTERRUPT, pid, 0, 0);
-    close(go[1]);
-    return LaunchedChild{pid, err[0]};
+    go->write.reset();  // the child goes on
+    return LaunchedChild{pid, err->read.release()};
 }
 
 LaunchError exec_failure(int exec_error_fd, const std::string& program) {
     int report[2] = {0, 0};
     ssize_t n = read(exec_error_fd, report, sizeof report);
-    if (n != sizeof report) return LaunchError{125, program + " ended before it could be run"};
+    if (n != sizeof report) return LaunchError{kExitTracerFailed, program + " ended before it could be run"};
     if (report[0] == kFilterFailed)
-        return LaunchError{125, std::string("cannot install the seccomp filter: ") +
-                                    std::strerror(report[1]) + " (use --no-filter)"};
+        return LaunchError{kExitTracerFailed, std::string("cannot install the seccomp filter: ") +
+                                                  std::strerror(report[1]) + " (use --no-filter)"};
     int e = report[1];
-    if (e == ENOENT || e == ENOTDIR) return LaunchError{127, program + ": " + std::strerror(e)};
-    return LaunchError{126, "cannot run " + program + ": " + std::strerror(e)};
+    if (e == ENOENT || e == ENOTDIR) return LaunchError{kExitNotFound, program + ": " + std::strerror(e)};
+    return LaunchError{kExitCannotRun, "cannot run " + program + ": " + std::strerror(e)};
 }
 
 }  // namespace ksc::tracer

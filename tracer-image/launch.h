@@ -41,8 +41,13 @@ struct LaunchedChild {
     int exec_error_fd = -1;  // gets the errno if the exec fails; end of file when it succeeded
 };
 
+// Launch mode's statuses, as env(1) has them: the command's own, or one of these.
+inline constexpr int kExitTracerFailed = 125;
+inline constexpr int kExitCannotRun = 126;
+inline constexpr int kExitNotFound = 127;
+
 struct LaunchError {
-    int exit_status;  // 125 the tracer failed, 126 cannot run, 127 not found
+    int exit_status;  // kExitTracerFailed, kExitCannotRun or kExitNotFound
     std::string message;
 };
 

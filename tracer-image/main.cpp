@@ -11,6 +11,7 @@
 #include "connect.h"
 #include "control.h"
 #include "install.h"
+#include "launch.h"
 #include "options.h"
 #include "output.h"
 #include "reporter.h"
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
     std::int64_t start_ms = now_ms();
 
     // 1. Flags. In launch mode our own failures are 125, like env(1).
-    int failure_status = is_launch_command_line(argc, argv) ? 125 : 1;
+    int failure_status = is_launch_command_line(argc, argv) ? kExitTracerFailed : 1;
     auto parsed = parse_options(argc - 1, argv + 1);
     if (!parsed) {
         std::fprintf(stderr, "seccomp-tracer: %s\n", parsed.error().message.c_str());
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
     }
     Reporter reporter(output, start_ms);
     reporter.set_mirror_errors(!opts.output.empty() && opts.output != "-");
-    Recording recording(!opts.launch() || opts.no_filter);
+    SyscallCounts recording(!opts.launch() || opts.no_filter);
     Control control;
     Tracer tracer(opts, recording, reporter, control);
     std::string hello =

@@ -43,10 +43,8 @@ Output::~Output() {
         else
             writer_.detach();
     }
-    for (int fd : fds_)
-        if (owns_fd_) close(fd);
-    if (listen_fd_ >= 0) {
-        close(listen_fd_);
+    if (listen_) {
+        listen_.reset();
         unlink(socket_path_.c_str());
     }
 }
@@ -72,22 +70,19 @@ Status Output::open(const std::string& spec, bool cloexec) {
         if (socket_path_.empty() || socket_path_.size() >= sizeof addr.sun_path)
             return make_error("bad socket path in '" + spec + "': use unix:PATH (at most 107 bytes)");
         std::memcpy(addr.sun_path, socket_path_.data(), socket_path_.size());
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) return make_error(std::string("cannot create a unix socket: ") + std::strerror(errno));
+        UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (!fd) return make_error(std::string("cannot create a unix socket: ") + std::strerror(errno));
         unlink(socket_path_.c_str());  // a stale socket from an earlier run
-        if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || listen(fd, 4) < 0) {
-            int err = errno;
-            close(fd);
-            return make_error("cannot listen on " + socket_path_ + ": " + std::strerror(err) +
+        if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || listen(fd.get(), 4) < 0)
+            return make_error("cannot listen on " + socket_path_ + ": " + std::strerror(errno) +
                               " (is the directory writable?)");
-        }
-        listen_fd_ = fd;
+        listen_ = std::move(fd);
         return Ok{};
     }
-    int fd = ::open(spec.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | (cloexec ? O_CLOEXEC : 0), 0644);
-    if (fd < 0) return make_error("cannot open " + spec + " for the stream: " + std::strerror(errno));
-    owns_fd_ = true;
-    fds_.push_back(fd);
+    file_.reset(
+        ::open(spec.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | (cloexec ? O_CLOEXEC : 0), 0644));
+    if (!file_) return make_error("cannot open " + spec + " for the stream: " + std::strerror(errno));
+    fds_.push_back(file_.get());
     return Ok{};
 }
 

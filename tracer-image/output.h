@@ -24,6 +24,7 @@
 
 #include "result.h"
 #include "stream.h"
+#include "unique_fd.h"
 
 namespace ksc::tracer {
 
@@ -39,8 +40,8 @@ class Output {
     Status open(const std::string& spec, bool cloexec);
 
     // The listening socket for "unix:PATH", or -1.
-    int listen_fd() const { return listen_fd_; }
-    bool serving() const { return listen_fd_ >= 0; }
+    int listen_fd() const { return listen_.get(); }
+    bool serving() const { return static_cast<bool>(listen_); }
     // A client connected to the socket: it gets `first_line` (the hello) and every line after.
     // The control thread owns client fds: remove_client() also closes it.
     bool add_client(int fd, const std::string& first_line);  // false: it is gone (fd closed)
@@ -72,9 +73,9 @@ class Output {
 
     std::mutex mutex_;  // the control thread adds socket clients while the main thread writes
     std::vector<int> fds_;
-    int listen_fd_ = -1;
+    UniqueFd listen_;  // unix:PATH: the socket we serve
     std::string socket_path_;
-    bool owns_fd_ = false;
+    UniqueFd file_;  // PATH: the file we opened (an inherited fd or stdout is not ours to close)
     std::atomic<bool> broken_{false};
 
     // The writer thread (pipes and terminals), guarded by mutex_.

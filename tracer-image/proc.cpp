@@ -1,5 +1,7 @@
 #include "proc.h"
 
+#include "unique_fd.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -34,17 +36,16 @@ std::uint64_t parse_hex(const char* s) {
 }  // namespace
 
 std::string read_small_file(const char* path) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
+    UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) return {};
     std::string out;
     char buf[4096];
     for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
+        ssize_t n = read(fd.get(), buf, sizeof buf);
         if (n <= 0) break;
         out.append(buf, static_cast<std::size_t>(n));
         if (out.size() > (1u << 20)) break;
     }
-    close(fd);
     return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "clock.h"
+#include "unique_fd.h"
 #include "version.h"
 
 namespace ksc::tracer {
@@ -39,13 +40,13 @@ void Reporter::error(const std::string& code, const std::string& message) {
     emit(stream::Message{true, message, code});
 }
 
-void Reporter::write_summary_file(const std::string& path, bool given, const Recording& recording) {
+void Reporter::write_summary_file(const std::string& path, bool given, const SyscallCounts& recording) {
     if (path.empty()) return;
     std::string text = encode_compact_summary(recording.seen(), recording.arg_values());
     // The default, /dev/termination-log, is a file the kubelet provides: never create it (as root on
     // a host, that would litter /dev), and say nothing when it is not there.
-    int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | (given ? O_CREAT : 0), 0644);
-    if (fd < 0) {
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | (given ? O_CREAT : 0), 0644));
+    if (!fd) {
         if (given)
             warning("summary-file", "cannot write the summary file " + path + ": " + std::strerror(errno));
         return;
@@ -53,13 +54,12 @@ void Reporter::write_summary_file(const std::string& path, bool given, const Rec
     const char* p = text.data();
     std::size_t left = text.size();
     while (left > 0) {
-        ssize_t n = write(fd, p, left);
+        ssize_t n = write(fd.get(), p, left);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         p += n;
         left -= static_cast<std::size_t>(n);
     }
-    close(fd);
 }
 
 }  // namespace ksc::tracer

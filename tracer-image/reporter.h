@@ -37,7 +37,7 @@ class Reporter {
     void set_quiet(bool quiet) { quiet_ = quiet; }
     bool quiet() const { return quiet_; }
 
-    void write_summary_file(const std::string& path, bool given, const Recording& recording);
+    void write_summary_file(const std::string& path, bool given, const SyscallCounts& recording);
 
   private:
     Output& output_;

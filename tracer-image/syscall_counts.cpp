@@ -7,7 +7,7 @@
 namespace ksc::tracer {
 
 template <class F>
-void Recording::for_each_seen(F&& f) const {
+void SyscallCounts::for_each_seen(F&& f) const {
     for (Arch arch : all_arches()) {
         unsigned i = arch_index(arch);
         if (i < kArches && direct_[i])
@@ -21,7 +21,7 @@ void Recording::for_each_seen(F&& f) const {
     for (auto key : keys) f(static_cast<Arch>(key >> 32), static_cast<std::uint32_t>(key), overflow_.at(key));
 }
 
-stream::Summary Recording::summary(bool final, double t) const {
+stream::Summary SyscallCounts::summary(bool final, double t) const {
     stream::Summary s;
     s.t = t;
     s.final = final;
@@ -47,13 +47,13 @@ stream::Summary Recording::summary(bool final, double t) const {
     return s;
 }
 
-SyscallSet Recording::seen() const {
+SyscallSet SyscallCounts::seen() const {
     SyscallSet set;
     for_each_seen([&](Arch arch, std::uint32_t nr, const SyscallStat&) { set[arch].insert(nr); });
     return set;
 }
 
-ArgValueMap Recording::arg_values() const {
+ArgValueMap SyscallCounts::arg_values() const {
     ArgValueMap map;
     for_each_seen([&](Arch arch, std::uint32_t nr, const SyscallStat& stat) {
         if (stat.values && !stat.values->overflow)

@@ -36,9 +36,9 @@ struct SyscallStat {
 
 enum class ArgNews { Known, New, Overflow };
 
-class Recording {
+class SyscallCounts {
   public:
-    explicit Recording(bool returns_seen) : returns_seen_(returns_seen) {}
+    explicit SyscallCounts(bool returns_seen) : returns_seen_(returns_seen) {}
 
     // The counter for (arch, nr), created at zero on first use. The pointer stays valid.
     SyscallStat& stat(Arch arch, std::uint32_t nr) {

@@ -6,7 +6,7 @@ using namespace ksc;
 using namespace ksc::tracer;
 
 TEST_CASE("a counter per (arch, nr), stable, for small and large numbers") {
-    Recording rec(true);
+    SyscallCounts rec(true);
     SyscallStat& a = rec.stat(Arch::X86_64, 0);
     SyscallStat& b = rec.stat(Arch::X86, 0);
     SyscallStat& big = rec.stat(Arch::ARM, 0xf0002);  // ARM's private cacheflush
@@ -24,7 +24,7 @@ TEST_CASE("a counter per (arch, nr), stable, for small and large numbers") {
 }
 
 TEST_CASE("the summary lists counts, errnos and late_only, sorted by arch then number") {
-    Recording rec(true);
+    SyscallCounts rec(true);
     rec.stat(Arch::X86_64, 257).count = 5;
     auto& read = rec.stat(Arch::X86_64, 0);
     read.count = 3;
@@ -52,7 +52,7 @@ TEST_CASE("the summary lists counts, errnos and late_only, sorted by arch then n
 namespace ksc::tracer {
 
 TEST_CASE("recording: argument values are kept once each, up to kMaxArgValues, then the syscall goes whole") {
-    Recording rec(true);
+    SyscallCounts rec(true);
     SyscallStat& s = rec.stat(Arch::X86_64, 250);
     s.count = 1;
     s.spec = arg_spec(Arch::X86_64, "keyctl");
@@ -73,7 +73,7 @@ TEST_CASE("recording: argument values are kept once each, up to kMaxArgValues, t
 }
 
 TEST_CASE("recording: the summary lists argument values sorted") {
-    Recording rec(false);
+    SyscallCounts rec(false);
     SyscallStat& s = rec.stat(Arch::X86_64, 41);
     s.count = 3;
     s.spec = arg_spec(Arch::X86_64, "socket");

@@ -54,7 +54,7 @@ constexpr std::int64_t kDetachGraceMs = 3000;
 
 }  // namespace
 
-Tracer::Tracer(const Options& options, Recording& recording, Reporter& reporter, Control& control)
+Tracer::Tracer(const Options& options, SyscallCounts& recording, Reporter& reporter, Control& control)
     : options_(options), recording_(recording), reporter_(reporter), control_(control) {
     self_ = getpid();
     start_ms_ = now_ms();
@@ -532,7 +532,7 @@ void Tracer::on_exec(pid_t tid, Tracee& t) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Recording
+// SyscallCounts
 
 void Tracer::no_syscall_info() {
     // EIO/EINVAL: a kernel older than 5.3. ESRCH (the tracee died meanwhile) is no such thing.

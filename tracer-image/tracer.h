@@ -23,7 +23,7 @@ namespace ksc::tracer {
 
 class Tracer {
   public:
-    Tracer(const Options& options, Recording& recording, Reporter& reporter, Control& control);
+    Tracer(const Options& options, SyscallCounts& recording, Reporter& reporter, Control& control);
 
     stream::Method method() const { return method_; }
 
@@ -83,7 +83,7 @@ class Tracer {
     bool excluded_from_scan(pid_t pid);
 
     const Options& options_;
-    Recording& recording_;
+    SyscallCounts& recording_;
     Reporter& reporter_;
     Control& control_;
     TraceeTable table_;

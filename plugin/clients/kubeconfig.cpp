@@ -20,7 +20,9 @@
 #include <set>
 #include <sstream>
 
-#include "compact_summary.h"  // base64
+#include "base64.h"
+#include "subprocess.h"
+#include "unique_fd.h"
 
 extern char** environ;
 
@@ -521,71 +523,42 @@ Result<std::string> run_plugin(const ExecConfig& exec, const std::string& info, 
     }
     for (const auto& [n, v] : exec.env) env_strings.push_back(n + "=" + v);
     env_strings.push_back("KUBERNETES_EXEC_INFO=" + info);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args{exec.command};
-    args.insert(args.end(), exec.args.begin(), exec.args.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return make_error(std::string("pipe: ") + std::strerror(errno));
-    int report[2];
-    if (::pipe2(report, O_CLOEXEC) != 0) {
-        ::close(out[0]);
-        ::close(out[1]);
-        return make_error(std::string("pipe: ") + std::strerror(errno));
-    }
-    pid_t pid = ::fork();
-    if (pid < 0) return make_error(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) {
-        ::dup2(out[1], STDOUT_FILENO);
-        if (!interactive) {
-            int devnull = ::open("/dev/null", O_RDONLY);
-            if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-        }
-        ::execvpe(argv[0], argv.data(), envp.data());
-        int err = errno;
-        ssize_t ignored = ::write(report[1], &err, sizeof err);
-        (void)ignored;
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(report[1]);
+    SpawnSpec spec;
+    spec.env = std::move(env_strings);
+    spec.argv.push_back(exec.command);
+    spec.argv.insert(spec.argv.end(), exec.args.begin(), exec.args.end());
+    spec.search_path = true;
+    spec.stdin_devnull = !interactive;
+    auto out = make_pipe();
+    if (!out) return out.error();
+    spec.stdout_fd = out->write.get();
     int exec_errno = 0;
-    ssize_t n;
-    do n = ::read(report[0], &exec_errno, sizeof exec_errno);
-    while (n < 0 && errno == EINTR);
-    ::close(report[0]);
-    std::string output;
-    bool too_long = false;
-    if (n != static_cast<ssize_t>(sizeof exec_errno)) {
-        char buf[8192];
-        while (true) {
-            ssize_t r = ::read(out[0], buf, sizeof buf);
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) break;
-            if (output.size() + static_cast<std::size_t>(r) > (1u << 20))
-                too_long = true;
-            else
-                output.append(buf, static_cast<std::size_t>(r));
-        }
-    }
-    ::close(out[0]);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (n == static_cast<ssize_t>(sizeof exec_errno)) {
-        std::string msg = "cannot run it: " + std::string(std::strerror(exec_errno));
+    auto child = Subprocess::spawn(spec, &exec_errno);
+    if (!child && exec_errno != 0) {
+        std::string msg = "cannot run it: " + child.error().message;
         if (!exec.install_hint.empty()) msg += ": " + exec.install_hint;
         return make_error(msg);
     }
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-        return make_error("it exited with status " + std::to_string(WEXITSTATUS(status)) +
+    if (!child) return child.error();
+    out->write.reset();
+    std::string output;
+    bool too_long = false;
+    char buf[8192];
+    while (true) {
+        ssize_t r = ::read(out->read.get(), buf, sizeof buf);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        if (output.size() + static_cast<std::size_t>(r) > (1u << 20))
+            too_long = true;
+        else
+            output.append(buf, static_cast<std::size_t>(r));
+    }
+    out->read.reset();
+    const ChildExit exit = child->wait();
+    if (exit.code && *exit.code != 0)
+        return make_error("it exited with status " + std::to_string(*exit.code) +
                           " (its own messages are above)");
-    if (WIFSIGNALED(status)) return make_error("it was killed by signal " + std::to_string(WTERMSIG(status)));
+    if (exit.signal) return make_error("it was killed by signal " + std::to_string(*exit.signal));
     if (too_long) return make_error("its output is over 1 MiB");
     return output;
 }

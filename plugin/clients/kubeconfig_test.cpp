@@ -1,14 +1,19 @@
 #include "kubeconfig.h"
 
+#include <dirent.h>
 #include <doctest/doctest.h>
+#include <seccomp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "compact_summary.h"
+#include "base64.h"
 
 namespace ksc::kube {
 namespace {
@@ -338,6 +343,59 @@ TEST_CASE("an exec plugin that fails or is missing is named, with its install hi
     cred = exec_credential(exec, RestConfig{});
     REQUIRE_FALSE(cred.ok());
     CHECK(cred.error().message.find("status 1") != std::string::npos);
+}
+
+namespace {
+
+// Open descriptors of this process (the directory's own one included, the same each time).
+int open_fds() {
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (!dir) return -1;
+    int n = 0;
+    while (::readdir(dir)) ++n;
+    ::closedir(dir);
+    return n;
+}
+
+// In a child process: fork fails there (a seccomp filter answers clone, clone3, fork and vfork
+// with EAGAIN: root ignores RLIMIT_NPROC), and running an exec plugin must leave the descriptors
+// as they were. The child's exit status: 0 as it should be, 77 no seccomp, 2 leaked, 3 no fork error.
+int fork_failure_child() {
+    scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx) return 77;
+    for (const char* name : {"clone", "clone3", "fork", "vfork"}) {
+        int nr = ::seccomp_syscall_resolve_name(name);
+        if (nr != __NR_SCMP_ERROR && ::seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAGAIN), nr, 0) != 0) return 77;
+    }
+    if (::seccomp_load(ctx) != 0) return 77;
+    ExecConfig exec;
+    exec.api_version = "client.authentication.k8s.io/v1";
+    exec.command = "true";
+    exec.interactive_mode = "Never";
+    const int before = open_fds();
+    auto cred = exec_credential(exec, RestConfig{}, /*force=*/true);
+    const int after = open_fds();
+    if (cred.ok() || cred.error().message.find("fork") == std::string::npos) return 3;
+    return before == after ? 0 : 2;
+}
+
+}  // namespace
+
+TEST_CASE("an exec plugin that cannot be forked leaves no descriptor open") {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) ::_exit(fork_failure_child());
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    REQUIRE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        MESSAGE("skipped: cannot install a seccomp filter here");
+        return;
+    }
+    CHECK_MESSAGE(WEXITSTATUS(status) != 2, "descriptors leaked when fork failed");
+    CHECK_MESSAGE(WEXITSTATUS(status) != 3, "fork did not fail under the filter");
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("interactiveMode Always without a terminal is refused") {

@@ -14,7 +14,7 @@
 
 #include <fmt/core.h>
 
-#include "compact_summary.h"  // base64
+#include "base64.h"
 #include "version.h"
 
 namespace ksc::registry {

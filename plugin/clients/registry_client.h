@@ -44,6 +44,7 @@ struct Credential {
     std::string username;
     std::string password;
     std::string registry_token;  // used as a bearer token directly
+    std::string identity_token;  // an OAuth2 refresh token (docker login's "identitytoken"): push/pull only
 };
 // Keyed by registry host ("docker.io", "registry.example.com:5000"): scheme, path and
 // index.docker.io are normalised away, as the kubelet's keyring does.

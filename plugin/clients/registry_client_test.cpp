@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "compact_summary.h"  // base64
+#include "base64.h"
 
 namespace ksc::registry {
 

@@ -2,6 +2,7 @@
 
 #include "http_text.h"
 
+#include <openssl/evp.h>
 #include <sys/random.h>
 
 #include <algorithm>
@@ -10,7 +11,7 @@
 
 #include <fmt/core.h>
 
-#include "compact_summary.h"  // base64
+#include "base64.h"
 
 namespace ksc::kube {
 namespace {
@@ -36,50 +37,14 @@ bool known_opcode(std::uint8_t op) {
     return op <= 2 || (op >= 8 && op <= 10);
 }
 
-std::uint32_t rotl(std::uint32_t x, int n) {
-    return (x << n) | (x >> (32 - n));
-}
-
 }  // namespace
 
 std::array<std::uint8_t, 20> sha1(std::string_view data) {
-    std::uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-    std::string msg(data);
-    const std::uint64_t bit_len = static_cast<std::uint64_t>(data.size()) * 8;
-    msg += static_cast<char>(0x80);
-    while (msg.size() % 64 != 56) msg += '\0';
-    for (int i = 7; i >= 0; --i) msg += static_cast<char>((bit_len >> (i * 8)) & 0xFF);
-    for (std::size_t chunk = 0; chunk < msg.size(); chunk += 64) {
-        std::uint32_t w[80];
-        for (int i = 0; i < 16; ++i) {
-            const auto* p = reinterpret_cast<const unsigned char*>(msg.data() + chunk + i * 4);
-            w[i] =
-                (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-        }
-        for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-        std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-        for (int i = 0; i < 80; ++i) {
-            std::uint32_t f, k;
-            if (i < 20)
-                f = (b & c) | (~b & d), k = 0x5A827999;
-            else if (i < 40)
-                f = b ^ c ^ d, k = 0x6ED9EBA1;
-            else if (i < 60)
-                f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-            else
-                f = b ^ c ^ d, k = 0xCA62C1D6;
-            std::uint32_t t = rotl(a, 5) + f + e + k + w[i];
-            e = d;
-            d = c;
-            c = rotl(b, 30);
-            b = a;
-            a = t;
-        }
-        h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
-    }
     std::array<std::uint8_t, 20> out{};
-    for (int i = 0; i < 5; ++i)
-        for (int j = 0; j < 4; ++j) out[i * 4 + j] = static_cast<std::uint8_t>(h[i] >> (24 - j * 8));
+    unsigned int len = 0;
+    // libcrypto is linked already (libcurl's TLS, the registry's digests); SHA-1 cannot fail there.
+    if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha1(), nullptr) != 1 || len != out.size())
+        out.fill(0);
     return out;
 }
 

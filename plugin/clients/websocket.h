@@ -70,7 +70,7 @@ class MessageAssembler {
 
 // Sec-WebSocket-Accept for a key: base64(SHA-1(key + the RFC's GUID)).
 std::string websocket_accept(std::string_view key);
-// SHA-1 (FIPS 180-4), only for the handshake above.
+// SHA-1 (FIPS 180-4, OpenSSL's), only for the handshake above.
 std::array<std::uint8_t, 20> sha1(std::string_view data);
 
 class WebSocket {

@@ -14,17 +14,18 @@
 #include <fmt/ranges.h>
 
 #include "api_client.h"
+#include "base64.h"
 #include "cluster.h"
-#include "compact_summary.h"
 #include "exit_status.h"
 #include "from_start.h"
 #include "interrupts.h"
 #include "kubeconfig.h"
 #include "profile_output.h"
 #include "recording.h"
+#include "recording_session.h"
 #include "registry_client.h"
 #include "stream.h"
-#include "syscall_table.h"
+#include "tracer_channels.h"
 #include "user_error.h"
 #include "version.h"
 #include "websocket.h"
@@ -127,54 +128,34 @@ registry::Keyring pull_secrets(kube::ApiClient& client, const std::string& ns,
     return ring;
 }
 
-// The compact summary the tracer leaves as the container's termination message.
-void add_compact_summary(RecordingBuilder& builder, const std::string& message) {
-    builder.add_compact_summary(message);
-}
-
-Status send_command(kube::WebSocket& ws, stream::Command c) {
-    return ws.send(kube::Opcode::Binary,
-                   kube::channel_message(kube::kStdin, std::string(stream::command_text(c)) + "\n"));
-}
-
-}  // namespace
-
-int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
-    // 1. The cluster.
-    install_interrupt_handlers();
-    Cluster cluster = connect_for_recording(common);
-    kube::ApiClient& client = *cluster.client;
-    const std::string ns = cluster.namespace_name;
-    const std::string pods_path = "/api/v1/namespaces/" + ns + "/pods";
-
-    // 2. The pod to copy: a pod, or what a Deployment's pods are made from.
-    std::string target = o.target, pod_json;
+// The pod to copy: a pod, or what a Deployment's pods are made from. Its name, and its JSON.
+std::pair<std::string, std::string> pod_to_copy(kube::ApiClient& client, const std::string& ns,
+                                                const std::string& target) {
     auto slash = target.find('/');
     std::string kind = slash == std::string::npos ? "pod" : target.substr(0, slash);
     std::string name = slash == std::string::npos ? target : target.substr(slash + 1);
     if (kind == "pod" || kind == "pods" || kind == "po") {
-        auto got = client.get(pods_path + "/" + name);
+        auto got = client.get("/api/v1/namespaces/" + ns + "/pods/" + name);
         if (!got) throw UserError(got.error().message);
-        pod_json = *got;
-    } else if (kind == "deploy" || kind == "deployment" || kind == "deployments") {
+        return {name, *got};
+    }
+    if (kind == "deploy" || kind == "deployment" || kind == "deployments") {
         auto got = client.get("/apis/apps/v1/namespaces/" + ns + "/deployments/" + name);
         if (!got) throw UserError(got.error().message);
         auto pod = fromstart::pod_from_template(*got);
         if (!pod) throw UserError("deployment " + name + ": " + pod.error().message);
-        pod_json = *pod;
-    } else {
-        throw UserError("\"" + target +
-                        "\": --from-start copies a pod (POD) or a Deployment's pods (deploy/NAME)");
+        return {name, *pod};
     }
-    rapidjson::Document pod;
-    pod.Parse(pod_json.c_str());
-    if (pod.HasParseError() || !pod.HasMember("spec") || !pod["spec"].HasMember("containers"))
-        throw UserError("the API server's answer for " + target + " is not a pod");
-    const std::string container = choose_container(pod, o.container);
+    throw UserError("\"" + target +
+                    "\": --from-start copies a pod (POD) or a Deployment's pods (deploy/NAME)");
+}
+
+// What the container runs: the pod spec's command, else --command, else the image's config.
+std::vector<std::string> launch_command(kube::ApiClient& client, const std::string& ns,
+                                        const std::string& pod_json, const std::string& container,
+                                        const CommonFlags& common, const FromStartOptions& o) {
     auto spec_command = fromstart::container_command(pod_json, container);
     if (!spec_command) throw UserError(spec_command.error().message);
-
-    // 3. What the container runs: the pod spec's command, else --command, else the image's config.
     std::vector<std::string> launch;
     std::string source;
     if (!spec_command->needs_image_config()) {
@@ -207,207 +188,267 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
                  (spec_command->args ? " and the pod spec's args" : "");
     }
     note(fmt::format("{} runs: {} (from {})", container, quote_argv(launch), source));
+    return launch;
+}
 
-    // 4. The copy.
-    fromstart::CopySpec cs;
-    cs.name = fromstart::copy_name(name);
-    cs.container = container;
-    cs.tracer_image = o.image;
-    cs.image_pull_policy = o.image_pull_policy;
-    cs.launch = launch;
-    cs.no_filter = o.no_filter;
-    auto copy = fromstart::copy_pod_json(pod_json, cs);
-    if (!copy) throw UserError(copy.error().message);
-    auto created = client.request("POST", pods_path, *copy, "application/json");
-    if (!created) throw UserError(created.error().message);
-    if (!created->ok()) {
-        auto st = kube::api_status(*created);
-        std::string msg = st.message.empty() ? fmt::format("HTTP {}", st.code) : st.message;
-        if (st.code == 403 && st.message.find("violates PodSecurity") == std::string::npos)
-            msg += " (--from-start needs `create` and `delete` on pods and `create` on pods/exec)";
-        throw UserError("cannot create the copy of " + target + ": " + msg);
+// The copy of the pod, created; deleted when this goes out of scope unless --keep.
+class PodCopy {
+  public:
+    PodCopy(kube::ApiClient& client, std::string ns, fromstart::CopySpec spec, bool keep)
+        : client_(client), ns_(std::move(ns)), spec_(std::move(spec)), keep_(keep) {}
+    PodCopy(const PodCopy&) = delete;
+    PodCopy& operator=(const PodCopy&) = delete;
+    ~PodCopy() { remove(); }
+
+    const std::string& name() const { return spec_.name; }
+    const std::string& container() const { return spec_.container; }
+    std::string path() const { return "/api/v1/namespaces/" + ns_ + "/pods/" + spec_.name; }
+
+    void create(const std::string& pod_json, const std::string& target) {
+        auto copy = fromstart::copy_pod_json(pod_json, spec_);
+        if (!copy) throw UserError(copy.error().message);
+        auto created =
+            client_.request("POST", "/api/v1/namespaces/" + ns_ + "/pods", *copy, "application/json");
+        if (!created) throw UserError(created.error().message);
+        if (!created->ok()) {
+            auto st = kube::api_status(*created);
+            std::string msg = st.message.empty() ? fmt::format("HTTP {}", st.code) : st.message;
+            if (st.code == 403 && st.message.find("violates PodSecurity") == std::string::npos)
+                msg += " (--from-start needs `create` and `delete` on pods and `create` on pods/exec)";
+            throw UserError("cannot create the copy of " + target + ": " + msg);
+        }
+        created_ = true;
+        note(fmt::format("created pod {} (a copy of {}, without its labels){}", spec_.name, target,
+                         keep_ ? "" : "; it is deleted at the end (--keep leaves it)"));
     }
-    const std::string copy_path = pods_path + "/" + cs.name;
-    note(fmt::format("created pod {} (a copy of {}, without its labels){}", cs.name, target,
-                     o.keep ? "" : "; it is deleted at the end (--keep leaves it)"));
-    bool deleted = false;
-    auto delete_copy = [&]() {
-        if (o.keep || deleted) return;
-        deleted = true;
-        auto r = client.request("DELETE", copy_path + "?gracePeriodSeconds=1");
+
+  private:
+    void remove() {
+        if (keep_ || !created_) return;
+        created_ = false;
+        auto r = client_.request("DELETE", path() + "?gracePeriodSeconds=1");
         if (!r || (!r->ok() && r->status != 404))
             warn(fmt::format("could not delete pod {}: {}: delete it with kubectl delete pod {} -n {}",
-                             cs.name, r ? kube::api_status(*r).message : r.error().message, cs.name, ns));
-    };
-    struct Cleanup {
-        std::function<void()> f;
-        ~Cleanup() { f(); }
-    } cleanup{delete_copy};
+                             spec_.name, r ? kube::api_status(*r).message : r.error().message, spec_.name,
+                             ns_));
+    }
 
-    // 5. Until the app container runs under the tracer.
+    kube::ApiClient& client_;
+    std::string ns_;
+    fromstart::CopySpec spec_;
+    bool keep_;
+    bool created_ = false;
+};
+
+// Until the app container runs under the tracer. False when interrupted; throws when it will not.
+bool wait_for_copy(kube::ApiClient& client, const std::string& ns, const PodCopy& copy,
+                   std::chrono::milliseconds timeout) {
     std::optional<std::string> failure;
     fromstart::CopyState started;
     auto watched = client.watch(
-        pods_path + "?fieldSelector=" + kube::url_encode("metadata.name=" + cs.name), "",
+        "/api/v1/namespaces/" + ns +
+            "/pods?fieldSelector=" + kube::url_encode("metadata.name=" + copy.name()),
+        "",
         [&](const kube::WatchEvent& ev) {
             if (ev.type == "DELETED") {
-                failure = "pod " + cs.name + " was deleted";
+                failure = "pod " + copy.name() + " was deleted";
                 return false;
             }
-            started = fromstart::copy_state(ev.object_json, container);
+            started = fromstart::copy_state(ev.object_json, copy.container());
             if (started.kind == fromstart::CopyState::Failed) failure = started.why;
             return started.kind == fromstart::CopyState::Starting && interrupts() == 0;
         },
-        o.start_timeout);
-    if (interrupts()) return kExitInterrupted;
+        timeout);
+    if (interrupts()) return false;
     if (failure) {
         std::string hint = failure->find("Image") != std::string::npos
                                ? ". Is the tracer image reachable from the node? Give another with --image"
                                : "";
-        throw UserError("the copy " + cs.name + " cannot start: " + *failure + hint);
+        throw UserError("the copy " + copy.name() + " cannot start: " + *failure + hint);
     }
     if (started.kind == fromstart::CopyState::Starting)
-        throw UserError(
-            fmt::format("the copy {} did not start within {}s{}: see kubectl describe pod {} -n {}", cs.name,
-                        o.start_timeout.count() / 1000, watched ? "" : " (" + watched.error().message + ")",
-                        cs.name, ns));
+        throw UserError(fmt::format(
+            "the copy {} did not start within {}s{}: see kubectl describe pod {} -n {}", copy.name(),
+            timeout.count() / 1000, watched ? "" : " (" + watched.error().message + ")", copy.name(), ns));
+    return true;
+}
 
-    // 6. Carry the tracer's socket over an exec in the app container (docs/from-start.md says why).
-    RecordingBuilder builder;
-    stream::LineSplitter splitter;
-    bool hello = false;
-    std::string exec_path = copy_path + "/exec?container=" + kube::url_encode(container);
-    for (const auto& arg : fromstart::connect_command()) exec_path += "&command=" + kube::url_encode(arg);
-    exec_path += "&stdin=true&stdout=true&stderr=true";
-    auto exec = [&]() -> Result<std::unique_ptr<kube::WebSocket>> {
-        std::vector<std::string> headers;
-        auto stream = client.connect_raw(headers);
-        if (!stream) return stream.error();
-        auto ws = kube::WebSocket::connect(std::move(*stream), client.host_header(), exec_path,
-                                           {kube::kChannelV5, kube::kChannelV4}, headers, 30s);
-        if (!ws) return make_error("cannot exec into the copy: " + ws.error().message);
-        if (auto s = send_command(**ws, stream::Command::Snapshot); !s) return s.error();
-        return ws;
-    };
-    std::unique_ptr<kube::WebSocket> ws;
-    std::string end_reason;
-    const auto started_at = Clock::now();
-    bool stopping = false, finished = false, app_ended = false;
-    Clock::time_point stop_deadline{}, last_ping = Clock::now(), last_view = Clock::now();
-    int connects = 0;
-    while (!finished) {
-        if (interrupts() >= 2) {
-            fmt::print(stderr, "interrupted: no profile written\n");
-            return kExitInterrupted;
-        }
-        if (!ws) {
-            // The tracer makes its socket as it starts: the first exec can come before it.
-            if (++connects > 20) throw UserError("cannot reach the tracer in " + cs.name + ": " + end_reason);
-            auto again = exec();
-            if (!again) {
-                end_reason = again.error().message;
-                std::this_thread::sleep_for(500ms);
-                continue;
+// The recording, over an exec in the app container that carries the tracer's socket
+// (docs/from-start.md says why): connects (the first exec can come before the tracer made its
+// socket), reconnects when only the connection broke, and ends with the app.
+class CopyRecording {
+  public:
+    CopyRecording(kube::ApiClient& client, const PodCopy& copy, const CommonFlags& common)
+        : client_(client), copy_(copy), session_(make_session(common)) {
+        exec_path_ = copy.path() + "/exec?container=" + kube::url_encode(copy.container());
+        for (const auto& arg : fromstart::connect_command())
+            exec_path_ += "&command=" + kube::url_encode(arg);
+        exec_path_ += "&stdin=true&stdout=true&stderr=true";
+    }
+
+    // False on a second Ctrl-C.
+    bool run(std::optional<std::chrono::milliseconds> duration) {
+        using State = rec::RecordingSession::State;
+        for (;;) {
+            if (interrupts() >= 2) return false;
+            if (!session_.connected() && !connect()) continue;
+            auto now = Clock::now();
+            if (!session_.stopping() && (interrupts() == 1 || (duration && now - started_ >= *duration))) {
+                note(interrupts() ? "stopping: waiting for the tracer's summary"
+                                  : "--duration reached: stopping");
+                session_.request_stop();
             }
-            ws = std::move(*again);
-            splitter = stream::LineSplitter();
-        }
-        auto now = Clock::now();
-        if (!stopping && (interrupts() == 1 || (o.duration && now - started_at >= *o.duration))) {
-            stopping = true;
-            stop_deadline = now + 30s;
-            note(interrupts() ? "stopping: waiting for the tracer's summary"
-                              : "--duration reached: stopping");
-            (void)send_command(*ws, stream::Command::Stop);
-        }
-        if (stopping && now > stop_deadline) {
-            warn("the tracer sent no final summary in 30s: writing what was streamed");
-            break;
-        }
-        if (now - last_ping > 5s) {
-            last_ping = now;
-            (void)send_command(*ws, stream::Command::Ping);
-        }
-        if (hello && now - last_view > 10s) {
-            last_view = now;
-            note(fmt::format("recording {}/{} from its start: {}s, {} syscalls", cs.name, container,
-                             std::chrono::duration_cast<std::chrono::seconds>(now - started_at).count(),
-                             builder.peek().syscalls.size()));
-        }
-        auto msg = ws->receive(200ms);
-        bool lost = !msg;
-        if (msg && *msg) {
-            auto data = kube::parse_channel_message((**msg).payload);
-            if (data && data->channel == kube::kStdout) {
-                for (const auto& line : splitter.feed(data->data)) {
-                    if (line.empty()) continue;
-                    auto event = stream::decode(line);
-                    if (!event) continue;
-                    if (const auto* h = std::get_if<stream::Hello>(&*event)) {
-                        if (h->protocol_major != stream::kProtocolMajor)
-                            throw UserError(
-                                fmt::format("the tracer speaks stream protocol {}.{}, this kubectl-seccomp "
-                                            "{}.{}: use --image {}",
-                                            h->protocol_major, h->protocol_minor, stream::kProtocolMajor,
-                                            stream::kProtocolMinor, kDefaultTracerImage));
-                        hello = true;
-                    } else if (const auto* m = std::get_if<stream::Message>(&*event)) {
-                        warn(std::string(m->is_error ? "tracer error: " : "tracer warning: ") + m->message);
-                    } else if (const auto* sc = std::get_if<stream::Syscall>(&*event);
-                               sc && common.verbosity > 0) {
-                        note("new syscall: " + (sc->name.empty() ? std::to_string(sc->nr) : sc->name));
-                    }
-                    builder.add(*event);
-                }
-                // A final summary unasked for: the app exited and the tracer is done.
-                if (builder.peek().final_summary) {
-                    finished = true;
-                    if (!stopping) note("the app exited: the recording ends there");
-                }
-            } else if (data && data->channel == kube::kStderr && !data->data.empty()) {
-                end_reason = data->data.substr(0, data->data.find_last_not_of('\n') + 1);
-                if (hello) warn("tracer: " + end_reason);
-            } else if (data && data->channel == kube::kStatus && !data->data.empty()) {
-                kube::Response r;
-                r.body = data->data;
-                if (auto st = kube::api_status(r); !st.message.empty()) end_reason = st.message;
+            if (session_.hello_seen() && now - last_view_ > 10s) {
+                last_view_ = now;
+                note(fmt::format("recording {}/{} from its start: {}s, {} syscalls", copy_.name(),
+                                 copy_.container(),
+                                 std::chrono::duration_cast<std::chrono::seconds>(now - started_).count(),
+                                 session_.recording().syscalls.size()));
             }
-        } else if (!msg) {
-            end_reason = end_reason.empty() ? msg.error().message : end_reason;
-        }
-        if (ws->closed()) lost = true;
-        if (lost && !finished) {
-            ws.reset();
-            // The app ended (the tracer with it, as PID 1), or only the connection did.
-            auto p = client.get(copy_path);
-            auto st = p ? fromstart::copy_state(*p, container) : fromstart::CopyState{};
-            if (st.kind == fromstart::CopyState::Ended) {
-                app_ended = true;
-                note(st.why + ": the recording ends there");
-                add_compact_summary(builder, st.termination_message);
-                break;
+            switch (session_.step(200ms)) {
+                case State::Recording:
+                    continue;
+                case State::Done:
+                    // A final summary unasked for: the app exited and the tracer is done.
+                    if (!session_.stopping()) note("the app exited: the recording ends there");
+                    return true;
+                case State::StopTimedOut:
+                    warn("the tracer sent no final summary in 30s: writing what was streamed");
+                    return true;
+                case State::Failed:
+                    throw UserError(*session_.fatal());
+                case State::Lost:
+                case State::Ended:
+                    if (!on_lost()) return true;
             }
-            if (!hello) continue;  // not connected yet: try again (bounded above)
-            if (connects > 20) break;
-            warn("the exec connection broke (" + end_reason + "): connecting again");
         }
     }
-    if (ws && !ws->closed()) (void)ws->close();
-    (void)app_ended;
 
-    // 7. The profile, then the copy goes (Cleanup).
-    const Recording& recording = builder.peek();
-    if (recording.syscalls.empty())
-        throw UserError("the tracer sent nothing" + (end_reason.empty() ? std::string() : ": " + end_reason) +
-                        fmt::format(": see kubectl logs {} -c {} -n {} (run with --keep to look)", cs.name,
-                                    container, ns));
-    auto output = render_recording(recording, common.output_format, o.record_options, name + "-" + container);
-    if (!output) throw UserError(output.error().message);
-    if (auto w = write_output(common, *output); !w) throw UserError(w.error().message);
-    note(fmt::format("recorded {} syscalls of {} from its first one, in {}s{}", recording.syscalls.size(),
-                     container,
-                     std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at).count(),
-                     common.output_file.empty() ? "" : "; profile written to " + common.output_file));
+    const rec::RecordingSession& session() const { return session_; }
+    std::string end_reason() const { return stderr_.empty() ? session_.end_reason() : stderr_; }
+    Clock::time_point started() const { return started_; }
+
+  private:
+    rec::RecordingSession make_session(const CommonFlags& common) {
+        rec::SessionPolicy policy;
+        policy.protocol_remedy = "use --image " + std::string(kDefaultTracerImage);
+        rec::SessionEvents events;
+        events.message = [](const stream::Message& m) {
+            warn(std::string(m.is_error ? "tracer error: " : "tracer warning: ") + m.message);
+        };
+        if (common.verbosity > 0)
+            events.syscall = [](const stream::Syscall& sc, bool) {
+                note("new syscall: " + (sc.name.empty() ? std::to_string(sc.nr) : sc.name));
+            };
+        events.diagnostics = [this](const std::string& text) {
+            stderr_ = text;
+            if (session_.hello_seen()) warn("tracer: " + text);
+        };
+        return rec::RecordingSession(std::move(policy), std::move(events));
+    }
+
+    // One exec; false (after a pause) when it failed. Throws after 20 attempts.
+    bool connect() {
+        if (++connects_ > 20)
+            throw UserError("cannot reach the tracer in " + copy_.name() + ": " + end_reason());
+        std::vector<std::string> headers;
+        auto stream = client_.connect_raw(headers);
+        Result<std::unique_ptr<kube::WebSocket>> ws = make_error("no connection");
+        if (!stream) {
+            ws = stream.error();
+        } else {
+            ws = kube::WebSocket::connect(std::move(*stream), client_.host_header(), exec_path_,
+                                          {kube::kChannelV5, kube::kChannelV4}, headers, 30s);
+            if (!ws) ws = make_error("cannot exec into the copy: " + ws.error().message);
+        }
+        Status connected =
+            ws ? session_.connect(std::make_unique<rec::WebSocketChannel>(std::move(*ws))) : ws.error();
+        if (connected) return true;
+        session_.disconnect();
+        stderr_ = connected.error().message;
+        std::this_thread::sleep_for(500ms);
+        return false;
+    }
+
+    // The app ended (the tracer with it, as PID 1), or only the connection did. False: the
+    // recording is over.
+    bool on_lost() {
+        session_.disconnect();
+        auto p = client_.get(copy_.path());
+        auto st = p ? fromstart::copy_state(*p, copy_.container()) : fromstart::CopyState{};
+        if (st.kind == fromstart::CopyState::Ended) {
+            note(st.why + ": the recording ends there");
+            (void)session_.add_compact_summary(st.termination_message);
+            return false;
+        }
+        if (!session_.hello_seen()) return true;  // not connected yet: try again (bounded in connect)
+        if (connects_ > 20) return false;
+        warn("the exec connection broke (" + end_reason() + "): connecting again");
+        return true;
+    }
+
+    kube::ApiClient& client_;
+    const PodCopy& copy_;
+    rec::RecordingSession session_;
+    std::string exec_path_;
+    std::string stderr_;  // the last the tracer or the exec said
+    int connects_ = 0;
+    const Clock::time_point started_ = Clock::now();
+    Clock::time_point last_view_ = Clock::now();
+};
+
+}  // namespace
+
+int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
+    // 1. The cluster.
+    install_interrupt_handlers();
+    Cluster cluster = connect_for_recording(common);
+    kube::ApiClient& client = *cluster.client;
+    const std::string ns = cluster.namespace_name;
+
+    // 2. The pod to copy, and its container.
+    auto [name, pod_json] = pod_to_copy(client, ns, o.target);
+    rapidjson::Document pod;
+    pod.Parse(pod_json.c_str());
+    if (pod.HasParseError() || !pod.HasMember("spec") || !pod["spec"].HasMember("containers"))
+        throw UserError("the API server's answer for " + o.target + " is not a pod");
+    const std::string container = choose_container(pod, o.container);
+
+    // 3. What the container runs.
+    fromstart::CopySpec cs;
+    cs.launch = launch_command(client, ns, pod_json, container, common, o);
+
+    // 4. The copy (deleted when this function leaves, unless --keep).
+    cs.name = fromstart::copy_name(name);
+    cs.container = container;
+    cs.tracer_image = o.image;
+    cs.image_pull_policy = o.image_pull_policy;
+    cs.no_filter = o.no_filter;
+    PodCopy copy(client, ns, cs, o.keep);
+    copy.create(pod_json, o.target);
+
+    // 5. Until the app container runs under the tracer.
+    if (!wait_for_copy(client, ns, copy, o.start_timeout)) return kExitInterrupted;
+
+    // 6. The recording.
+    CopyRecording recording(client, copy, common);
+    if (!recording.run(o.duration)) {
+        fmt::print(stderr, "interrupted: no profile written\n");
+        return kExitInterrupted;
+    }
+
+    // 7. The profile, then the copy goes.
+    const Recording& recorded = recording.session().recording();
+    const std::string why = recording.end_reason();
+    if (recorded.syscalls.empty())
+        throw UserError("the tracer sent nothing" + (why.empty() ? std::string() : ": " + why) +
+                        fmt::format(": see kubectl logs {} -c {} -n {} (run with --keep to look)",
+                                    copy.name(), container, ns));
+    write_recording_profile(common, recorded, o.record_options, name + "-" + container);
+    note(fmt::format(
+        "recorded {} syscalls of {} from its first one, in {}s{}", recorded.syscalls.size(), container,
+        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - recording.started()).count(),
+        common.output_file.empty() ? "" : "; profile written to " + common.output_file));
     return kExitSuccess;
 }
 

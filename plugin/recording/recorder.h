@@ -1,7 +1,8 @@
 // The Kubernetes side of `kubectl seccomp record`, as pure functions over the API's JSON: what a
 // pod says about its containers, the choice of the container to record, the recorder's ephemeral
-// container (DESIGN.md, "The ephemeral container"), its state while it starts, and the words for
-// the API's refusals. cmd_record.cpp does the requests; everything here is unit-tested.
+// container (docs/design.md, "The contract between tracer and plugin"), its state while it starts,
+// and the words for the API's refusals. recorder_run.cpp and pod_selection.cpp do the requests;
+// everything here is unit-tested.
 #pragma once
 
 #include <cstdint>

@@ -118,7 +118,7 @@ TEST_CASE("what cannot be recorded is refused, saying why") {
     CHECK(check_recordable(*pod, pod->containers[0]).error().message.find("Pending") != std::string::npos);
 }
 
-TEST_CASE("the recorder's ephemeral container follows DESIGN.md") {
+TEST_CASE("the recorder's ephemeral container follows docs/design.md") {
     RecorderSpec spec;
     spec.name = "seccomp-recorder-abcde";
     spec.image = "img:1";

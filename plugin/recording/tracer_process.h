@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "result.h"
+#include "subprocess.h"
+#include "unique_fd.h"
 
 namespace ksc {
 
@@ -20,14 +22,6 @@ namespace ksc {
 // The error says where we looked and what to do.
 Result<std::string> find_tracer(const std::optional<std::string>& flag_path);
 
-// How a child ended, as waitpid(2) reported it.
-struct ChildExit {
-    std::optional<int> code;    // exited with this status
-    std::optional<int> signal;  // killed by this signal
-    // What a shell would report: the code, or 128 + signal.
-    int shell_status() const { return code ? *code : 128 + signal.value_or(0); }
-};
-
 class TracerProcess {
   public:
     // Starts `tracer tracer_args... --output fd:N -- command...`. The stream's write end is the
@@ -35,32 +29,27 @@ class TracerProcess {
     static Result<TracerProcess> start(const std::string& tracer, const std::vector<std::string>& tracer_args,
                                        const std::vector<std::string>& command);
 
-    TracerProcess(TracerProcess&& other) noexcept;
-    TracerProcess& operator=(TracerProcess&&) = delete;
-    TracerProcess(const TracerProcess&) = delete;
-    ~TracerProcess();
-
-    pid_t pid() const { return pid_; }
+    pid_t pid() const { return process_.pid(); }
 
     // Waits up to `timeout` for stream data or the tracer's exit. Returns the bytes read (possibly
     // none); an empty result with stream_ended() means EOF. A signal arriving returns early.
     Result<std::string> read_some(std::chrono::milliseconds timeout);
-    bool stream_ended() const { return stream_fd_ < 0; }
+    bool stream_ended() const { return !stream_; }
 
     // Reaps the tracer if it has exited (without blocking), or blocks until it does.
-    std::optional<ChildExit> try_wait();
-    ChildExit wait();
-    std::optional<ChildExit> exit_status() const { return exit_; }
+    std::optional<ChildExit> try_wait() { return process_.try_wait(); }
+    ChildExit wait() { return process_.wait(); }
+    std::optional<ChildExit> exit_status() const { return process_.exit_status(); }
 
-    void kill(int signal) const;
+    void kill(int signal) const { process_.kill(signal); }
 
   private:
-    TracerProcess(pid_t pid, int stream_fd) : pid_(pid), stream_fd_(stream_fd) {}
-    void close_stream();
+    TracerProcess(Subprocess process, UniqueFd stream)
+        : process_(std::move(process)), stream_(std::move(stream)) {}
 
-    pid_t pid_ = -1;
-    int stream_fd_ = -1;
-    std::optional<ChildExit> exit_;
+    // A tracer we did not reap is left to finish on its own (it exits when the command does).
+    Subprocess process_;
+    UniqueFd stream_;
 };
 
 }  // namespace ksc

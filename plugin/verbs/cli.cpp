@@ -15,16 +15,28 @@ namespace ksc::cli {
 namespace {
 
 constexpr std::array kVerbs{
-    Verb{"convert", "Convert a recording or a profile: OCI JSON, SeccompProfile YAML, report", cmd_convert},
-    Verb{"record", "Record a running pod's container and write its seccomp profile", cmd_record},
+    Verb{"convert", "Convert a recording or a profile: OCI JSON, SeccompProfile YAML, report", cmd_convert,
+         kExitFailure},
+    Verb{"record", "Record a running pod's container and write its seccomp profile", cmd_record,
+         kExitFailure},
     Verb{"recover", "Write the profile of a recorder whose stream was lost (from its log or summary)",
-         cmd_recover},
-    Verb{"trace", "Run a command here under the tracer and write its seccomp profile", cmd_trace},
+         cmd_recover, kExitFailure},
+    // trace passes the command's own status through, as env(1) does: its own failures are 125.
+    Verb{"trace", "Run a command here under the tracer and write its seccomp profile", cmd_trace,
+         kExitTraceFailed},
+    // diff's 1 means "different": its failures are 2, as diff(1)'s are.
     Verb{"diff", "Compare two profiles per architecture and action (exit 0 same, 1 different, 2 error)",
-         cmd_diff},
-    Verb{"explain", "Explain a profile by area, and how it compares with the runtime's default", cmd_explain},
-    Verb{"merge", "Merge profiles and recordings into one: the union of what they allow", cmd_merge},
-    Verb{"version", "Print the plugin's version, tracer image and protocol version", cmd_version},
+         cmd_diff, kExitDiffError},
+    Verb{"explain", "Explain a profile by area, and how it compares with the runtime's default", cmd_explain,
+         kExitFailure},
+    Verb{"merge", "Merge profiles and recordings into one: the union of what they allow", cmd_merge,
+         kExitFailure},
+    Verb{"push", "Push a profile to an OCI registry as an artifact in the runtimes' format", cmd_push,
+         kExitFailure},
+    Verb{"pull", "Pull a profile from an OCI registry (the runtimes' format or the operator's older one)",
+         cmd_pull, kExitFailure},
+    Verb{"version", "Print the plugin's version, tracer image and protocol version", cmd_version,
+         kExitFailure},
 };
 
 void print_usage(std::FILE* out) {
@@ -53,7 +65,7 @@ int main(int argc, char** argv) {
             return verb.run(argc - 1, argv + 1);
         } catch (const UserError& e) {
             fmt::print(stderr, "error: {}\n", e.what());
-            return verb_name == "diff" ? kExitDiffError : kExitFailure;
+            return verb.error_exit;
         }
     }
     fmt::print(stderr, "error: unknown verb \"{}\": run 'kubectl seccomp --help' for the list\n", verb_name);

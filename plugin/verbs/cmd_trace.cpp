@@ -1,13 +1,11 @@
 // `kubectl seccomp trace -- CMD ARGS...`: record a command run here, from its first syscall, with
 // the seccomp-tracer beside us in launch mode, and write its profile. Like env(1), it exits with
-// the command's own status; 125 is our own failure, 126/127 a command that cannot run / was not
-// found.
+// the command's own status; 125 is our own failure (the verb table's, cli.cpp), 126/127 a command
+// that cannot run / was not found.
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -17,12 +15,12 @@
 
 #include "common_flags.h"
 #include "exit_status.h"
+#include "interrupts.h"
 #include "profile.h"
-#include "profile_args.h"
-#include "profile_inputs.h"
 #include "profile_output.h"
 #include "recording.h"
-#include "stream.h"
+#include "recording_session.h"
+#include "tracer_channels.h"
 #include "tracer_process.h"
 #include "user_error.h"
 #include "verbs.h"
@@ -30,83 +28,30 @@
 namespace ksc::cli {
 namespace {
 
-volatile sig_atomic_t g_interrupts = 0;
-volatile sig_atomic_t g_forward_signal = 0;
-
-void on_interrupt(int) {
-    g_interrupts = g_interrupts + 1;
-}
-void on_forwarded(int sig) {
-    g_forward_signal = sig;
-}
-void on_ignored(int) {}
-
-// Handlers without SA_RESTART, so that a signal wakes the read loop at once.
-void install_signal_handlers() {
-    struct sigaction sa {};
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_interrupt;
-    ::sigaction(SIGINT, &sa, nullptr);
-    sa.sa_handler = on_forwarded;
-    ::sigaction(SIGTERM, &sa, nullptr);
-    ::sigaction(SIGHUP, &sa, nullptr);
-    // Ctrl-\ reaches the command and the tracer too; it must not kill us before the profile.
-    sa.sa_handler = on_ignored;
-    ::sigaction(SIGQUIT, &sa, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
+void declare_flags(VerbFlags& flags) {
+    flags.add_options()("tracer", "The seccomp-tracer binary (default: the one next to kubectl-seccomp)",
+                        cxxopts::value<std::string>())(
+        "no-filter",
+        "Stop at every syscall entry and exit (slower) instead of installing a seccomp filter; needed when "
+        "the "
+        "command uses setuid or file capabilities, and shows which calls failed");
+    add_profile_flags(flags);
+    flags.set_positional("command", "-- CMD [ARGS...]", "The command to trace (after --)", 0, 0, "");
+    flags.set_examples(
+        "  # The profile of ls, as OCI seccomp JSON, on stdout\n"
+        "  kubectl seccomp trace -- ls -l /\n"
+        "  # A Security Profiles Operator SeccompProfile, to a file\n"
+        "  kubectl seccomp trace -o yaml --output-file myapp.yaml -- ./myapp --selftest\n"
+        "  # Counts per syscall, and which ones failed\n"
+        "  kubectl seccomp trace --no-filter -o report -- curl -sI https://example.com\n");
 }
 
-// What the stream told us beyond the recording itself.
-struct TraceState {
-    RecordingBuilder builder;
-    bool hello_seen = false;
-    std::optional<std::int64_t> command_pid;  // the first process the tracer attached to
-    std::uint64_t bad_lines = 0;
-    std::optional<std::string> fatal;  // a reason to stop reading (protocol mismatch)
-};
-
-void handle_event(TraceState& state, const stream::Event& event, const std::string& tracer_path) {
-    if (const auto* hello = std::get_if<stream::Hello>(&event)) {
-        if (hello->protocol_major != stream::kProtocolMajor) {
-            state.fatal = fmt::format(
-                "{} speaks stream protocol {}.{}, this kubectl-seccomp speaks {}.{}: use the "
-                "seccomp-tracer from the same release as kubectl-seccomp (--tracer PATH)",
-                tracer_path, hello->protocol_major, hello->protocol_minor, stream::kProtocolMajor,
-                stream::kProtocolMinor);
-            return;
-        }
-        state.hello_seen = true;
-        verbose(1, fmt::format("seccomp-tracer {} (kernel {}, {} method)", hello->tracer_version,
-                               hello->kernel, stream::method_name(hello->method)));
-    } else if (const auto* attached = std::get_if<stream::Attached>(&event)) {
-        if (!state.command_pid) state.command_pid = attached->pid;
-        verbose(2, fmt::format("attached {} [{}/{}]", attached->comm, attached->pid, attached->tid));
-    } else if (const auto* sc = std::get_if<stream::Syscall>(&event)) {
-        verbose(1, fmt::format("new syscall {} ({}) by {}[{}]",
-                               sc->name.empty() ? std::to_string(sc->nr) : sc->name, arch_name(sc->arch),
-                               sc->comm, sc->pid));
-    } else if (const auto* msg = std::get_if<stream::Message>(&event)) {
-        if (msg->is_error)
-            fmt::print(stderr, "seccomp-tracer: error: {}\n", msg->message);
-        else
-            warn("seccomp-tracer: " + msg->message);
-    }
-    state.builder.add(event);
-}
-
-void handle_bytes(TraceState& state, stream::LineSplitter& splitter, std::string_view bytes,
-                  const std::string& tracer_path) {
-    for (const auto& line : splitter.feed(bytes)) {
-        if (line.empty() || line == "\r") continue;
-        auto event = stream::decode(line);
-        if (!event) {
-            if (++state.bad_lines <= 3)
-                warn("skipped a line of the tracer's stream that is not an event: " + event.error().message);
-            continue;
-        }
-        handle_event(state, *event, tracer_path);
-        if (state.fatal) return;
-    }
+std::vector<std::string> command_to_trace(const VerbFlags& flags) {
+    std::vector<std::string> command = flags.positionals();
+    command.insert(command.end(), flags.after_dashdash().begin(), flags.after_dashdash().end());
+    if (command.empty())
+        throw UserError("no command to trace: kubectl seccomp trace [flags] -- CMD [ARGS...]");
+    return command;
 }
 
 std::string profile_name_for(const std::vector<std::string>& command) {
@@ -122,176 +67,101 @@ std::string profile_name_for(const std::vector<std::string>& command) {
     return name.empty() ? "traced" : name;
 }
 
-}  // namespace
+// What the stream said besides the recording: the first process the tracer attached to (the
+// command, to which SIGTERM and SIGHUP are forwarded).
+struct Traced {
+    std::optional<std::int64_t> command_pid;
+    ChildExit exit;
+};
 
-int cmd_trace(int argc, char** argv) {
-    VerbFlags flags(
-        "trace",
-        "Run a command here under seccomp-tracer and write the seccomp profile of what it did, from "
-        "its first syscall. Exits with the command's own status (125: trace itself failed, 126: the "
-        "command cannot run, 127: not found).",
-        kOutputFlags, {"json", {"json", "yaml", "report"}});
-    flags.add_options()("tracer", "The seccomp-tracer binary (default: the one next to kubectl-seccomp)",
-                        cxxopts::value<std::string>())(
-        "no-filter",
-        "Stop at every syscall entry and exit (slower) instead of installing a seccomp filter; needed when "
-        "the "
-        "command uses setuid or file capabilities, and shows which calls failed")(
-        "base", "The container runtime's own syscalls to add: runc|crun|both|none",
-        cxxopts::value<std::string>()->default_value("both"))(
-        "include-denied",
-        "Allow the syscalls the command saw refused, instead of refusing them the same way")(
-        "args", kArgsFlagHelp, cxxopts::value<std::string>()->default_value(kArgsDefault));
-    flags.set_positional("command", "-- CMD [ARGS...]", "The command to trace (after --)", 0, 0, "");
-    flags.set_examples(
-        "  # The profile of ls, as OCI seccomp JSON, on stdout\n"
-        "  kubectl seccomp trace -- ls -l /\n"
-        "  # A Security Profiles Operator SeccompProfile, to a file\n"
-        "  kubectl seccomp trace -o yaml --output-file myapp.yaml -- ./myapp --selftest\n"
-        "  # Counts per syscall, and which ones failed\n"
-        "  kubectl seccomp trace --no-filter -o report -- curl -sI https://example.com\n");
-    // trace's own failures exit 125, as env's do, so that they cannot pass for the command's status.
-    try {
-        if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
-    } catch (const UserError& e) {
-        fmt::print(stderr, "error: {}\n", e.what());
-        return kExitTraceFailed;
-    }
-    const CommonFlags& common = flags.common();
-    const auto& result = flags.result();
+rec::RecordingSession make_session(const std::string& tracer_path, Traced& traced) {
+    rec::SessionPolicy policy;
+    policy.speaker = tracer_path;
+    policy.protocol_remedy =
+        "use the seccomp-tracer from the same release as kubectl-seccomp (--tracer PATH)";
+    policy.ping_every.reset();  // launch mode has no command channel
+    policy.snapshot_on_connect = false;
+    policy.final_summary_ends = false;  // the pipe's end is the end
+    rec::SessionEvents events;
+    events.hello = [](const stream::Hello& hello) {
+        verbose(1, fmt::format("seccomp-tracer {} (kernel {}, {} method)", hello.tracer_version, hello.kernel,
+                               stream::method_name(hello.method)));
+    };
+    events.attached = [&traced](const stream::Attached& a) {
+        if (!traced.command_pid) traced.command_pid = a.pid;
+        verbose(2, fmt::format("attached {} [{}/{}]", a.comm, a.pid, a.tid));
+    };
+    events.syscall = [](const stream::Syscall& sc, bool) {
+        verbose(
+            1, fmt::format("new syscall {} ({}) by {}[{}]", sc.name.empty() ? std::to_string(sc.nr) : sc.name,
+                           arch_name(sc.arch), sc.comm, sc.pid));
+    };
+    events.message = [](const stream::Message& m) {
+        if (m.is_error)
+            fmt::print(stderr, "seccomp-tracer: error: {}\n", m.message);
+        else
+            warn("seccomp-tracer: " + m.message);
+    };
+    events.bad_line = [](const std::string& why, std::uint64_t count) {
+        if (count <= 3) warn("skipped a line of the tracer's stream that is not an event: " + why);
+    };
+    return rec::RecordingSession(std::move(policy), std::move(events));
+}
 
-    std::vector<std::string> command = flags.positionals();
-    command.insert(command.end(), flags.after_dashdash().begin(), flags.after_dashdash().end());
-    if (command.empty()) {
-        fmt::print(stderr, "error: no command to trace: kubectl seccomp trace [flags] -- CMD [ARGS...]\n");
-        return kExitTraceFailed;
-    }
-    RecordOptions record_options;
-    auto base = base_set_from_name(result["base"].as<std::string>());
-    if (!base) {
-        fmt::print(stderr, "error: unknown --base \"{}\": use runc, crun, both or none\n",
-                   result["base"].as<std::string>());
-        return kExitTraceFailed;
-    }
-    record_options.base = *base;
-    record_options.include_denied = result.count("include-denied") > 0;
-    auto args = args_mode_from_name(result["args"].as<std::string>());
-    if (!args) {
-        fmt::print(stderr, "error: unknown --args \"{}\": use curated or none\n",
-                   result["args"].as<std::string>());
-        return kExitTraceFailed;
-    }
-    record_options.args = *args;
-
-    // 1. Find the tracer and start it, the command under it.
-    std::optional<std::string> tracer_flag;
-    if (result.count("tracer")) tracer_flag = result["tracer"].as<std::string>();
-    auto tracer_path = find_tracer(tracer_flag);
-    if (!tracer_path) {
-        fmt::print(stderr, "error: {}\n", tracer_path.error().message);
-        return kExitTraceFailed;
-    }
-    // No summary file: launch mode runs on the user's machine, not in a container, and
-    // /dev/termination-log (the default) is not ours to write here.
-    std::vector<std::string> tracer_args{"--summary-file", "/dev/null"};
-    if (result.count("no-filter")) tracer_args.push_back("--no-filter");
-    install_signal_handlers();
-    auto tracer = TracerProcess::start(*tracer_path, tracer_args, command);
-    if (!tracer) {
-        fmt::print(stderr, "error: {}\n", tracer.error().message);
-        return kExitTraceFailed;
-    }
-
-    // 2. Read the stream until the tracer closes it and exits. A first Ctrl-C reaches the command
-    // and the tracer (same process group): the tracer stops recording and waits for the command,
-    // and so do we. A second one leaves at once.
-    TraceState state;
-    stream::LineSplitter splitter;
+// Reads the stream until the tracer closes it and exits. A first Ctrl-C reaches the command and
+// the tracer (same process group): the tracer stops recording and waits for the command, and so
+// do we. A second one leaves at once (false).
+bool read_stream(TracerProcess& tracer, rec::RecordingSession& session, Traced& traced, bool terminal) {
+    (void)session.connect(std::make_unique<rec::PipeChannel>(tracer));  // a pipe takes no snapshot
     bool told_interrupt = false;
-    while (true) {
-        if (g_interrupts >= 2) {
-            fmt::print(stderr, "\ninterrupted: no profile written\n");
-            return kExitInterrupted;
-        }
-        if (g_interrupts == 1 && !told_interrupt) {
+    for (;;) {
+        if (interrupts() >= 2) return false;
+        if (interrupts() == 1 && !told_interrupt) {
             told_interrupt = true;
-            if (common.stderr_is_terminal)
+            if (terminal)
                 note("stopping: waiting for the command to exit (Ctrl-C again to leave without a profile)");
         }
-        if (g_forward_signal != 0) {
-            int sig = g_forward_signal;
-            g_forward_signal = 0;
-            if (state.command_pid)
-                ::kill(static_cast<pid_t>(*state.command_pid), sig);
+        if (int sig = take_forwarded_signal(); sig != 0) {
+            if (traced.command_pid)
+                ::kill(static_cast<pid_t>(*traced.command_pid), sig);
             else
-                tracer->kill(sig);
+                tracer.kill(sig);
         }
-        auto bytes = tracer->read_some(std::chrono::milliseconds(200));
-        if (!bytes) {
-            fmt::print(stderr, "error: {}\n", bytes.error().message);
-            tracer->kill(SIGKILL);
-            tracer->wait();
-            return kExitTraceFailed;
-        }
-        if (!bytes->empty()) handle_bytes(state, splitter, *bytes, *tracer_path);
-        if (state.fatal) {
-            fmt::print(stderr, "error: {}\n", *state.fatal);
+        auto state = session.step(std::chrono::milliseconds(200));
+        if (state == rec::RecordingSession::State::Ended) break;
+        if (state == rec::RecordingSession::State::Lost || state == rec::RecordingSession::State::Failed) {
             // The command dies with it (the tracer uses PTRACE_O_EXITKILL in launch mode).
-            tracer->kill(SIGKILL);
-            tracer->wait();
-            return kExitTraceFailed;
-        }
-        if (tracer->stream_ended()) break;
-        // The tracer exited but something it started keeps the pipe open: read what is left.
-        if (tracer->try_wait()) {
-            while (!tracer->stream_ended()) {
-                auto rest = tracer->read_some(std::chrono::milliseconds(50));
-                if (!rest || rest->empty()) break;
-                handle_bytes(state, splitter, *rest, *tracer_path);
-            }
-            break;
+            tracer.kill(SIGKILL);
+            tracer.wait();
+            throw UserError(session.fatal() ? *session.fatal() : session.end_reason());
         }
     }
-    std::string rest = splitter.take_rest();
-    if (!rest.empty()) handle_bytes(state, splitter, rest + "\n", *tracer_path);
-    ChildExit exit = tracer->wait();
-    if (g_interrupts >= 2) return kExitInterrupted;
+    session.end_of_stream();
+    traced.exit = tracer.wait();
+    return interrupts() < 2;
+}
 
-    // 3. What the exit status means.
-    const Recording& recording = state.builder.peek();
-    const int status = exit.shell_status();
-    if (!state.hello_seen) {
-        if (status == kExitCannotRun || status == kExitNotFound) return status;
-        fmt::print(
-            stderr,
-            "error: {} ended ({}) without writing its stream: run it by hand to see why: {} --output fd:1 "
-            "-- {}\n",
-            *tracer_path,
-            exit.code ? fmt::format("status {}", *exit.code)
-                      : fmt::format("signal {}", exit.signal.value_or(0)),
-            *tracer_path, command.front());
-        return kExitTraceFailed;
+// What the tracer's exit status means when something went wrong: the status to exit with, or
+// nothing when there is a profile to write.
+std::optional<int> failed_status(const rec::RecordingSession& session, const Traced& traced,
+                                 const std::string& tracer_path, const std::string& command) {
+    const int status = traced.exit.shell_status();
+    const bool cannot_run = status == kExitCannotRun || status == kExitNotFound;
+    if (!session.hello_seen()) {
+        if (cannot_run) return status;
+        throw UserError(fmt::format(
+            "{} ended ({}) without writing its stream: run it by hand to see why: {} --output fd:1 -- {}",
+            tracer_path,
+            traced.exit.code ? fmt::format("status {}", *traced.exit.code)
+                             : fmt::format("signal {}", traced.exit.signal.value_or(0)),
+            tracer_path, command));
     }
     // The command never ran (the tracer said why): there is nothing to profile.
-    if ((status == kExitCannotRun || status == kExitNotFound) && !recording.errors.empty()) return status;
+    if (cannot_run && !session.recording().errors.empty()) return status;
+    return std::nullopt;
+}
 
-    bool stream_broken = !recording.final_summary;
-    if (stream_broken)
-        warn(
-            "the tracer's stream ended without its final summary (the tracer died?): the profile has every "
-            "syscall seen, without counts; run again to be sure nothing is missing");
-
-    // 4. The profile.
-    auto output =
-        render_recording(recording, common.output_format, record_options, profile_name_for(command));
-    if (!output) {
-        fmt::print(stderr, "error: {}\n", output.error().message);
-        return kExitTraceFailed;
-    }
-    if (auto written = write_output(common, *output); !written) {
-        fmt::print(stderr, "error: {}\n", written.error().message);
-        return kExitTraceFailed;
-    }
+void report_recorded(const Recording& recording, const CommonFlags& common) {
     for (const auto* unknown : recording.unknown_numbers())
         warn(fmt::format(
             "syscall number {} on {} is not in our table: left out of the profile (a newer kernel?)",
@@ -302,8 +172,57 @@ int cmd_trace(int argc, char** argv) {
                      recording.syscalls.size() == 1 ? "" : "s", arches, recording.processes_seen,
                      recording.processes_seen == 1 ? "" : "es",
                      common.output_file.empty() ? "" : "; profile written to " + common.output_file));
-    if (stream_broken) return kExitTraceFailed;
-    return status;
+}
+
+}  // namespace
+
+int cmd_trace(int argc, char** argv) {
+    VerbFlags flags(
+        "trace",
+        "Run a command here under seccomp-tracer and write the seccomp profile of what it did, from "
+        "its first syscall. Exits with the command's own status (125: trace itself failed, 126: the "
+        "command cannot run, 127: not found).",
+        kOutputFlags, {"json", {"json", "yaml", "report"}});
+    declare_flags(flags);
+    if (!flags.parse_or_help(argc, argv)) return kExitSuccess;
+    const CommonFlags& common = flags.common();
+    const auto& result = flags.result();
+    const std::vector<std::string> command = command_to_trace(flags);
+    const RecordOptions record_options = profile_options_from(result);
+
+    // 1. Find the tracer and start it, the command under it. No summary file: launch mode runs on
+    // the user's machine, not in a container, and /dev/termination-log is not ours to write here.
+    std::optional<std::string> tracer_flag;
+    if (result.count("tracer")) tracer_flag = result["tracer"].as<std::string>();
+    auto tracer_path = find_tracer(tracer_flag);
+    if (!tracer_path) throw UserError(tracer_path.error().message);
+    std::vector<std::string> tracer_args{"--summary-file", "/dev/null"};
+    if (result.count("no-filter")) tracer_args.push_back("--no-filter");
+    install_interrupt_handlers(InterruptMode::ForwardSignals);
+    auto tracer = TracerProcess::start(*tracer_path, tracer_args, command);
+    if (!tracer) throw UserError(tracer.error().message);
+
+    // 2. The stream, until the tracer ends.
+    Traced traced;
+    rec::RecordingSession session = make_session(*tracer_path, traced);
+    if (!read_stream(*tracer, session, traced, common.stderr_is_terminal)) {
+        fmt::print(stderr, "\ninterrupted: no profile written\n");
+        return kExitInterrupted;
+    }
+
+    // 3. What the exit status means.
+    if (auto status = failed_status(session, traced, *tracer_path, command.front())) return *status;
+    const Recording& recording = session.recording();
+    const bool stream_broken = !recording.final_summary;
+    if (stream_broken)
+        warn(
+            "the tracer's stream ended without its final summary (the tracer died?): the profile has every "
+            "syscall seen, without counts; run again to be sure nothing is missing");
+
+    // 4. The profile.
+    write_recording_profile(common, recording, record_options, profile_name_for(command));
+    report_recorded(recording, common);
+    return stream_broken ? kExitTraceFailed : traced.exit.shell_status();
 }
 
 }  // namespace ksc::cli

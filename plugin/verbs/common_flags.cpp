@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "unique_fd.h"
 #include "user_error.h"
 
 namespace ksc::cli {
@@ -228,23 +229,24 @@ Status write_output(const CommonFlags& flags, std::string_view data) {
     const fs::path target(flags.output_file);
     fs::path tmp = target;
     tmp += ".tmp." + std::to_string(::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd)
         return make_error("cannot create " + tmp.string() + ": " + std::strerror(errno) +
                           ": check that the directory exists and is writable");
     std::string_view rest = data;
     while (!rest.empty()) {
-        ssize_t n = ::write(fd, rest.data(), rest.size());
+        ssize_t n = ::write(fd.get(), rest.data(), rest.size());
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             std::string why = std::strerror(errno);
-            ::close(fd);
+            fd.reset();
             ::unlink(tmp.c_str());
             return make_error("cannot write " + target.string() + ": " + why);
         }
         rest.remove_prefix(static_cast<std::size_t>(n));
     }
-    if (::close(fd) != 0 || ::rename(tmp.c_str(), target.c_str()) != 0) {
+    // close() is checked: a write the file system deferred can fail there.
+    if (::close(fd.release()) != 0 || ::rename(tmp.c_str(), target.c_str()) != 0) {
         std::string why = std::strerror(errno);
         ::unlink(tmp.c_str());
         return make_error("cannot write " + target.string() + ": " + why);

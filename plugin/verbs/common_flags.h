@@ -1,5 +1,5 @@
-// The flags every verb takes, with kubectl's names and meanings (DESIGN.md, "Command-line
-// conventions"), parsed in one place so that no verb spells them differently.
+// The flags every verb takes, with kubectl's names and meanings (docs/design.md, "Conventions"),
+// parsed in one place so that no verb spells them differently.
 //
 // Use it in a verb like this (cmd_trace.cpp is a complete example):
 //

@@ -1,4 +1,4 @@
-// The plugin's exit codes, as DESIGN.md and the README list them. Scripts rely on these.
+// The plugin's exit codes, as docs/design.md and the README list them. Scripts rely on these.
 #pragma once
 
 namespace ksc {

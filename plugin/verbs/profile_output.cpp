@@ -3,12 +3,41 @@
 #include <fmt/core.h>
 
 #include "profile_args.h"
+#include "profile_inputs.h"
 #include "profile_json.h"
 #include "profile_merge.h"
 #include "profile_spo.h"
 #include "report.h"
+#include "user_error.h"
 
 namespace ksc::cli {
+
+void add_profile_flags(VerbFlags& flags) {
+    flags.add_options()("base", "The container runtime's own syscalls to add: runc|crun|both|none",
+                        cxxopts::value<std::string>()->default_value("both"))(
+        "include-denied",
+        "Allow the syscalls the traced program saw refused, instead of refusing them the same way")(
+        "args", kArgsFlagHelp, cxxopts::value<std::string>()->default_value(kArgsDefault));
+}
+
+RecordOptions profile_options_from(const cxxopts::ParseResult& result) {
+    RecordOptions options;
+    auto base = base_set_from_name(result["base"].as<std::string>());
+    if (!base)
+        throw UserError("unknown --base \"" + result["base"].as<std::string>() +
+                        "\": use runc, crun, both or none");
+    options.base = *base;
+    options.include_denied = result.count("include-denied") > 0;
+    options.args = args_mode_from_flag(result["args"].as<std::string>());
+    return options;
+}
+
+void write_recording_profile(const CommonFlags& common, const Recording& recording,
+                             const RecordOptions& options, const std::string& name) {
+    auto output = render_recording(recording, common.output_format, options, name);
+    if (!output) throw UserError(output.error().message);
+    if (auto written = write_output(common, *output); !written) throw UserError(written.error().message);
+}
 
 Result<std::string> render_recording(const Recording& recording, std::string_view format,
                                      const RecordOptions& options, const std::string& name) {

@@ -35,7 +35,4 @@ Result<SyscallSet> decode_compact_summary(std::string_view text);
 // The argument values of a compact summary (empty for one without).
 Result<ArgValueMap> decode_compact_arg_values(std::string_view text);
 
-std::string base64_encode(std::string_view bytes);
-Result<std::string> base64_decode(std::string_view text);
-
 }  // namespace ksc

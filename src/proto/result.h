@@ -1,4 +1,4 @@
-// Result<T>: the one way recoverable errors travel in this project (see docs/conventions.md).
+// Result<T>: the one way recoverable errors travel in this project (see docs/design.md, "Conventions").
 // A function that can fail for reasons outside the program (bad input, a refused syscall, the
 // network) returns Result<T>; bugs abort; UserError (user_error.h) is thrown only to reach main.
 #pragma once

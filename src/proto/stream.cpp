@@ -514,6 +514,13 @@ Result<Event> decode(std::string_view line) {
     return Event{Unknown{type}};
 }
 
+Status check_protocol(const Hello& hello) {
+    if (hello.protocol_major == kProtocolMajor) return Ok{};
+    return make_error("speaks stream protocol " + std::to_string(hello.protocol_major) + "." +
+                      std::to_string(hello.protocol_minor) + ", this kubectl-seccomp speaks " +
+                      std::to_string(kProtocolMajor) + "." + std::to_string(kProtocolMinor));
+}
+
 std::string_view command_text(Command command) {
     switch (command) {
         case Command::Stop:

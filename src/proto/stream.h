@@ -142,6 +142,12 @@ using Event = std::variant<Hello, Attached, Exited, Syscall, Argument, Progress,
 // One line, without the trailing newline.
 std::string encode(const Event& event);
 
+// The one protocol check, made by every reader of a stream (record, trace, convert): a `hello`
+// of another major version means lines this build cannot read right. The error reads "speaks
+// stream protocol 9.0, this kubectl-seccomp speaks 1.0"; the caller names the speaker before it
+// and what to do after it.
+Status check_protocol(const Hello& hello);
+
 // One line (a trailing "\r" or "\n" is tolerated). Errors say what was wrong with the line.
 Result<Event> decode(std::string_view line);
 

@@ -45,6 +45,17 @@ TEST_CASE("stream: a hello of another major version is decoded so the plugin can
     CHECK_FALSE(decode(R"({"type":"hello"})").ok());
 }
 
+TEST_CASE("stream: check_protocol accepts our major, any minor, and names both versions otherwise") {
+    Hello hello;
+    CHECK(check_protocol(hello).ok());
+    hello.protocol_minor = 9;
+    CHECK(check_protocol(hello).ok());
+    hello.protocol_major = kProtocolMajor + 1;
+    auto refused = check_protocol(hello);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message == "speaks stream protocol 2.9, this kubectl-seccomp speaks 1.1");
+}
+
 TEST_CASE("stream: syscall events keep arch, number, name, pid and time to the millisecond") {
     Syscall s;
     s.t = 1.23456;

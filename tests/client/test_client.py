@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The plugin's Kubernetes client (plugin/kubeconfig, api_client, websocket) against the API-server
+"""The plugin's Kubernetes client (plugin/clients/: kubeconfig, api_client, websocket) against the API-server
 double, which was written independently of it: every auth form over real HTTPS, Status messages,
 retries on 429/503, watch resuming after a dropped connection, and attach over WebSocket with the
 v5 subprotocol and the v4 fallback. Run: KSC_CLIENT_PROBE=build/tests/client/ksc-client-probe

@@ -63,7 +63,7 @@ class Record(unittest.TestCase):
             self.assertIn(name, allowed)
         self.assertEqual(profile["defaultAction"], "SCMP_ACT_ERRNO")
         self.assertIn("start-up is not in this profile", r.stderr)
-        # The recorder was added as DESIGN.md specifies, and has ended.
+        # The recorder was added as docs/design.md specifies, and has ended.
         pod = self.d.pod("loop1")
         spec = [c for c in pod["spec"]["ephemeralContainers"] if c["name"].startswith("seccomp-recorder-")][-1]
         sc = spec["securityContext"]

@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_support as e2e  # noqa: E402
 
 APP = "echo app-started; exec sleep 100000"
-# The tracer's securityContext from DESIGN.md, as kubectl debug --custom applies it.
+# The tracer's securityContext from docs/design.md, as kubectl debug --custom applies it.
 TRACER_CONTEXT = {"securityContext": {"capabilities": {"drop": ["ALL"], "add": ["SYS_PTRACE"]},
                                       "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                       "seccompProfile": {"type": "RuntimeDefault"}}}

@@ -1854,7 +1854,7 @@ class Version(TracerCase):
 
 class SetuidHelper(TracerCase):
     """A setuid program: with --no-filter it runs setuid as untraced; the default filter sets
-    no_new_privs, so there it runs with the caller's uid (as DESIGN.md says)."""
+    no_new_privs, so there it runs with the caller's uid (as docs/tracer.md says)."""
 
     def setuid_id(self):
         if os.geteuid() != 0:

@@ -1,0 +1,43 @@
+// The live view of `record` on stderr: one updating line on a terminal ("recording web-0/app: 1m05s,
+// 42 syscalls, ..."), plain lines otherwise; messages print above it.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "stream.h"
+
+namespace ksc::cli {
+
+// 59s, 4m05s, 1h02m03s.
+std::string format_elapsed(std::chrono::steady_clock::duration d);
+
+class LiveView {
+  public:
+    using Clock = std::chrono::steady_clock;
+    LiveView(bool terminal, std::string what) : terminal_(terminal), what_(std::move(what)) {}
+
+    void new_syscall(const stream::Syscall& sc);
+    // Syscalls seen before we attached arrive in the snapshot's summary, not as events.
+    void set_total(std::uint64_t n) { syscalls_ = std::max(syscalls_, n); }
+    void progress(const stream::Progress& p);
+    void tick() { redraw(false); }
+    void message(const std::string& line);
+    void clear();
+
+  private:
+    void redraw(bool force);
+
+    bool terminal_;
+    std::string what_;
+    Clock::time_point start_ = Clock::now();
+    Clock::time_point last_draw_{};
+    Clock::time_point last_new_ = Clock::now();
+    std::string last_name_;
+    std::uint64_t syscalls_ = 0, threads_ = 0, processes_ = 0;
+    bool drawn_ = false;
+};
+
+}  // namespace ksc::cli
