@@ -8,6 +8,7 @@
 #include <map>
 
 #include "errno_names.h"
+#include "printable.h"
 #include "profile_eval.h"
 #include "profile_merge.h"
 #include "runtime_default.h"
@@ -47,7 +48,8 @@ std::string write_report(const Recording& rec, const RecordOptions& options) {
         for (const auto& [key, sc] : rec.syscalls) {
             if (key.first != arch) continue;
             std::string name = sc.name.empty() ? fmt::format("#{} (unknown)", sc.nr) : sc.name;
-            std::string first = sc.first_pid ? fmt::format("{} {}", sc.first_pid, sc.first_comm) : "-";
+            std::string first =
+                sc.first_pid ? fmt::format("{} {}", sc.first_pid, printable(sc.first_comm)) : "-";
             std::string errors;
             for (const auto& [err, n] : sc.errors) {
                 if (!errors.empty()) errors += ", ";
@@ -143,8 +145,8 @@ std::string write_report(const Recording& rec, const RecordOptions& options) {
     if (!rec.warnings.empty() || !rec.errors.empty()) {
         line("");
         line("Tracer messages:");
-        for (const auto& e : rec.errors) line("  error: {}", e);
-        for (const auto& w : rec.warnings) line("  warning: {}", w);
+        for (const auto& e : rec.errors) line("  error: {}", printable(e));
+        for (const auto& w : rec.warnings) line("  warning: {}", printable(w));
     }
     return out;
 }

@@ -38,6 +38,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
     }
     if (spec.stdout_fd >= 0) ::dup2(spec.stdout_fd, STDOUT_FILENO);
+    if (spec.stdin_fd >= 0) ::dup2(spec.stdin_fd, STDIN_FILENO);
     if (spec.stdin_devnull) {
         int devnull = ::open("/dev/null", O_RDONLY);
         if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);

@@ -27,6 +27,7 @@ struct SpawnSpec {
     bool search_path = false;                     // look argv[0] up in PATH (execvp)
     std::optional<std::vector<std::string>> env;  // "NAME=value"; none: ours
     int stdout_fd = -1;                           // the child's stdout; -1: ours
+    int stdin_fd = -1;                            // the child's stdin; -1: ours (or /dev/null below)
     bool stdin_devnull = false;                   // the child's stdin from /dev/null
     int pass_fd = -1;  // one descriptor the child keeps open under its own number (not close-on-exec)
     // The child gets the default signal dispositions and mask, whatever we caught, ignored or

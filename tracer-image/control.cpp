@@ -73,6 +73,7 @@ void Control::on_line(const std::string& line) {
             ++snapshots_;
             break;
         case stream::Command::Ping:
+            ++pings_;
             break;
     }
     wake_main_thread();

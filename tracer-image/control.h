@@ -21,6 +21,7 @@ class Control {
 
     bool stop_requested() const { return stop_.load(std::memory_order_relaxed); }
     unsigned take_snapshot_requests() { return snapshots_.exchange(0); }
+    unsigned take_ping_requests() { return pings_.exchange(0); }
     std::int64_t last_command_ms() const { return last_command_ms_.load(std::memory_order_relaxed); }
     bool has_channel() const { return has_channel_; }
 
@@ -35,6 +36,7 @@ class Control {
     bool has_channel_ = false;
     std::atomic<bool> stop_{false};
     std::atomic<unsigned> snapshots_{0};
+    std::atomic<unsigned> pings_{0};
     std::atomic<std::int64_t> last_command_ms_{0};
 };
 

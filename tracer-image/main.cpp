@@ -1,8 +1,10 @@
 // seccomp-tracer: records the syscalls of a process tree with ptrace and streams them as NDJSON.
 // main() is the sequence of steps; each step's details live in the file named after it.
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +16,7 @@
 #include "launch.h"
 #include "options.h"
 #include "output.h"
+#include "printable.h"
 #include "reporter.h"
 #include "signals.h"
 #include "syscall_counts.h"
@@ -54,7 +57,7 @@ int main(int argc, char** argv) {
     int failure_status = is_launch_command_line(argc, argv) ? kExitTracerFailed : 1;
     auto parsed = parse_options(argc - 1, argv + 1);
     if (!parsed) {
-        std::fprintf(stderr, "seccomp-tracer: %s\n", parsed.error().message.c_str());
+        std::fprintf(stderr, "seccomp-tracer: %s\n", ksc::printable(parsed.error().message).c_str());
         return failure_status;
     }
     const Options& opts = *parsed;
@@ -71,13 +74,20 @@ int main(int argc, char** argv) {
     if (!opts.connect.empty()) return run_connect_client(opts.connect);
     if (!opts.install_dir.empty()) return install_self(opts.install_dir);
 
-    // 3. Our own signals: flags for the loop, never a syscall per stop (signals.h).
+    // 3. Attach mode: not dumpable, so that an app running as our uid (a same-user recorder,
+    // docs/kubernetes.md) can neither ptrace us nor read our /proc files (mem, environ, fds, the
+    // stream's socket); signals are all it has left, and the plugin notices those. Not in launch
+    // mode: we seize the command between fork and exec, when it still has our dumpable flag.
+    if (!opts.launch() && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        std::fprintf(stderr, "seccomp-tracer: cannot set PR_SET_DUMPABLE to 0: %s\n", std::strerror(errno));
+
+    // 4. Our own signals: flags for the loop, never a syscall per stop (signals.h).
     install_signal_handlers(opts.launch());
 
-    // 4. The stream, and hello first.
+    // 5. The stream, and hello first.
     Output output;
     if (auto opened = output.open(opts.output, opts.launch()); !opened) {
-        std::fprintf(stderr, "seccomp-tracer: %s\n", opened.error().message.c_str());
+        std::fprintf(stderr, "seccomp-tracer: %s\n", ksc::printable(opened.error().message).c_str());
         return failure_status;
     }
     Reporter reporter(output, start_ms);
@@ -89,7 +99,7 @@ int main(int argc, char** argv) {
         Reporter::hello_line(opts.launch() ? stream::Mode::Launch : stream::Mode::Attach, tracer.method());
     if (!output.serving()) output.write_line(hello);
 
-    // 5. Commands, on a helper thread. Before the launch: the control fd must be close-on-exec by
+    // 6. Commands, on a helper thread. Before the launch: the control fd must be close-on-exec by
     // then, or the command would inherit it.
     std::string control_spec = opts.control;
     if (control_spec.empty() && !opts.launch() && !output.serving())
@@ -100,7 +110,7 @@ int main(int argc, char** argv) {
         reporter.error("control", started.error().message);
         return failure_status;
     }
-    // 6. The targets: seize them, or start the command under the tracer.
+    // 7. The targets: seize them, or start the command under the tracer.
     if (opts.launch()) {
         if (!tracer.launch(opts.command)) return tracer.exit_status();
     } else if (!opts.pids.empty()) {
@@ -117,14 +127,14 @@ int main(int argc, char** argv) {
         }
     }
 
-    // 7. The ticker: progress, /proc re-scans, timeouts.
+    // 8. The ticker: progress, /proc re-scans, timeouts.
     start_ticker(opts.scans_proc() ? kScanTickMs : kTickMs);
 
-    // 8. The recording itself, until stop (attach mode: everything detached) or, in launch mode,
+    // 9. The recording itself, until stop (attach mode: everything detached) or, in launch mode,
     // until the command has exited.
     tracer.run();
 
-    // 9. The stream's last lines out (up to 10 s for a reader that is behind), then our exit
+    // 10. The stream's last lines out (up to 10 s for a reader that is behind), then our exit
     // status: attach mode 0 or 1; launch mode the command's.
     bool drained = output.flush(Output::kExitFlushTimeout);
     if (tracer.child_signal()) return die_like_child(tracer.child_signal());

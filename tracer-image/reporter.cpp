@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "clock.h"
+#include "printable.h"
 #include "unique_fd.h"
 #include "version.h"
 
@@ -36,7 +37,7 @@ void Reporter::warning(const std::string& code, const std::string& message) {
 }
 
 void Reporter::error(const std::string& code, const std::string& message) {
-    if (mirror_errors_) std::fprintf(stderr, "seccomp-tracer: %s\n", message.c_str());
+    if (mirror_errors_) std::fprintf(stderr, "seccomp-tracer: %s\n", ksc::printable(message).c_str());
     emit(stream::Message{true, message, code});
 }
 

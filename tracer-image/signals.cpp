@@ -14,6 +14,8 @@ namespace {
 
 std::atomic<std::uint64_t> g_received{0};
 std::atomic<std::uint64_t> g_from_terminal{0};
+std::atomic<std::int64_t> g_sender_pid{0};
+std::atomic<std::int64_t> g_sender_uid{-1};
 pid_t g_main_tid = 0;
 sigset_t g_original_mask;
 std::uint64_t g_originally_ignored = 0;  // the launched child inherits these ignored, as untraced
@@ -26,6 +28,10 @@ void on_signal(int sig, siginfo_t* info, void*) {
         g_received.fetch_or(std::uint64_t{1} << sig, std::memory_order_relaxed);
         if (info && info->si_code == SI_KERNEL)
             g_from_terminal.fetch_or(std::uint64_t{1} << sig, std::memory_order_relaxed);
+        if (info && (info->si_code == SI_USER || info->si_code == SI_QUEUE || info->si_code == SI_TKILL)) {
+            g_sender_pid.store(info->si_pid, std::memory_order_relaxed);
+            g_sender_uid.store(info->si_uid, std::memory_order_relaxed);
+        }
     }
     g_wake = 1;
 }
@@ -65,7 +71,8 @@ void start_ticker(int ms) {
 }
 
 ReceivedSignals take_received_signals() {
-    return {g_received.exchange(0), g_from_terminal.exchange(0)};
+    return {g_received.exchange(0), g_from_terminal.exchange(0), g_sender_pid.exchange(0),
+            g_sender_uid.exchange(-1)};
 }
 
 void wake_main_thread() {

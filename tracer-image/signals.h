@@ -34,6 +34,10 @@ void start_ticker(int ms);
 struct ReceivedSignals {
     std::uint64_t any = 0;
     std::uint64_t from_terminal = 0;
+    // Who sent the last of them (siginfo's si_pid and si_uid; 0 from the kernel): in a same-user
+    // recorder the app itself can, and the recording must say so.
+    std::int64_t sender_pid = 0;
+    std::int64_t sender_uid = -1;
 };
 ReceivedSignals take_received_signals();
 

@@ -313,6 +313,20 @@ void Tracer::on_wake() {
             }
             if (signals.any & (std::uint64_t{1} << SIGPIPE)) stop_recording();
         } else if (recording_active_) {
+            // Nobody asked over the stream: the recording is cut short, and the plugin must not
+            // take it for a whole one. In a same-user recorder the sender may be the app itself.
+            std::string names;
+            for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE})
+                if (signals.any & (std::uint64_t{1} << sig))
+                    names += std::string(names.empty() ? "" : ", ") + (sig == SIGINT    ? "SIGINT"
+                                                                       : sig == SIGTERM ? "SIGTERM"
+                                                                       : sig == SIGHUP  ? "SIGHUP"
+                                                                                        : "SIGPIPE");
+            std::string from = signals.sender_pid > 0
+                                   ? " from pid " + std::to_string(signals.sender_pid) + " (uid " +
+                                         std::to_string(signals.sender_uid) + ")"
+                                   : "";
+            reporter_.warning("signal", "stopped by " + names + from + ": the recording ends incomplete");
             stop_recording();
         }
     }
@@ -331,6 +345,12 @@ void Tracer::on_wake() {
         return;
     }
     if (unsigned n = control_.take_snapshot_requests(); n && recording_active_) emit_summary(false);
+    // A ping is answered with a progress line: the plugin's proof that the recorder still runs (a
+    // stopped one, SIGSTOP from a same-user app, answers nothing).
+    if (unsigned n = control_.take_ping_requests(); n && recording_active_) {
+        last_progress_ms_ = now;
+        emit_progress();
+    }
     if (recording_active_ && reporter_.quiet() == false && now - last_progress_ms_ >= kProgressMs) {
         last_progress_ms_ = now;
         emit_progress();

@@ -19,6 +19,7 @@
 #include <fmt/core.h>
 
 #include "base64.h"
+#include "printable.h"
 #include "version.h"
 
 namespace ksc::kube {
@@ -406,7 +407,8 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         if (rc != CURLE_OK) {
             std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
             if (options_.verbosity >= 6)
-                fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, target, ms, why);
+                fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, printable(target), ms,
+                           printable(why));
             if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries) {
                 std::this_thread::sleep_for(backoff);
                 backoff *= 2;
@@ -424,9 +426,10 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
         if (options_.verbosity >= 6)
-            fmt::print(stderr, "{} {} {} in {} ms\n", method, target, resp.status, ms);
-        if (options_.verbosity >= 8 && !body.empty()) fmt::print(stderr, "request body: {}\n", body);
-        if (options_.verbosity >= 8) fmt::print(stderr, "response body: {}\n", resp.body);
+            fmt::print(stderr, "{} {} {} in {} ms\n", method, printable(target), resp.status, ms);
+        if (options_.verbosity >= 8 && !body.empty())
+            fmt::print(stderr, "request body: {}\n", printable(body));
+        if (options_.verbosity >= 8) fmt::print(stderr, "response body: {}\n", printable(resp.body));
 
         if (resp.status == 401 && !refreshed && (config_.exec || !config_.token_file.empty())) {
             refreshed = true;  // a rotated token or an expired exec credential: fetch it again, once
@@ -589,7 +592,7 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
             make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
         if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
         apply_tls(c);
-        if (options_.verbosity >= 6) fmt::print(stderr, "WATCH {}\n", full);
+        if (options_.verbosity >= 6) fmt::print(stderr, "WATCH {}\n", printable(full));
         CURLcode rc = curl_easy_perform(c);
         if (st.status == 0) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st.status);
 

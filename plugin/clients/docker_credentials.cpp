@@ -1,7 +1,5 @@
 #include "docker_credentials.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rapidjson/document.h>
@@ -17,6 +15,8 @@
 
 #include "base64.h"
 #include "http_text.h"
+#include "subprocess.h"
+#include "unique_fd.h"
 
 namespace ksc::registry {
 namespace {
@@ -43,8 +43,6 @@ const rapidjson::Value* entry_for(const rapidjson::Value& obj, const std::string
         if (normalize_registry_key(m.name.GetString()) == registry) return &m.value;
     return nullptr;
 }
-
-extern "C" char** environ;
 
 }  // namespace
 
@@ -78,50 +76,35 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& helpe
     const std::string what = fmt::format("the credential helper {} (for {})", program, registry);
     if (helper.empty() || helper.find('/') != std::string::npos)
         return make_error(fmt::format("the credential helper name \"{}\" is not a plain name", helper));
-    int in[2], out[2], report[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) return make_error(what + ": pipe: " + std::strerror(errno));
-    if (::pipe2(out, O_CLOEXEC) != 0) {
-        ::close(in[0]), ::close(in[1]);
-        return make_error(what + ": pipe: " + std::strerror(errno));
-    }
-    if (::pipe2(report, O_CLOEXEC) != 0) {
-        ::close(in[0]), ::close(in[1]), ::close(out[0]), ::close(out[1]);
-        return make_error(what + ": pipe: " + std::strerror(errno));
-    }
-    std::string arg0 = program, arg1 = "get";
-    char* argv[] = {arg0.data(), arg1.data(), nullptr};
-    pid_t pid = ::fork();
-    if (pid < 0) return make_error(what + ": fork: " + std::strerror(errno));
-    if (pid == 0) {  // only syscalls between fork and exec
-        ::dup2(in[0], STDIN_FILENO);
-        ::dup2(out[1], STDOUT_FILENO);
-        ::execvp(argv[0], argv);
-        int err = errno;
-        ssize_t ignored = ::write(report[1], &err, sizeof err);
-        (void)ignored;
-        ::_exit(127);
-    }
-    ::close(in[0]);
-    ::close(out[1]);
-    ::close(report[1]);
+    auto in = make_pipe();
+    if (!in) return make_error(what + ": " + in.error().message);
+    auto out = make_pipe();
+    if (!out) return make_error(what + ": " + out.error().message);
+    SpawnSpec spec;
+    spec.argv = {program, "get"};
+    spec.search_path = true;
+    spec.stdin_fd = in->read.get();
+    spec.stdout_fd = out->write.get();
     int exec_errno = 0;
-    ssize_t n;
-    do n = ::read(report[0], &exec_errno, sizeof exec_errno);
-    while (n < 0 && errno == EINTR);
-    ::close(report[0]);
-    const bool exec_failed = n == static_cast<ssize_t>(sizeof exec_errno);
-    if (!exec_failed) {
-        // The server name is a line: far below a pipe's buffer, so this cannot block.
-        std::string server = helper_server_name(registry) + "\n";
-        ssize_t w = ::write(in[1], server.data(), server.size());
-        (void)w;
-    }
-    ::close(in[1]);
+    auto child = Subprocess::spawn(spec, &exec_errno);
+    if (!child && exec_errno != 0)
+        return make_error(
+            fmt::format("{} cannot be run: {}: install it, or change credHelpers/credsStore in "
+                        "the Docker config",
+                        what, child.error().message));
+    if (!child) return make_error(what + ": " + child.error().message);
+    in->read.reset();
+    out->write.reset();
+    // The server name is a line: far below a pipe's buffer, so this cannot block.
+    const std::string server = helper_server_name(registry) + "\n";
+    ssize_t written = ::write(in->write.get(), server.data(), server.size());
+    (void)written;
+    in->write.reset();
     std::string output;
     bool too_long = false;
     char buf[8192];
-    while (!exec_failed) {
-        ssize_t r = ::read(out[0], buf, sizeof buf);
+    while (true) {
+        ssize_t r = ::read(out->read.get(), buf, sizeof buf);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
         if (output.size() + static_cast<std::size_t>(r) > kMaxHelperOutput)
@@ -129,22 +112,14 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& helpe
         else
             output.append(buf, static_cast<std::size_t>(r));
     }
-    ::close(out[0]);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (exec_failed)
-        return make_error(
-            fmt::format("{} cannot be run: {}: install it, or change credHelpers/credsStore in "
-                        "the Docker config",
-                        what, std::strerror(exec_errno)));
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    out->read.reset();
+    const ChildExit exit = child->wait();
+    if (exit.code && *exit.code != 0) {
         // The protocol's answer for "no credential for this registry".
         if (output.find("credentials not found") != std::string::npos) return std::optional<Credential>{};
-        return make_error(
-            fmt::format("{} exited with status {}: {}", what, WEXITSTATUS(status), trim(output)));
+        return make_error(fmt::format("{} exited with status {}: {}", what, *exit.code, trim(output)));
     }
-    if (!WIFEXITED(status)) return make_error(what + " was killed by a signal");
+    if (exit.signal) return make_error(fmt::format("{} was killed by signal {}", what, *exit.signal));
     if (too_long) return make_error(what + " wrote more than 1 MiB");
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseIterativeFlag>(output.data(), output.size());

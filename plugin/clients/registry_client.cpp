@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 
 #include "base64.h"
+#include "printable.h"
 #include "version.h"
 
 namespace ksc::registry {
@@ -393,7 +394,7 @@ Result<RegistryClient::Reply> RegistryClient::get(const std::string& url,
     if (rc != CURLE_OK)
         return make_error(fmt::format("GET {}: {}", url, errbuf[0] ? errbuf : curl_easy_strerror(rc)));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
-    if (options_.verbosity >= 6) fmt::print(stderr, "registry: GET {} {}\n", url, reply.status);
+    if (options_.verbosity >= 6) fmt::print(stderr, "registry: GET {} {}\n", printable(url), reply.status);
     return reply;
 }
 

@@ -37,7 +37,73 @@ bool known_opcode(std::uint8_t op) {
     return op <= 2 || (op >= 8 && op <= 10);
 }
 
+// Whether a comma-separated header value (RFC 7230 #token) holds `token`, case-insensitively.
+bool has_token(std::string_view list, std::string_view token) {
+    while (!list.empty()) {
+        std::size_t comma = list.find(',');
+        if (ascii_lower(trim(list.substr(0, comma))) == token) return true;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 }  // namespace
+
+bool valid_close_code(std::uint16_t code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+bool valid_utf8(std::string_view text) {
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    for (std::size_t i = 0; i < n;) {
+        const unsigned char c = p[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len;
+        std::uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+            len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            len = 4, cp = c & 0x07;
+        else
+            return false;  // a continuation byte first, C0/C1 (overlong) or F5-FF
+        if (i + len > n) return false;
+        for (std::size_t k = 1; k < len; ++k) {
+            if ((p[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return false;
+        if (cp >= 0xD800 && cp <= 0xDFFF) return false;  // surrogates are not characters
+        i += len;
+    }
+    return true;
+}
+
+Result<CloseInfo> parse_close_payload(std::string_view payload, std::uint16_t* failure_code) {
+    if (failure_code) *failure_code = kCloseProtocolError;
+    CloseInfo info;
+    if (payload.empty()) return info;
+    if (payload.size() == 1)
+        return make_error("the server sent a WebSocket close frame with a one-byte payload (RFC 6455 5.5.1)");
+    const auto code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                                 static_cast<unsigned char>(payload[1]));
+    if (!valid_close_code(code))
+        return make_error(
+            fmt::format("the server sent the WebSocket close code {}, which may not be sent", code));
+    info.code = code;
+    info.reason = std::string(payload.substr(2));
+    if (!valid_utf8(info.reason)) {
+        if (failure_code) *failure_code = kCloseInvalidData;
+        return make_error("the server sent a WebSocket close reason that is not UTF-8");
+    }
+    return info;
+}
 
 std::array<std::uint8_t, 20> sha1(std::string_view data) {
     std::array<std::uint8_t, 20> out{};
@@ -95,22 +161,29 @@ Result<std::optional<Frame>> FrameDecoder::next() {
                                  : "a client frame was not masked");
     std::uint64_t len = p[1] & 0x7F;
     std::size_t header = 2;
+    // RFC 6455 5.2: "the minimal number of bytes MUST be used to encode the length".
     if (len == 126) {
         if (buf_.size() < 4) return std::optional<Frame>();
         len = (std::uint64_t(p[2]) << 8) | p[3];
         header = 4;
+        if (len < 126)
+            return make_error("the server sent a WebSocket frame length in a longer form than needed");
     } else if (len == 127) {
         if (buf_.size() < 10) return std::optional<Frame>();
         len = 0;
         for (int i = 0; i < 8; ++i) len = (len << 8) | p[2 + i];
         if (len >> 63) return make_error("the server sent a WebSocket frame length with its top bit set");
         header = 10;
+        if (len <= 0xFFFF)
+            return make_error("the server sent a WebSocket frame length in a longer form than needed");
     }
     if (is_control(f.opcode) && (len > 125 || !f.fin))
         return make_error("the server sent a WebSocket control frame that is fragmented or over 125 bytes");
-    if (len > max_frame_)
+    if (len > max_frame_) {
+        failure_code_ = kCloseTooBig;
         return make_error(fmt::format("the server sent a WebSocket frame of {} bytes, over our limit of {}",
                                       len, max_frame_));
+    }
     std::size_t mask_len = masked ? 4 : 0;
     if (buf_.size() < header + mask_len + len) return std::optional<Frame>();
     f.payload = buf_.substr(header + mask_len, static_cast<std::size_t>(len));
@@ -122,24 +195,37 @@ Result<std::optional<Frame>> FrameDecoder::next() {
 }
 
 Result<std::optional<Frame>> MessageAssembler::add(Frame frame) {
+    failure_code_ = kCloseProtocolError;
     if (is_control(frame.opcode)) return std::optional<Frame>(std::move(frame));
     if (frame.opcode == Opcode::Continuation) {
         if (!partial_)
             return make_error("the server sent a WebSocket continuation frame with no message to continue");
-        if (partial_->payload.size() + frame.payload.size() > max_message_)
+        if (partial_->payload.size() + frame.payload.size() > max_message_) {
+            failure_code_ = kCloseTooBig;
             return make_error(
                 fmt::format("the server sent a WebSocket message over our limit of {} bytes", max_message_));
+        }
         partial_->payload += frame.payload;
         if (!frame.fin) return std::optional<Frame>();
         Frame done = std::move(*partial_);
         partial_.reset();
         done.fin = true;
-        return std::optional<Frame>(std::move(done));
-    }
-    if (partial_) return make_error("the server started a WebSocket message inside a fragmented one");
-    if (!frame.fin) {
+        frame = std::move(done);
+    } else if (partial_) {
+        return make_error("the server started a WebSocket message inside a fragmented one");
+    } else if (!frame.fin) {
+        if (frame.payload.size() > max_message_) {
+            failure_code_ = kCloseTooBig;
+            return make_error(
+                fmt::format("the server sent a WebSocket message over our limit of {} bytes", max_message_));
+        }
         partial_ = std::move(frame);
         return std::optional<Frame>();
+    }
+    // Checked once whole: a character may be split between fragments.
+    if (frame.opcode == Opcode::Text && !valid_utf8(frame.payload)) {
+        failure_code_ = kCloseInvalidData;
+        return make_error("the server sent a WebSocket text message that is not UTF-8");
     }
     return std::optional<Frame>(std::move(frame));
 }
@@ -185,6 +271,8 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
     std::string head = data.substr(0, head_end);
     std::string rest = data.substr(head_end + 4);
     std::map<std::string, std::string> headers;
+    // Connection may come in several header lines; each is a token list.
+    std::vector<std::string> connection_values;
     std::size_t line_end = head.find("\r\n");
     std::string status_line = head.substr(0, line_end);
     for (std::size_t pos = line_end; pos != std::string::npos && pos < head.size();) {
@@ -192,6 +280,9 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
         std::size_t end = head.find("\r\n", start);
         std::string line = head.substr(start, end == std::string::npos ? std::string::npos : end - start);
         add_header_line(line, headers);
+        if (ascii_lower(line.substr(0, line.find(':'))) == "connection" &&
+            line.find(':') != std::string::npos)
+            connection_values.push_back(line.substr(line.find(':') + 1));
         pos = end;
     }
     long status = 0;
@@ -218,7 +309,11 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
         return make_error(msg);
     }
     if (ascii_lower(headers["upgrade"]) != "websocket")
-        return make_error("the API server answered 101 without \"Upgrade: websocket\"");
+        return make_error("the API server answered 101 without \"Upgrade: websocket\" (a proxy in the way?)");
+    if (std::none_of(connection_values.begin(), connection_values.end(),
+                     [](const std::string& v) { return has_token(v, "upgrade"); }))
+        return make_error(
+            "the API server answered 101 without \"Connection: Upgrade\" (a proxy in the way?)");
     if (headers["sec-websocket-accept"] != websocket_accept(key))
         return make_error(
             "the API server's Sec-WebSocket-Accept does not match our key (a proxy in the way?)");
@@ -242,9 +337,11 @@ Status WebSocket::send(Opcode opcode, std::string_view payload) {
 Status WebSocket::close(std::uint16_t code, std::string_view reason) {
     if (close_sent_) return Ok{};
     std::string payload;
-    payload += static_cast<char>(code >> 8);
-    payload += static_cast<char>(code & 0xFF);
-    payload.append(reason.substr(0, 123));
+    if (valid_close_code(code)) {
+        payload += static_cast<char>(code >> 8);
+        payload += static_cast<char>(code & 0xFF);
+        payload.append(reason.substr(0, 123));
+    }
     close_sent_ = true;
     return stream_->send_all(encode_frame(Opcode::Close, payload, true, random_mask()));
 }
@@ -254,18 +351,10 @@ Result<std::optional<Frame>> WebSocket::receive(std::chrono::milliseconds timeou
     while (true) {
         if (closed_) return make_error("the WebSocket is closed");
         auto frame = decoder_.next();
-        if (!frame) {
-            (void)close(1002);
-            closed_ = true;
-            return frame.error();
-        }
+        if (!frame) return fail(decoder_.failure_code(), frame.error());
         if (*frame) {
             auto message = assembler_.add(std::move(**frame));
-            if (!message) {
-                (void)close(1002);
-                closed_ = true;
-                return message.error();
-            }
+            if (!message) return fail(assembler_.failure_code(), message.error());
             if (!*message) continue;
             Frame& m = **message;
             switch (m.opcode) {
@@ -280,15 +369,18 @@ Result<std::optional<Frame>> WebSocket::receive(std::chrono::milliseconds timeou
                 case Opcode::Pong:
                     continue;
                 case Opcode::Close: {
+                    std::uint16_t failure = kCloseProtocolError;
+                    auto info = parse_close_payload(m.payload, &failure);
+                    if (!info) return fail(failure, info.error());
                     std::string why;
-                    if (m.payload.size() >= 2) {
-                        close_code_ =
-                            static_cast<std::uint16_t>((static_cast<unsigned char>(m.payload[0]) << 8) |
-                                                       static_cast<unsigned char>(m.payload[1]));
-                        why = fmt::format(" (code {}{}{})", *close_code_, m.payload.size() > 2 ? ": " : "",
-                                          m.payload.substr(2));
+                    if (info->code) {
+                        close_code_ = info->code;
+                        why = fmt::format(" (code {}{}{})", *info->code, info->reason.empty() ? "" : ": ",
+                                          info->reason);
                     }
-                    (void)close(close_code_.value_or(1000));  // the RFC's answer to a close
+                    // RFC 6455 5.5.1: answer with a close, echoing its code; with none when it sent
+                    // none (close() sends an empty payload for a code that may not be sent).
+                    (void)close(info->code.value_or(0));
                     closed_ = true;
                     return make_error("the API server closed the connection" + why);
                 }
@@ -305,6 +397,12 @@ Result<std::optional<Frame>> WebSocket::receive(std::chrono::milliseconds timeou
         }
         decoder_.feed(*got);
     }
+}
+
+Error WebSocket::fail(std::uint16_t code, Error error) {
+    (void)close(code);
+    closed_ = true;
+    return error;
 }
 
 std::string channel_message(std::uint8_t channel, std::string_view data) {

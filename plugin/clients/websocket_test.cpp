@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include <functional>
 #include <mutex>
 
 #include "test_http_server.h"
@@ -274,6 +275,314 @@ TEST_CASE("a wrong Sec-WebSocket-Accept or an unoffered subprotocol is refused")
     ws = open(*client, "/x");
     REQUIRE_FALSE(ws.ok());
     CHECK(ws.error().message.find("channel.k8s.io") != std::string::npos);
+}
+
+}  // namespace ksc::kube
+
+// ---- RFC 6455, rule by rule, against a peer that breaks each one ----
+namespace ksc::kube {
+namespace {
+
+std::string handshake_answer(const HttpRequest& req, const std::string& upgrade = "websocket",
+                             const std::string& connection = "Upgrade") {
+    std::string out = "HTTP/1.1 101 Switching Protocols\r\n";
+    if (!upgrade.empty()) out += "Upgrade: " + upgrade + "\r\n";
+    if (!connection.empty()) out += "Connection: " + connection + "\r\n";
+    return out + "Sec-WebSocket-Accept: " + websocket_accept(req.headers.at("sec-websocket-key")) +
+           "\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n";
+}
+
+std::string server_frame(Opcode op, std::string_view payload, bool fin = true) {
+    return encode_frame(op, payload, fin, std::nullopt);
+}
+
+std::string close_payload(std::uint16_t code, std::string_view reason = "") {
+    std::string p;
+    p += static_cast<char>(code >> 8);
+    p += static_cast<char>(code & 0xFF);
+    return p.append(reason);
+}
+
+// What one session with a scripted peer gave: the client's messages and its final error, and the
+// frames the client sent back (its pongs and its close).
+struct PeerRun {
+    std::vector<std::string> messages;
+    std::string error;
+    std::vector<Frame> from_client;
+
+    // The close frame the client sent, or nullopt.
+    std::optional<Frame> client_close() const {
+        for (const auto& f : from_client)
+            if (f.opcode == Opcode::Close) return f;
+        return std::nullopt;
+    }
+    // Its code, or -1 when it carried none (an empty close), -2 when there was no close.
+    int client_close_code() const {
+        auto c = client_close();
+        if (!c) return -2;
+        if (c->payload.size() < 2) return -1;
+        return (static_cast<unsigned char>(c->payload[0]) << 8) | static_cast<unsigned char>(c->payload[1]);
+    }
+};
+
+// The peer answers the upgrade, sends `script` and reads what the client sends until it closes.
+PeerRun run_peer(const std::string& script) {
+    PeerRun run;
+    std::mutex m;
+    TestHttpServer server([&](int fd, const HttpRequest& req) {
+        send_all(fd, handshake_answer(req) + script);
+        FrameDecoder d(kMaxWebSocketMessage, /*expect_masked=*/true);
+        char buf[4096];
+        while (true) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 3000) <= 0) break;
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            d.feed(std::string(buf, static_cast<std::size_t>(n)));
+            bool closed = false;
+            while (auto f = d.next()) {
+                if (!*f) break;
+                std::lock_guard lock(m);
+                closed = closed || (*f)->opcode == Opcode::Close;
+                run.from_client.push_back(**f);
+            }
+            if (closed) break;
+        }
+    });
+    {
+        auto client = plain_client(server);
+        auto ws = open(*client, "/x");
+        REQUIRE_MESSAGE(ws.ok(), ws.error().message);
+        for (int i = 0; i < 20; ++i) {
+            auto got = (*ws)->receive(3s);
+            if (!got) {
+                run.error = got.error().message;
+                break;
+            }
+            if (!*got) break;
+            run.messages.push_back((*got)->payload);
+        }
+        // Let the peer read the close before the connection goes.
+        for (int i = 0; i < 100; ++i) {
+            {
+                std::lock_guard lock(m);
+                if (run.client_close()) break;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    return run;
+}
+
+Result<std::unique_ptr<WebSocket>> handshake_with(
+    const std::function<std::string(const HttpRequest&)>& answer) {
+    TestHttpServer server([&](int fd, const HttpRequest& req) {
+        send_all(fd, answer(req));
+        std::this_thread::sleep_for(50ms);
+    });
+    auto client = plain_client(server);
+    return open(*client, "/x");
+}
+
+}  // namespace
+
+TEST_CASE("handshake: a status other than 101 is refused") {
+    auto ws = handshake_with([](const HttpRequest& req) {
+        std::string a = handshake_answer(req);
+        return "HTTP/1.1 200 OK" + a.substr(a.find("\r\n"));
+    });
+    REQUIRE_FALSE(ws.ok());
+    CHECK(ws.error().message.find("HTTP 200") != std::string::npos);
+}
+
+TEST_CASE("handshake: a missing or wrong Upgrade header is refused") {
+    auto none = handshake_with([](const HttpRequest& req) { return handshake_answer(req, ""); });
+    REQUIRE_FALSE(none.ok());
+    CHECK(none.error().message.find("Upgrade: websocket") != std::string::npos);
+    auto wrong = handshake_with([](const HttpRequest& req) { return handshake_answer(req, "h2c"); });
+    REQUIRE_FALSE(wrong.ok());
+    auto any_case = handshake_with([](const HttpRequest& req) { return handshake_answer(req, "WebSocket"); });
+    CHECK_MESSAGE(any_case.ok(), any_case.error().message);
+}
+
+TEST_CASE("handshake: a Connection header without the Upgrade token is refused") {
+    auto none = handshake_with([](const HttpRequest& req) { return handshake_answer(req, "websocket", ""); });
+    REQUIRE_FALSE(none.ok());
+    CHECK(none.error().message.find("Connection: Upgrade") != std::string::npos);
+    auto other = handshake_with(
+        [](const HttpRequest& req) { return handshake_answer(req, "websocket", "keep-alive"); });
+    REQUIRE_FALSE(other.ok());
+    auto in_list = handshake_with(
+        [](const HttpRequest& req) { return handshake_answer(req, "websocket", "keep-alive, upgrade"); });
+    CHECK_MESSAGE(in_list.ok(), in_list.error().message);
+}
+
+TEST_CASE("handshake: a wrong Sec-WebSocket-Accept is refused") {
+    auto ws = handshake_with([](const HttpRequest& req) {
+        std::string a = handshake_answer(req);
+        std::string good = websocket_accept(req.headers.at("sec-websocket-key"));
+        return a.replace(a.find(good), good.size(), websocket_accept("another key"));
+    });
+    REQUIRE_FALSE(ws.ok());
+    CHECK(ws.error().message.find("Sec-WebSocket-Accept") != std::string::npos);
+}
+
+TEST_CASE("close: a valid code is echoed back") {
+    for (std::uint16_t code : {1000, 1001, 1011, 3000, 4999}) {
+        auto run = run_peer(server_frame(Opcode::Close, close_payload(code, "bye")));
+        CHECK(run.client_close_code() == code);
+        CHECK(run.error.find(std::to_string(code)) != std::string::npos);
+    }
+}
+
+TEST_CASE("close: an empty close is answered with an empty close, never 1005") {
+    auto run = run_peer(server_frame(Opcode::Close, ""));
+    CHECK(run.client_close_code() == -1);
+    CHECK(run.error == "the API server closed the connection");
+}
+
+TEST_CASE("close: a one-byte payload is a protocol error (1002)") {
+    auto run = run_peer(server_frame(Opcode::Close, "\x03"));
+    CHECK(run.client_close_code() == 1002);
+    CHECK(run.error.find("one-byte") != std::string::npos);
+}
+
+TEST_CASE("close: codes that may not be sent are answered with 1002, not echoed") {
+    for (std::uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}) {
+        CAPTURE(code);
+        auto run = run_peer(server_frame(Opcode::Close, close_payload(code)));
+        CHECK(run.client_close_code() == 1002);
+        CHECK(run.error.find("may not be sent") != std::string::npos);
+    }
+}
+
+TEST_CASE("close: a reason that is not UTF-8 is answered with 1007") {
+    auto run = run_peer(server_frame(Opcode::Close, close_payload(1000, "\xff\xfe")));
+    CHECK(run.client_close_code() == 1007);
+}
+
+TEST_CASE("close: we never send 1005, 1006 or 1015") {
+    for (std::uint16_t code : {1000, 1002, 3000, 4999}) CHECK(valid_close_code(code));
+    for (std::uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000})
+        CHECK_FALSE(valid_close_code(code));
+    // close() with a code that may not be sent sends an empty close instead.
+    std::mutex m;
+    std::vector<Frame> got;
+    TestHttpServer server([&](int fd, const HttpRequest& req) {
+        send_all(fd, handshake_answer(req));
+        FrameDecoder d(kMaxWebSocketMessage, true);
+        char buf[256];
+        pollfd p{fd, POLLIN, 0};
+        while (::poll(&p, 1, 3000) > 0) {
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            d.feed(std::string(buf, static_cast<std::size_t>(n)));
+            auto f = d.next();
+            if (f.ok() && *f) {
+                std::lock_guard lock(m);
+                got.push_back(**f);
+                break;
+            }
+        }
+    });
+    {
+        auto client = plain_client(server);
+        auto ws = open(*client, "/x");
+        REQUIRE(ws.ok());
+        REQUIRE((*ws)->close(1005, "x").ok());
+        for (int i = 0; i < 300; ++i) {
+            std::lock_guard lock(m);
+            if (!got.empty()) break;
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].opcode == Opcode::Close);
+    CHECK(got[0].payload.empty());
+}
+
+TEST_CASE("protocol errors are answered with 1002") {
+    SUBCASE("reserved bits") {
+        CHECK(run_peer(std::string("\xc2\x01x", 3)).client_close_code() == 1002);
+    }
+    SUBCASE("a reserved opcode") {
+        CHECK(run_peer(std::string("\x8b\x00", 2)).client_close_code() == 1002);
+    }
+    SUBCASE("a masked server frame") {
+        CHECK(run_peer(encode_frame(Opcode::Binary, "x", true, kMask)).client_close_code() == 1002);
+    }
+    SUBCASE("a length not in its shortest form") {
+        CHECK(run_peer(std::string("\x82\x7e\x00\x05hello", 9)).client_close_code() == 1002);
+        CHECK(
+            run_peer(std::string("\x82\x7f\x00\x00\x00\x00\x00\x00\x00\x05hello", 15)).client_close_code() ==
+            1002);
+    }
+}
+
+TEST_CASE("fragmentation: a continuation with no message to continue is a protocol error") {
+    auto run = run_peer(server_frame(Opcode::Continuation, "x"));
+    CHECK(run.client_close_code() == 1002);
+    CHECK(run.messages.empty());
+}
+
+TEST_CASE("fragmentation: a new data frame inside a fragmented message is a protocol error") {
+    auto run = run_peer(server_frame(Opcode::Binary, "a", false) + server_frame(Opcode::Binary, "b"));
+    CHECK(run.client_close_code() == 1002);
+    CHECK(run.messages.empty());
+}
+
+TEST_CASE("fragmentation: a ping between fragments is answered and the message arrives whole") {
+    auto run =
+        run_peer(server_frame(Opcode::Binary, "\x01he", false) + server_frame(Opcode::Ping, "p") +
+                 server_frame(Opcode::Continuation, "ll", false) + server_frame(Opcode::Pong, "q") +
+                 server_frame(Opcode::Continuation, "o") + server_frame(Opcode::Close, close_payload(1000)));
+    REQUIRE(run.messages.size() == 1);
+    CHECK(run.messages[0] == "\x01hello");
+    REQUIRE(run.from_client.size() == 2);
+    CHECK(run.from_client[0].opcode == Opcode::Pong);
+    CHECK(run.from_client[0].payload == "p");
+    CHECK(run.client_close_code() == 1000);
+}
+
+TEST_CASE("fragmentation: a fragmented control frame inside a fragmented message is a protocol error") {
+    auto run = run_peer(server_frame(Opcode::Binary, "a", false) + server_frame(Opcode::Ping, "p", false));
+    CHECK(run.client_close_code() == 1002);
+    CHECK(run.messages.empty());
+}
+
+TEST_CASE("control frames over 125 bytes are a protocol error") {
+    CHECK(run_peer(server_frame(Opcode::Ping, std::string(126, 'p'))).client_close_code() == 1002);
+    CHECK(run_peer(server_frame(Opcode::Close, close_payload(1000, std::string(124, 'r'))))
+              .client_close_code() == 1002);
+}
+
+TEST_CASE("an oversized frame is answered with 1009 before its payload is read") {
+    // The header alone announces 1 GiB.
+    auto run = run_peer(std::string("\x82\x7f\x00\x00\x00\x00\x40\x00\x00\x00", 10));
+    CHECK(run.client_close_code() == 1009);
+    CHECK(run.error.find("over our limit") != std::string::npos);
+}
+
+TEST_CASE("an oversized fragmented message is answered with 1009") {
+    MessageAssembler a(8);
+    REQUIRE(a.add(Frame{false, Opcode::Binary, "12345"}).ok());
+    auto r = a.add(Frame{true, Opcode::Continuation, "6789"});
+    REQUIRE_FALSE(r.ok());
+    CHECK(a.failure_code() == kCloseTooBig);
+}
+
+TEST_CASE("text messages must be UTF-8 (1007); a character split between fragments is fine") {
+    auto bad = run_peer(server_frame(Opcode::Text, "\xc0\xaf"));  // an overlong '/'
+    CHECK(bad.client_close_code() == 1007);
+    auto split =
+        run_peer(server_frame(Opcode::Text, "\xe2\x82", false) + server_frame(Opcode::Continuation, "\xac") +
+                 server_frame(Opcode::Close, close_payload(1000)));
+    REQUIRE(split.messages.size() == 1);
+    CHECK(split.messages[0] == "\xe2\x82\xac");
+    CHECK(valid_utf8("plain \xc3\xa9\xf0\x9f\x98\x80"));
+    CHECK_FALSE(valid_utf8("\xed\xa0\x80"));      // a surrogate
+    CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // over U+10FFFF
+    CHECK_FALSE(valid_utf8("\xe2\x82"));          // cut short
 }
 
 }  // namespace ksc::kube

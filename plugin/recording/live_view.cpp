@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "arch.h"
+#include "printable.h"
 
 namespace ksc::cli {
 
@@ -20,9 +21,9 @@ void LiveView::new_syscall(const stream::Syscall& sc) {
     last_name_ = sc.name.empty() ? std::to_string(sc.nr) : sc.name;
     ++syscalls_;
     if (!terminal_)
-        fmt::print(stderr, "new syscall: {}{} ({}[{}])\n", last_name_,
-                   sc.arch == native_arch() ? "" : " (" + std::string(arch_name(sc.arch)) + ")", sc.comm,
-                   sc.pid);
+        fmt::print(stderr, "new syscall: {}{} ({}[{}])\n", printable(last_name_),
+                   sc.arch == native_arch() ? "" : " (" + std::string(arch_name(sc.arch)) + ")",
+                   printable(sc.comm), sc.pid);
     else
         redraw(true);
 }
@@ -35,7 +36,7 @@ void LiveView::progress(const stream::Progress& p) {
 
 void LiveView::message(const std::string& line) {
     clear();
-    fmt::print(stderr, "{}\n", line);
+    fmt::print(stderr, "{}\n", printable(line));
     redraw(true);
 }
 
@@ -51,8 +52,9 @@ void LiveView::redraw(bool force) {
     std::string since =
         syscalls_ == 0 ? ""
                        : fmt::format(", last new: {} {} ago", last_name_, format_elapsed(now - last_new_));
-    std::string line = fmt::format("recording {}: {}, {} syscalls, {} threads in {} processes{}", what_,
-                                   format_elapsed(now - start_), syscalls_, threads_, processes_, since);
+    std::string line =
+        printable(fmt::format("recording {}: {}, {} syscalls, {} threads in {} processes{}", what_,
+                              format_elapsed(now - start_), syscalls_, threads_, processes_, since));
     if (terminal_) {
         fmt::print(stderr, "\r\033[K{}", line);
         drawn_ = true;

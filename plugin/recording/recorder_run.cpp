@@ -13,6 +13,10 @@
 namespace ksc::cli {
 
 using namespace std::chrono_literals;
+
+// A recorder that sends nothing for this long has stopped: it answers every ping (sent each 5 s)
+// with a progress line, and sends one each second anyway while it records.
+constexpr auto kRecorderSilence = 20s;
 using Clock = std::chrono::steady_clock;
 
 // Waits until the recorder container runs; an Error says why it will not.
@@ -93,7 +97,15 @@ rec::RecordingSession recorder_session(LiveView& view) {
     events.message = [&view](const stream::Message& m) {
         view.message(std::string(m.is_error ? "recorder error: " : "recorder warning: ") + m.message);
     };
-    events.diagnostics = [&view](const std::string& text) { view.message("recorder: " + text); };
+    // One view line per line: the view escapes a newline inside a line.
+    events.diagnostics = [&view](const std::string& text) {
+        std::string_view rest = text;
+        while (!rest.empty()) {
+            auto nl = rest.find('\n');
+            if (auto line = rest.substr(0, nl); !line.empty()) view.message("recorder: " + std::string(line));
+            rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+        }
+    };
     events.recorded = [&view](const Recording& r) { view.set_total(r.syscalls.size()); };
     return rec::RecordingSession(std::move(policy), std::move(events));
 }
@@ -254,7 +266,21 @@ void RecorderRun::step(const std::string& stop_reason, std::chrono::milliseconds
         view_.message("stopping " + what() + ": waiting for the recorder's summary");
         session_.request_stop();
     }
-    switch (session_.step(wait)) {
+    auto state = session_.step(wait);
+    if (state == State::Recording && !session_.stopping() && session_.silent_for() > kRecorderSilence) {
+        // Stopped (SIGSTOP: in same-user mode the app can send it) or hung: what it streamed is
+        // not the whole recording, and waiting longer only holds the app's threads still.
+        cut_short_ =
+            fmt::format("its recorder {} has not answered ping for {}s (stopped by a signal?)", spec_.name,
+                        std::chrono::duration_cast<std::chrono::seconds>(session_.silent_for()).count());
+        view_.message("warning: " + what() + ": " + *cut_short_ + ": its recording ends here, incomplete");
+        lost_ = true;
+        finished_ = true;
+        view_.clear();
+        session_.disconnect();
+        return;
+    }
+    switch (state) {
         case State::Recording:
             view_.tick();
             return;
@@ -281,6 +307,12 @@ void RecorderRun::step(const std::string& stop_reason, std::chrono::milliseconds
             on_lost();
             return;
     }
+}
+
+std::optional<std::string> RecorderRun::cut_short() const {
+    if (cut_short_) return cut_short_;
+    if (auto signalled = session_.message_of("signal")) return "its recorder was " + *signalled;
+    return std::nullopt;
 }
 
 const Recording& RecorderRun::recording() {
@@ -410,11 +442,18 @@ void RecorderRun::on_lost() {
     if (state.kind == rec::RecorderState::Running && reattaches_ < 3 && !session_.stopping() && reattach())
         return;
     if (!session_.recording().final_summary) {
-        view_.message(app_container_ended(std::move(p))
-                          ? "the app's container " + t_.container + " ended or restarted (pod " + t_.pod +
-                                "): the recording ends there, with what was seen"
-                          : "the recorder's stream of " + what() + " ended (" + end_reason_ +
-                                "): keeping what it recorded, from its log");
+        const bool app_ended = app_container_ended(p);
+        // Killed while the app runs on (SIGKILL needs no handler: a same-user app can send it):
+        // the log holds a recording that stops short, which must not pass for a whole one.
+        if (auto now = client_.get(t_.pod_path())) state = rec::recorder_state(*now, spec_.name);
+        if (!app_ended && state.kind == rec::RecorderState::Terminated && state.exit_code &&
+            *state.exit_code > 128 && !cut_short_)
+            cut_short_ = fmt::format("its recorder {} was killed by signal {} before its final summary",
+                                     spec_.name, *state.exit_code - 128);
+        view_.message(app_ended ? "the app's container " + t_.container + " ended or restarted (pod " +
+                                      t_.pod + "): the recording ends there, with what was seen"
+                                : "the recorder's stream of " + what() + " ended (" + end_reason_ +
+                                      "): keeping what it recorded, from its log");
         recover_from_kubelet(client_, t_, spec_.name, session_, view_);
     }
     finish_stream();

@@ -73,6 +73,10 @@ class RecorderRun {
     // 5. The recording (throws UserError when the recorder sent nothing).
     const Recording& recording();
     Clock::duration elapsed() const { return Clock::now() - started_; }
+    // Why the recording is cut short though nobody asked it to stop: the recorder was signalled
+    // (its "signal" warning), stopped answering (SIGSTOP), or was killed while the app ran on. Its
+    // profile would look whole and is not: record writes none.
+    std::optional<std::string> cut_short() const;
     // Record failed elsewhere: stop this recorder now rather than at its idle timeout. An attached
     // one is told over its stream; one added but not attached yet is attached to for that, once it
     // runs (within 10 s: one still pulling its image is left to its idle timeout). True when it was
@@ -102,6 +106,7 @@ class RecorderRun {
     bool finished_ = false, lost_ = false;
     Clock::time_point started_ = Clock::now();
     std::string end_reason_;
+    std::optional<std::string> cut_short_;
     int reattaches_ = 0;
     bool probing_ = false;           // auto chose same-user: fall back to SYS_PTRACE on EPERM
     std::string same_user_refused_;  // why the same-user recorder could not trace

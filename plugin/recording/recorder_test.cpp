@@ -1,5 +1,7 @@
 #include "recorder.h"
 
+#include "version.h"
+
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
@@ -150,6 +152,27 @@ TEST_CASE("the recorder's ephemeral container follows docs/design.md") {
     CHECK(same["runAsGroup"].GetInt64() == 3000);
     CHECK(same["runAsNonRoot"].GetBool());
     CHECK(recorder_patch(spec).rfind(R"({"spec":{"ephemeralContainers":[{)", 0) == 0);
+}
+
+TEST_CASE("the recorder's image is used as given, tag, digest or both") {
+    RecorderSpec spec;
+    spec.name = "seccomp-recorder-abcde";
+    spec.target = "app";
+    const std::string digest = "sha256:" + std::string(64, 'a');
+    for (const std::string& image : {std::string("reg.example/t:v1"), "reg.example/t@" + digest,
+                                     "reg.example/t:v1@" + digest, std::string(kDefaultTracerImage)}) {
+        spec.image = image;
+        rapidjson::Document d;
+        d.Parse(recorder_container_json(spec).c_str());
+        REQUIRE(d.IsObject());
+        CHECK(std::string(d["image"].GetString()) == image);
+    }
+    // A release's default carries the digest it was built with; a developer build's has none.
+    const std::string def = kDefaultTracerImage;
+    if (*kTracerImageDigest)
+        CHECK(def.substr(def.size() - 71) == kTracerImageDigest);
+    else
+        CHECK(def.find('@') == std::string::npos);
 }
 
 TEST_CASE("recorder names are seccomp-recorder- and five random characters") {

@@ -16,7 +16,7 @@ Status RecordingSession::connect(std::unique_ptr<TracerChannel> channel) {
     lost_ = false;
     reason_stated_ = false;
     splitter_ = stream::LineSplitter();
-    last_ping_ = Clock::now();
+    last_ping_ = last_heard_ = Clock::now();
     if (!policy_.snapshot_on_connect) return Ok{};
     auto sent = channel_->send(stream::Command::Snapshot);
     if (!sent) lost_ = true;
@@ -72,7 +72,20 @@ void RecordingSession::read_channel(std::chrono::milliseconds wait) {
         reason_stated_ = true;
     }
     if (!data->diagnostics.empty() && events_.diagnostics) events_.diagnostics(data->diagnostics);
-    if (!data->stream.empty()) feed(data->stream);
+    if (!data->stream.empty()) {
+        last_heard_ = Clock::now();
+        feed(data->stream);
+    }
+}
+
+std::optional<std::string> RecordingSession::message_of(std::string_view code) const {
+    auto it = code_messages_.find(std::string(code));
+    if (it == code_messages_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::chrono::steady_clock::duration RecordingSession::silent_for() const {
+    return Clock::now() - last_heard_;
 }
 
 void RecordingSession::feed(std::string_view bytes, Live live) {
@@ -115,7 +128,10 @@ void RecordingSession::add_event(const stream::Event& event, Live live) {
     } else if (const auto* progress = std::get_if<stream::Progress>(&event)) {
         if (on && events_.progress) events_.progress(*progress);
     } else if (const auto* message = std::get_if<stream::Message>(&event)) {
-        if (!message->code.empty()) codes_.insert(message->code);
+        if (!message->code.empty()) {
+            codes_.insert(message->code);
+            code_messages_.emplace(message->code, message->message);
+        }
         if (on && events_.message) events_.message(*message);
     }
     builder_.add(event);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -116,8 +117,13 @@ class RecordingSession {
     bool hello_seen() const { return hello_seen_; }
     // Why reading stopped for good (another protocol major), as one line with its remedy.
     const std::optional<std::string>& fatal() const { return fatal_; }
-    // A `code` one of the tracer's messages carried ("eperm", "yama", ...).
+    // A `code` one of the tracer's messages carried ("eperm", "yama", ...), and the first message
+    // that carried it.
     bool saw_code(std::string_view code) const { return codes_.count(std::string(code)) > 0; }
+    std::optional<std::string> message_of(std::string_view code) const;
+    // How long since the current channel last brought a byte of the stream (or was connected): a
+    // tracer answers every ping, so a long silence means it stopped (docs/kubernetes.md).
+    std::chrono::steady_clock::duration silent_for() const;
     // The last reason the channel gave for ending, or its read error.
     const std::string& end_reason() const { return end_reason_; }
     std::uint64_t bad_lines() const { return bad_lines_; }
@@ -135,6 +141,8 @@ class RecordingSession {
     bool hello_seen_ = false;
     std::optional<std::string> fatal_;
     std::set<std::string> codes_;
+    std::map<std::string, std::string> code_messages_;
+    std::chrono::steady_clock::time_point last_heard_{};
     std::string end_reason_;
     bool reason_stated_ = false;  // the current channel gave end_reason_ itself
     std::uint64_t bad_lines_ = 0;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "exit_status.h"
+#include "printable.h"
 #include "user_error.h"
 #include "verbs.h"
 
@@ -64,11 +65,12 @@ int main(int argc, char** argv) {
         try {
             return verb.run(argc - 1, argv + 1);
         } catch (const UserError& e) {
-            fmt::print(stderr, "error: {}\n", e.what());
+            fmt::print(stderr, "error: {}\n", printable(e.what()));
             return verb.error_exit;
         }
     }
-    fmt::print(stderr, "error: unknown verb \"{}\": run 'kubectl seccomp --help' for the list\n", verb_name);
+    fmt::print(stderr, "error: unknown verb \"{}\": run 'kubectl seccomp --help' for the list\n",
+               printable(verb_name));
     return kExitFailure;
 }
 

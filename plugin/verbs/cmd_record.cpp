@@ -196,7 +196,16 @@ bool record_until_stopped(Runs& runs, std::optional<std::chrono::milliseconds> d
 
 void write_profile(const CommonFlags& common, Runs& runs, const RecordOptions& record_options,
                    const std::string& target, Clock::time_point started) {
-    // 5. The profile: one recording, or the union of several (each rendered, then merged).
+    // 5. The profile: one recording, or the union of several (each rendered, then merged). None
+    // from a recording cut short: it would look whole. The app can do that to a same-user recorder
+    // (docs/kubernetes.md); a pod deleted meanwhile does it too.
+    std::string cut;
+    for (auto& r : runs)
+        if (auto why = r->cut_short()) cut += (cut.empty() ? "" : "; ") + r->what() + ": " + *why;
+    if (!cut.empty())
+        throw UserError("the recording is incomplete (" + cut +
+                        "): no profile written; a same-user recorder can be signalled by the app: record "
+                        "again, with --privileges ptrace where Pod Security allows SYS_PTRACE");
     std::vector<const Recording*> recordings;
     std::vector<std::string> labels;
     std::size_t total = 0;

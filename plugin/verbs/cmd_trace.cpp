@@ -16,6 +16,7 @@
 #include "common_flags.h"
 #include "exit_status.h"
 #include "interrupts.h"
+#include "printable.h"
 #include "profile.h"
 #include "profile_output.h"
 #include "recording.h"
@@ -98,7 +99,7 @@ rec::RecordingSession make_session(const std::string& tracer_path, Traced& trace
     };
     events.message = [](const stream::Message& m) {
         if (m.is_error)
-            fmt::print(stderr, "seccomp-tracer: error: {}\n", m.message);
+            fmt::print(stderr, "seccomp-tracer: error: {}\n", printable(m.message));
         else
             warn("seccomp-tracer: " + m.message);
     };

@@ -28,6 +28,12 @@ std::string version_json(const std::optional<std::string>& server) {
     w.String(kVersion);
     w.Key("tracerImage");
     w.String(kDefaultTracerImage);
+    // null in a developer build: no pushed image is pinned.
+    w.Key("tracerImageDigest");
+    if (*kTracerImageDigest)
+        w.String(kTracerImageDigest);
+    else
+        w.Null();
     w.Key("protocol");
     w.String(kProtocolVersion);
     if (server) {
@@ -89,8 +95,12 @@ int cmd_version(int argc, char** argv) {
     if (common.output_format == "json") {
         text = version_json(server);
     } else {
-        text = fmt::format("kubectl-seccomp {}\ntracer image: {}\nprotocol: {}\n", kVersion,
-                           kDefaultTracerImage, kProtocolVersion);
+        text = fmt::format("kubectl-seccomp {}\ntracer image: {}{}\nprotocol: {}\n", kVersion,
+                           kDefaultTracerImage,
+                           *kTracerImageDigest ? ""
+                                               : " (a developer build: no pushed image is pinned by digest, "
+                                                 "so the tag is taken as the registry has it now)",
+                           kProtocolVersion);
         if (server) text += fmt::format("server: {}\n", *server);
     }
     if (auto written = write_output(common, text); !written) throw UserError(written.error().message);

@@ -10,7 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "unique_fd.h"
+#include "output_file.h"
+#include "printable.h"
 #include "user_error.h"
 
 namespace ksc::cli {
@@ -54,7 +55,10 @@ VerbFlags::VerbFlags(std::string verb, std::string description, unsigned groups,
     if (groups_ & kOutputFlags) {
         options_.add_options("Output")("o,output", "Output format: " + join(formats_.allowed, "|"),
                                        cxxopts::value<std::string>()->default_value(formats_.default_format))(
-            "output-file", "Write the output to FILE instead of stdout", cxxopts::value<std::string>());
+            "output-file",
+            "Write the output to FILE instead of stdout: written to a new file in FILE's directory, then "
+            "renamed over FILE (its mode kept); a symlink at FILE is replaced, not followed",
+            cxxopts::value<std::string>());
     }
 }
 
@@ -225,33 +229,7 @@ Status write_output(const CommonFlags& flags, std::string_view data) {
             return make_error(std::string("cannot write the output to stdout: ") + std::strerror(errno));
         return Ok{};
     }
-    namespace fs = std::filesystem;
-    const fs::path target(flags.output_file);
-    fs::path tmp = target;
-    tmp += ".tmp." + std::to_string(::getpid());
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd)
-        return make_error("cannot create " + tmp.string() + ": " + std::strerror(errno) +
-                          ": check that the directory exists and is writable");
-    std::string_view rest = data;
-    while (!rest.empty()) {
-        ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            std::string why = std::strerror(errno);
-            fd.reset();
-            ::unlink(tmp.c_str());
-            return make_error("cannot write " + target.string() + ": " + why);
-        }
-        rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    // close() is checked: a write the file system deferred can fail there.
-    if (::close(fd.release()) != 0 || ::rename(tmp.c_str(), target.c_str()) != 0) {
-        std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        return make_error("cannot write " + target.string() + ": " + why);
-    }
-    return Ok{};
+    return replace_file(flags.output_file, data);
 }
 
 void set_diagnostics(int verbosity, bool color_stderr) {
@@ -261,17 +239,17 @@ void set_diagnostics(int verbosity, bool color_stderr) {
 
 void warn(std::string_view message) {
     if (g_color_stderr)
-        fmt::print(stderr, "\033[33mwarning:\033[0m {}\n", message);
+        fmt::print(stderr, "\033[33mwarning:\033[0m {}\n", printable(message));
     else
-        fmt::print(stderr, "warning: {}\n", message);
+        fmt::print(stderr, "warning: {}\n", printable(message));
 }
 
 void note(std::string_view message) {
-    fmt::print(stderr, "{}\n", message);
+    fmt::print(stderr, "{}\n", printable(message));
 }
 
 void verbose(int level, std::string_view message) {
-    if (g_verbosity >= level) fmt::print(stderr, "{}\n", message);
+    if (g_verbosity >= level) fmt::print(stderr, "{}\n", printable(message));
 }
 
 }  // namespace ksc::cli

@@ -111,11 +111,13 @@ std::vector<std::string> normalize_verbosity_args(std::vector<std::string> args)
 // True when `stream` is a terminal that may get colour: NO_COLOR unset or empty, TERM not "dumb".
 bool use_color(std::FILE* stream);
 
-// Writes the verb's data to --output-file (atomically: a temporary file renamed over it, so a
-// failed run never leaves half a profile) or to stdout.
+// Writes the verb's data to --output-file (replace_file, output_file.h: a temporary file made with
+// O_EXCL|O_NOFOLLOW, synced and renamed over it, so a failed run never leaves half a profile and a
+// symlink there is replaced, not followed) or to stdout.
 Status write_output(const CommonFlags& flags, std::string_view data);
 
-// One line on stderr each; `warn` prefixes "warning: " (yellow on a colour terminal).
+// One line on stderr each; `warn` prefixes "warning: " (yellow on a colour terminal). The message's
+// control characters are made visible (printable.h): it may quote the app, the tracer or the cluster.
 void warn(std::string_view message);
 void note(std::string_view message);
 // Printed only at -v level or above.

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "printable.h"
 #include "profile_args.h"
 #include "profile_inputs.h"
 #include "profile_json.h"
@@ -69,7 +70,7 @@ Result<std::string> render_recordings(const std::vector<const Recording*>& recor
     for (const auto* r : recordings) profiles.push_back(profile_from_recording(*r, options));
     std::vector<std::string> warnings;
     Profile merged = merge_profiles(profiles, labels, &warnings);
-    for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+    for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", printable(w));
     if (format == "json") return write_profile_json(merged);
     if (format == "yaml") {
         SeccompProfileDoc doc;

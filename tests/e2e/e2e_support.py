@@ -26,8 +26,9 @@ sys.path.insert(0, HERE)
 from apidouble import podman  # noqa: E402
 
 IMAGE = podman.BUSYBOX_IMAGE
-# The tracer image as tracer-image/build-image makes it.
-TRACER_IMAGE = "localhost/kubectl-seccomp/seccomp-tracer:latest"
+# The tracer image as tracer-image/build-image makes it; KSC_TRACER_IMAGE names another (e.g. one
+# made FROM scratch from a worktree's own static tracer, without rebuilding the shared one).
+TRACER_IMAGE = os.environ.get("KSC_TRACER_IMAGE", "localhost/kubectl-seccomp/seccomp-tracer:latest")
 SKIP = 77
 
 

@@ -1239,6 +1239,10 @@ class NonRoot(TracerCase):
     def test_same_user(self):
         s = self.attach_as_nobody(self.AS_NOBODY + [prog("tt_detach"), "sleeping"])
         s.wait_attached(s.pid)
+        # Not dumpable (PR_SET_DUMPABLE 0): its /proc files belong to root, not to the uid it shares
+        # with the app, which can then neither read them nor ptrace it. The app's own stay its uid's.
+        self.assertEqual(os.stat(f"/proc/{s.tracer.pid}/environ").st_uid, 0, "the tracer's /proc files' owner")
+        self.assertEqual(os.stat(f"/proc/{s.pid}/environ").st_uid, 65534, "the app's /proc files' owner")
         self.counters(s)
         self.stop_and_wait(s)
         self.assert_counts(s, {(X86_64, "sysinfo"): 1})
@@ -1710,7 +1714,8 @@ class AttachRefused(TracerCase):
 
 class StopSignals(TracerCase):
     """SIGTERM or SIGINT to an attached tracer means 'stop': final summary, every thread
-    detached, exit 0, the program runs on."""
+    detached, exit 0, the program runs on; and a 'signal' warning before it names the signal and
+    its sender (in a same-user recorder the app could send it: the recording is incomplete)."""
 
     def stop_by(self, sig):
         s = self.session(ATTACH, [prog("tt_detach"), "running"]).start().ready()
@@ -1720,6 +1725,9 @@ class StopSignals(TracerCase):
         self.assertEqual(s.tracer.wait(TIMEOUT), 0, f"the tracer's exit status after {sig.name}")
         s.stream.rest()
         self.check_stream(s)
+        warnings = [e for e in s.stream.of("warning") if e.get("code") == "signal"]
+        self.assertEqual(len(warnings), 1, f"one 'signal' warning: {s.stream.of('warning')}")
+        self.assertIn(f"stopped by {sig.name} from pid {os.getpid()} (uid {os.getuid()})", warnings[0]["message"])
         self.assert_counts(s, {(X86_64, "sysinfo"): None})
         self.assert_progress(s)
         self.assert_detached_and_ends(s)
