@@ -155,8 +155,10 @@ Result<DocNode> parse_json_doc(std::string_view text) {
     InStream in(ms);
     TreeBuilder builder(in, lines);
     rapidjson::Reader reader;
+    // StopWhenDone, then a check of the rest ourselves: RapidJSON takes a NUL byte for the end of
+    // the text, and would accept a profile followed by a NUL and anything.
     constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
-                                rapidjson::kParseValidateEncodingFlag;
+                                rapidjson::kParseValidateEncodingFlag | rapidjson::kParseStopWhenDoneFlag;
     auto result = reader.Parse<kFlags>(in, builder);
     if (result.IsError()) {
         auto [line, col] = lines.at(result.Offset());
@@ -164,6 +166,13 @@ Result<DocNode> parse_json_doc(std::string_view text) {
             return make_error(
                 fmt::format("{}:{}: nested deeper than {} levels", line, col, kMaxDocumentDepth));
         return make_error(fmt::format("{}:{}: {}", line, col, rapidjson::GetParseError_En(result.Code())));
+    }
+    if (std::size_t rest = text.find_first_not_of(" \t\r\n", in.Tell()); rest != std::string_view::npos) {
+        auto [line, col] = lines.at(rest);
+        return make_error(
+            fmt::format("{}:{}: more after the end of the JSON document (a byte 0x{:02x}): "
+                        "remove it",
+                        line, col, static_cast<unsigned char>(text[rest])));
     }
     return builder.take();
 }

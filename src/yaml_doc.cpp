@@ -196,6 +196,14 @@ Result<std::vector<DocNode>> parse_yaml_docs(std::string_view text) {
     if (text.size() > kMaxDocumentBytes)
         return make_error(fmt::format("too large ({} bytes; at most {} MiB): is this really a profile?",
                                       text.size(), kMaxDocumentBytes >> 20));
+    // YAML allows no NUL byte, and yaml-cpp's reader would take one for the end of the text.
+    if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+        std::size_t line_start = text.rfind('\n', nul);
+        line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+        auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1;
+        return make_error(fmt::format("{}:{}: a NUL byte, which YAML text cannot hold: remove it", line,
+                                      nul - line_start + 1));
+    }
     Builder builder;
     try {
         std::istringstream in{std::string(text)};

@@ -1,5 +1,6 @@
 #include "api_client.h"
 
+#include "bounded_json.h"
 #include "http_text.h"
 
 #include <curl/curl.h>
@@ -27,6 +28,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr long kLowSpeedBytesPerSecond = 1024;
+constexpr long kLowSpeedSeconds = 60;
+
 void global_init() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -48,8 +52,20 @@ Slist make_slist(const std::vector<std::string>& items) {
     return Slist(list);
 }
 
+// A body read into memory, up to kMaxBodyBytes: a server that sends more (by mistake or to fill
+// our memory) ends the transfer instead.
+struct BodySink {
+    std::string* body = nullptr;
+    bool over = false;
+};
+
 size_t body_cb(char* data, size_t size, size_t n, void* user) {
-    static_cast<std::string*>(user)->append(data, size * n);
+    auto& sink = *static_cast<BodySink*>(user);
+    if (sink.body->size() + size * n > kMaxBodyBytes) {
+        sink.over = true;
+        return 0;  // CURLE_WRITE_ERROR
+    }
+    sink.body->append(data, size * n);
     return size * n;
 }
 
@@ -197,8 +213,8 @@ ApiStatus api_status(const Response& response) {
     ApiStatus st;
     st.code = response.status;
     rapidjson::Document doc;
-    doc.Parse(response.body.c_str(), response.body.size());
-    if (!doc.HasParseError() && doc.IsObject() && json_string(doc, "kind") == "Status") {
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, response.body));
+    if (doc_parsed && doc.IsObject() && json_string(doc, "kind") == "Status") {
         st.reason = json_string(doc, "reason");
         st.message = json_string(doc, "message");
         if (auto code = doc.FindMember("code"); code != doc.MemberEnd() && code->value.IsInt())
@@ -256,9 +272,9 @@ std::string_view patch_content_type(PatchType type) {
 
 Result<ServerVersion> parse_server_version(std::string_view json) {
     rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error("/version did not answer with a JSON object");
+    if (auto parsed = parse_bounded_json(doc, json); !parsed)
+        return make_error("/version did not answer with JSON (" + parsed.error().message + ")");
+    if (!doc.IsObject()) return make_error("/version did not answer with a JSON object");
     ServerVersion v;
     v.git_version = json_string(doc, "gitVersion");
     auto number = [](const std::string& s) {
@@ -369,6 +385,14 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
     const bool idempotent = method == "GET";
     bool refreshed = false;
     auto backoff = options_.retry_backoff;
+    // --request-timeout bounds the request with its retries, not each attempt: a server that
+    // fails slowly must not multiply it.
+    const bool bounded = options_.request_timeout.count() > 0;
+    const auto deadline = Clock::now() + options_.request_timeout;
+    auto time_left = [&] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    };
+    auto can_wait = [&](std::chrono::milliseconds wait) { return !bounded || wait < time_left(); };
     for (int attempt = 0;; ++attempt) {
         auto auth = auth_headers(refreshed);
         if (!auth) return auth.error();
@@ -391,11 +415,18 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         }
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, slist.get());
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+        BodySink sink{&resp.body};
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+        // Without --request-timeout a request has no deadline (as kubectl's), but an answer that
+        // trickles in (under 1 KiB/s for 60 s) is not an answer: it ends as a timeout.
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, kLowSpeedBytesPerSecond);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, kLowSpeedSeconds);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+        if (bounded)
+            curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                             static_cast<long>(std::max<long long>(1, time_left().count())));
         Slist connect_to =
             make_slist(connect_to_.empty() ? std::vector<std::string>{} : std::vector{connect_to_});
         if (connect_to) curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to.get());
@@ -404,16 +435,33 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         auto start = Clock::now();
         CURLcode rc = curl_easy_perform(c);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+        if (sink.over)
+            return make_error(
+                fmt::format("the API server's answer to {} {} is larger than {} MiB (the most "
+                            "this reads): check the server address, or narrow the request",
+                            method, target, kMaxBodyBytes >> 20));
         if (rc != CURLE_OK) {
             std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
             if (options_.verbosity >= 6)
                 fmt::print(stderr, "{} {} failed in {} ms: {}\n", method, printable(target), ms,
                            printable(why));
-            if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries) {
+            if (idempotent && transient_curl_error(rc) && attempt < options_.max_retries &&
+                can_wait(backoff)) {
                 std::this_thread::sleep_for(backoff);
                 backoff *= 2;
                 continue;
             }
+            if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR || rc == CURLE_WEIRD_SERVER_REPLY ||
+                rc == CURLE_BAD_CONTENT_ENCODING || rc == CURLE_GOT_NOTHING)
+                return make_error(
+                    fmt::format("the API server at {} sent a broken answer to {} {}: {}: check "
+                                "what serves that address (a proxy in the way?)",
+                                config_.server, method, path, why));
+            if (rc == CURLE_OPERATION_TIMEDOUT && options_.request_timeout.count() == 0)
+                return make_error(
+                    fmt::format("{} {}: the API server sent less than {} bytes a second for {} s; check the "
+                                "network path to the API server",
+                                method, target, kLowSpeedBytesPerSecond, kLowSpeedSeconds));
             if (rc == CURLE_OPERATION_TIMEDOUT)
                 return make_error(
                     fmt::format("{} {} timed out after {} ms: raise --request-timeout, or check the "
@@ -437,7 +485,7 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         }
         auto wait = retry_after(resp);
         bool retryable = resp.status == 429 || (resp.status >= 500 && (idempotent || wait));
-        if (retryable && attempt < options_.max_retries) {
+        if (retryable && attempt < options_.max_retries && can_wait(wait.value_or(backoff))) {
             std::this_thread::sleep_for(wait.value_or(backoff));
             backoff *= 2;
             continue;
@@ -447,18 +495,56 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
     }
 }
 
+namespace {
+
+// A failed answer as one line. A redirect is never followed: it could take the user's credentials
+// (a bearer token, a client certificate) to another host.
+std::string describe_answer(const Response& r, const std::string& server) {
+    if (r.status >= 300 && r.status < 400) {
+        auto location = r.headers.find("location");
+        return fmt::format(
+            "the API server at {} answered HTTP {} redirecting to {}, which is not followed "
+            "(your credentials go only to the kubeconfig's server): check the server address",
+            server, r.status, location == r.headers.end() ? "nowhere" : location->second);
+    }
+    return describe(api_status(r));
+}
+
+}  // namespace
+
 Result<std::string> ApiClient::get(const std::string& path) {
     auto r = request("GET", path);
     if (!r) return r.error();
-    if (!r->ok()) return make_error(describe(api_status(*r)));
+    if (!r->ok()) return make_error(describe_answer(*r, config_.server));
     return std::move(r->body);
 }
 
 Result<std::string> ApiClient::patch(const std::string& path, const std::string& body, PatchType type) {
     auto r = request("PATCH", path, body, std::string(patch_content_type(type)));
     if (!r) return r.error();
-    if (!r->ok()) return make_error(describe(api_status(*r)));
+    if (!r->ok()) return make_error(describe_answer(*r, config_.server));
     return std::move(r->body);
+}
+
+Status ApiClient::list(const std::string& path, const std::function<Status(const std::string& page)>& on_page,
+                       int page_size) {
+    std::string token;
+    // A server that keeps answering with a continue token would never end: no real list has a
+    // million pages.
+    for (int pages = 0; pages < 100000; ++pages) {
+        std::string target =
+            path + (path.find('?') == std::string::npos ? "?" : "&") + "limit=" + std::to_string(page_size);
+        if (!token.empty()) target += "&continue=" + url_encode(token);
+        auto body = get(target);
+        if (!body) return body.error();
+        if (auto s = on_page(*body); !s) return s;
+        rapidjson::Document doc;
+        if (!parse_bounded_json(doc, *body) || !doc.IsObject()) return Ok{};  // on_page said what it found
+        auto md = doc.FindMember("metadata");
+        token = md != doc.MemberEnd() ? json_string(md->value, "continue") : "";
+        if (token.empty()) return Ok{};
+    }
+    return make_error("the API server's list of " + path + " does not end (100000 pages): check the server");
 }
 
 Result<ServerVersion> ApiClient::check_server_version(int min_minor) {
@@ -492,8 +578,8 @@ struct WatchState {
 void handle_watch_line(WatchState& st, const std::string& line) {
     if (trim(line).empty()) return;
     rapidjson::Document doc;
-    doc.Parse(line.c_str(), line.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, line));
+    if (!doc_parsed || !doc.IsObject()) {
         st.error = "the watch sent a line that is not JSON";
         return;
     }

@@ -91,6 +91,13 @@ class ApiClient {
     Result<std::string> get(const std::string& path);
     Result<std::string> patch(const std::string& path, const std::string& body, PatchType type);
 
+    // A collection (`path` may carry a query) fetched in pages of `page_size` (limit and continue,
+    // as kubectl does), each page handed to `on_page` as it comes: a namespace of 50,000 pods fits
+    // in the per-answer cap and in memory. A continue token that expired (410) is an error that
+    // says to run it again.
+    Status list(const std::string& path, const std::function<Status(const std::string& page)>& on_page,
+                int page_size = 500);
+
     // GET /version, refused below `min_minor` of Kubernetes 1.x, saying why.
     Result<ServerVersion> check_server_version(int min_minor = 25);
 

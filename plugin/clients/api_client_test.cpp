@@ -244,4 +244,83 @@ TEST_CASE("url_encode escapes selectors") {
     CHECK(url_encode("app=web,tier in (a,b)") == "app%3Dweb%2Ctier%20in%20%28a%2Cb%29");
 }
 
+TEST_CASE("lists are fetched in pages of 500, following continue") {
+    std::vector<std::string> targets;
+    std::mutex mu;
+    TestHttpServer server([&](int fd, const HttpRequest& req) {
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            targets.push_back(req.target);
+        }
+        bool first = req.target.find("continue=") == std::string::npos;
+        send_all(fd, http_response(200, first ? R"({"metadata":{"continue":"a b"},"items":[1]})"
+                                              : R"({"metadata":{},"items":[2]})"));
+    });
+    int pages = 0;
+    auto s =
+        client_for(server)->list("/api/v1/namespaces/x/pods?labelSelector=a%3Db", [&](const std::string&) {
+            ++pages;
+            return Status(Ok{});
+        });
+    REQUIRE(s.ok());
+    CHECK(pages == 2);
+    REQUIRE(targets.size() == 2);
+    CHECK(targets[0] == "/api/v1/namespaces/x/pods?labelSelector=a%3Db&limit=500");
+    CHECK(targets[1] == "/api/v1/namespaces/x/pods?labelSelector=a%3Db&limit=500&continue=a%20b");
+}
+
+TEST_CASE("an answer over 64 MiB ends the request, naming the cap") {
+    TestHttpServer server([](int fd, const HttpRequest&) {
+        std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[";
+        if (!send_all(fd, head)) return;
+        std::string chunk(1 << 20, ' ');
+        for (int i = 0; i < 80; ++i)
+            if (!send_all(fd, chunk)) return;
+    });
+    auto body = client_for(server)->get("/version");
+    REQUIRE_FALSE(body.ok());
+    CHECK(body.error().message.find("larger than 64 MiB") != std::string::npos);
+}
+
+TEST_CASE("an API answer nested 3,000,000 deep is an error, not a crash") {
+    TestHttpServer server(
+        [](int fd, const HttpRequest&) { send_all(fd, http_response(200, std::string(3000000, '['))); });
+    auto v = client_for(server)->check_server_version();
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.error().message ==
+          "/version did not answer with JSON (at byte 512: JSON nested deeper than 512 levels)");
+}
+
+TEST_CASE("--request-timeout bounds a request with its retries") {
+    std::atomic<int> calls{0};
+    TestHttpServer server([&](int fd, const HttpRequest&) {
+        ++calls;
+        send_all(fd, http_response(503, "{}", "Retry-After: 1\r\n"));
+    });
+    RestConfig config;
+    config.server = server.url();
+    ClientOptions options;
+    options.request_timeout = 1500ms;
+    auto client = ApiClient::create(config, options);
+    REQUIRE(client.ok());
+    auto start = std::chrono::steady_clock::now();
+    auto body = (*client)->get("/busy");
+    REQUIRE_FALSE(body.ok());
+    CHECK(std::chrono::steady_clock::now() - start < 1500ms);
+    CHECK(calls.load() == 2);  // the first, and one retry a second later: a third would end past 1.5 s
+}
+
+TEST_CASE("a redirect is not followed, and says where it pointed") {
+    TestHttpServer server([](int fd, const HttpRequest&) {
+        send_all(fd,
+                 "HTTP/1.1 307 Temporary Redirect\r\nLocation: https://elsewhere.example/version\r\n"
+                 "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    auto body = client_for(server)->get("/version");
+    REQUIRE_FALSE(body.ok());
+    CHECK(body.error().message.find(
+              "redirecting to https://elsewhere.example/version, which is not followed") !=
+          std::string::npos);
+}
+
 }  // namespace ksc::kube

@@ -1,5 +1,7 @@
 #include "docker_credentials.h"
 
+#include "bounded_json.h"
+
 #include <unistd.h>
 
 #include <rapidjson/document.h>
@@ -122,9 +124,8 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& helpe
     if (exit.signal) return make_error(fmt::format("{} was killed by signal {}", what, *exit.signal));
     if (too_long) return make_error(what + " wrote more than 1 MiB");
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag>(output.data(), output.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error(what + " did not answer with a JSON object");
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, output));
+    if (!doc_parsed || !doc.IsObject()) return make_error(what + " did not answer with a JSON object");
     Credential c;
     std::string user = string_member(doc, "Username"), secret = string_member(doc, "Secret");
     // "<token>" as the user: the secret is an identity (OAuth2 refresh) token.
@@ -140,8 +141,8 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& helpe
 Result<std::optional<Credential>> credential_from_config(const std::string& json, const std::string& registry,
                                                          std::string* source) {
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject()) return make_error("it is not a JSON object");
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, json));
+    if (!doc_parsed || !doc.IsObject()) return make_error("it is not a JSON object");
     if (auto it = doc.FindMember("credHelpers"); it != doc.MemberEnd()) {
         if (const auto* h = entry_for(it->value, registry); h && h->IsString()) {
             if (source) *source = fmt::format("credential helper docker-credential-{}", h->GetString());

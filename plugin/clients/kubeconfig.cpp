@@ -1,28 +1,34 @@
 #include "kubeconfig.h"
 
+#include "bounded_json.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "base64.h"
+#include "doc_node.h"
 #include "subprocess.h"
 #include "unique_fd.h"
+#include "yaml_doc.h"
 
 extern char** environ;
 
@@ -31,12 +37,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// At most 8 MiB and a byte (kubeconfigs and tokens are a few KiB): a larger file is refused by
+// its reader instead of filling memory (/dev/zero, a wrong path).
 std::optional<std::string> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    std::string text;
+    char buf[65536];
+    while (text.size() <= (8u << 20) && in.read(buf, sizeof buf).gcount() > 0)
+        text.append(buf, static_cast<std::size_t>(in.gcount()));
+    return text;
 }
 
 std::string env_or(const std::optional<std::string>& override_value, const char* name) {
@@ -45,14 +55,9 @@ std::string env_or(const std::optional<std::string>& override_value, const char*
     return v ? v : "";
 }
 
-std::string fmt_error(const std::string& path, const YAML::Exception& e) {
-    return path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " +
-           e.msg + ": fix the file (it is YAML or JSON)";
-}
-
 // A named entry (cluster, user or context) with the file it came from.
 struct Entry {
-    YAML::Node node;
+    const DocNode* node = nullptr;  // an object; owned by Merged::documents
     std::string origin;
 };
 
@@ -60,53 +65,136 @@ struct Merged {
     std::map<std::string, Entry> clusters, users, contexts;
     std::string current_context;
     std::vector<std::string> files_read;
+    std::deque<DocNode> documents;  // a deque: the entries point into it
 };
 
-std::string scalar(const YAML::Node& node, const char* key) {
-    const YAML::Node v = node[key];
-    if (!v || !v.IsScalar()) return "";
-    return v.as<std::string>();
+const DocNode kEmptyObject = DocNode::make(DocNode::Kind::Object);
+
+const char* kind_name(DocNode::Kind kind) {
+    switch (kind) {
+        case DocNode::Kind::Array:
+            return "a list";
+        case DocNode::Kind::Object:
+            return "a map";
+        default:
+            return "a scalar";
+    }
 }
 
-bool boolean(const YAML::Node& node, const char* key) {
-    const YAML::Node v = node[key];
-    if (!v || !v.IsScalar()) return false;
-    try {
-        return v.as<bool>();
-    } catch (const YAML::Exception&) {
+// Reads a kubeconfig's fields by type, as client-go's strict decoding does: a field of the wrong
+// type (a map where a string belongs, a list of maps as exec.args) is an error that names the
+// field and where it is, not a silently empty value. The first such error is kept, so that
+// reading goes on in straight lines and is checked once at the end.
+class Fields {
+  public:
+    explicit Fields(std::string origin) : origin_(std::move(origin)) {}
+
+    // A string field; "" when absent or null.
+    std::string str(const DocNode& obj, const std::string& key, const std::string& field) {
+        const DocNode* v = obj.get(key);
+        if (!v || v->kind == DocNode::Kind::Null) return "";
+        if (!v->is_scalar()) return wrong(*v, field, "a string");
+        return v->text;
+    }
+    bool boolean(const DocNode& obj, const std::string& key, const std::string& field) {
+        std::string v = str(obj, key, field);
+        if (v.empty() || v == "false" || v == "False" || v == "FALSE") return false;
+        if (v == "true" || v == "True" || v == "TRUE") return true;
+        wrong(*obj.get(key), field, "true or false");
         return false;
     }
-}
+    // A map field; an empty map when absent or null.
+    const DocNode& object(const DocNode& obj, const std::string& key, const std::string& field) {
+        const DocNode* v = obj.get(key);
+        if (!v || v->kind == DocNode::Kind::Null) return kEmptyObject;
+        if (v->kind != DocNode::Kind::Object) {
+            wrong(*v, field, "a map");
+            return kEmptyObject;
+        }
+        return *v;
+    }
+    // A list field; nullptr when absent or null.
+    const DocNode* list(const DocNode& obj, const std::string& key, const std::string& field) {
+        const DocNode* v = obj.get(key);
+        if (!v || v->kind == DocNode::Kind::Null) return nullptr;
+        if (v->kind != DocNode::Kind::Array) {
+            wrong(*v, field, "a list");
+            return nullptr;
+        }
+        return v;
+    }
+    bool is_object(const DocNode& v, const std::string& field) {
+        if (v.kind == DocNode::Kind::Object) return true;
+        wrong(v, field, "a map");
+        return false;
+    }
+    std::string str_item(const DocNode& item, const std::string& field) {
+        if (!item.is_scalar() || item.kind == DocNode::Kind::Null) return wrong(item, field, "a string");
+        return item.text;
+    }
+    const std::optional<Error>& error() const { return error_; }
+
+  private:
+    std::string wrong(const DocNode& v, const std::string& field, const char* expected) {
+        if (!error_)
+            error_ = make_error(fmt::format("{}:{}{}: expected {}, found {}: fix the file", origin_,
+                                            v.line > 0 ? fmt::format("{}:{}: ", v.line, v.column) : " ",
+                                            field, expected, kind_name(v.kind)));
+        return "";
+    }
+    std::string origin_;
+    std::optional<Error> error_;
+};
+
+// kubectl reads kubeconfigs of a few KiB; this keeps /dev/zero or a wrong file from filling memory.
+constexpr std::size_t kMaxKubeconfigBytes = 8u << 20;
 
 // Adds one file's clusters, users and contexts; names already defined by an earlier file win.
+// The file is read with the same bounded reader as profiles (yaml_doc.h: JSON is YAML too).
 Status merge_document(Merged& merged, const std::string& text, const std::string& path) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        return make_error(fmt_error(path, e));
-    }
+    if (text.size() > kMaxKubeconfigBytes)
+        return make_error(
+            fmt::format("{}: {} bytes, more than the {} MiB a kubeconfig may have: is it the "
+                        "right file?",
+                        path, text.size(), kMaxKubeconfigBytes >> 20));
     merged.files_read.push_back(path);
-    if (!root || root.IsNull()) return Ok{};
-    if (!root.IsMap()) return make_error(path + ": not a kubeconfig (the top level is not a mapping)");
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) return Ok{};
+    auto docs = parse_yaml_docs(text);
+    if (!docs) {
+        if (docs.error().message.rfind("empty", 0) == 0) return Ok{};  // only comments, or "---"
+        return make_error(path + ":" + docs.error().message + ": fix the file (it is YAML or JSON)");
+    }
+    if (docs->size() > 1)
+        return make_error(path + ": more than one YAML document: a kubeconfig is one (remove the \"---\")");
+    merged.documents.push_back(std::move(docs->front()));
+    const DocNode& root = merged.documents.back();
+    if (root.kind != DocNode::Kind::Object)
+        return make_error(path + ": not a kubeconfig (the top level is not a mapping)");
+    Fields fields(path);
     auto take = [&](const char* list_key, const char* item_key,
                     std::map<std::string, Entry>& into) -> Status {
-        const YAML::Node list = root[list_key];
-        if (!list || list.IsNull()) return Ok{};
-        if (!list.IsSequence()) return make_error(path + ": \"" + list_key + "\" is not a list");
-        for (const auto& item : list) {
-            std::string name = scalar(item, "name");
+        const DocNode* list = fields.list(root, list_key, list_key);
+        if (!list) return Ok{};
+        for (std::size_t i = 0; i < list->items.size(); ++i) {
+            const DocNode& item = list->items[i];
+            std::string where = fmt::format("{}[{}]", list_key, i);
+            if (!fields.is_object(item, where)) return Ok{};
+            std::string name = fields.str(item, "name", where + ".name");
+            const DocNode& body = fields.object(item, item_key, where + "." + item_key);
+            if (fields.error()) return Ok{};
             if (name.empty()) return make_error(path + ": an entry of \"" + list_key + "\" has no name");
-            if (into.count(name)) continue;
-            YAML::Node body = item[item_key];
-            into[name] = Entry{body ? body : YAML::Node(YAML::NodeType::Map), path};
+            if (!into.count(name)) into[name] = Entry{&body, path};
         }
         return Ok{};
     };
-    if (auto s = take("clusters", "cluster", merged.clusters); !s) return s;
-    if (auto s = take("users", "user", merged.users); !s) return s;
-    if (auto s = take("contexts", "context", merged.contexts); !s) return s;
-    if (merged.current_context.empty()) merged.current_context = scalar(root, "current-context");
+    for (auto [list_key, item_key, into] :
+         {std::tuple{"clusters", "cluster", &merged.clusters}, std::tuple{"users", "user", &merged.users},
+          std::tuple{"contexts", "context", &merged.contexts}})
+        if (auto s = take(list_key, item_key, *into); !s || fields.error())
+            return fields.error() ? *fields.error() : s.error();
+    std::string current = fields.str(root, "current-context", "current-context");
+    if (fields.error()) return *fields.error();
+    if (merged.current_context.empty()) merged.current_context = current;
     return Ok{};
 }
 
@@ -132,21 +220,32 @@ std::string names_of(const std::map<std::string, Entry>& entries) {
     return out.empty() ? "none" : out;
 }
 
-Result<ExecConfig> parse_exec(const YAML::Node& node, const std::string& origin) {
+// user.exec of the user `name`: field names in errors are "users[name=NAME].user.exec.FIELD".
+Result<ExecConfig> parse_exec(const DocNode& node, Fields& fields, const std::string& origin,
+                              const std::string& field) {
     ExecConfig exec;
-    exec.api_version = scalar(node, "apiVersion");
-    exec.command = scalar(node, "command");
+    exec.api_version = fields.str(node, "apiVersion", field + ".apiVersion");
+    exec.command = fields.str(node, "command", field + ".command");
+    if (const DocNode* args = fields.list(node, "args", field + ".args"))
+        for (std::size_t i = 0; i < args->items.size(); ++i)
+            exec.args.push_back(fields.str_item(args->items[i], fmt::format("{}.args[{}]", field, i)));
+    if (const DocNode* env = fields.list(node, "env", field + ".env"))
+        for (std::size_t i = 0; i < env->items.size(); ++i) {
+            std::string where = fmt::format("{}.env[{}]", field, i);
+            if (!fields.is_object(env->items[i], where)) break;
+            exec.env.emplace_back(fields.str(env->items[i], "name", where + ".name"),
+                                  fields.str(env->items[i], "value", where + ".value"));
+        }
+    exec.interactive_mode = fields.str(node, "interactiveMode", field + ".interactiveMode");
+    exec.provide_cluster_info = fields.boolean(node, "provideClusterInfo", field + ".provideClusterInfo");
+    exec.install_hint = fields.str(node, "installHint", field + ".installHint");
+    if (fields.error()) return *fields.error();
     if (exec.command.empty()) return make_error(origin + ": an exec credential plugin has no command");
     if (exec.command.find('/') != std::string::npos) exec.command = resolve_path(exec.command, origin);
     if (exec.api_version != "client.authentication.k8s.io/v1" &&
         exec.api_version != "client.authentication.k8s.io/v1beta1")
         return make_error(origin + ": exec plugin " + exec.command + " has apiVersion \"" + exec.api_version +
                           "\": use client.authentication.k8s.io/v1 or v1beta1 (v1alpha1 is gone since 1.24)");
-    if (const YAML::Node args = node["args"]; args && args.IsSequence())
-        for (const auto& a : args) exec.args.push_back(a.as<std::string>());
-    if (const YAML::Node env = node["env"]; env && env.IsSequence())
-        for (const auto& e : env) exec.env.emplace_back(scalar(e, "name"), scalar(e, "value"));
-    exec.interactive_mode = scalar(node, "interactiveMode");
     if (exec.interactive_mode.empty()) {
         if (exec.api_version == "client.authentication.k8s.io/v1")
             return make_error(origin + ": exec plugin " + exec.command +
@@ -157,50 +256,58 @@ Result<ExecConfig> parse_exec(const YAML::Node& node, const std::string& origin)
         exec.interactive_mode != "Always")
         return make_error(origin + ": exec plugin " + exec.command + " has interactiveMode \"" +
                           exec.interactive_mode + "\": use Never, IfAvailable or Always");
-    exec.provide_cluster_info = boolean(node, "provideClusterInfo");
-    exec.install_hint = scalar(node, "installHint");
     return exec;
 }
 
-std::string yaml_to_json(const YAML::Node& node);
-
-void yaml_to_json_value(const YAML::Node& node, rapidjson::Writer<rapidjson::StringBuffer>& w) {
-    switch (node.Type()) {
-        case YAML::NodeType::Map:
+// An extension's value as JSON for KUBERNETES_EXEC_INFO: unquoted YAML scalars that read as
+// booleans or integers become those, as kubectl's YAML-to-JSON conversion makes them. Nesting is
+// bounded by the YAML reader (kMaxDocumentDepth).
+void yaml_to_json_value(const DocNode& node, rapidjson::Writer<rapidjson::StringBuffer>& w) {
+    switch (node.kind) {
+        case DocNode::Kind::Object:
             w.StartObject();
-            for (const auto& kv : node) {
-                w.Key(kv.first.as<std::string>().c_str());
-                yaml_to_json_value(kv.second, w);
+            for (std::size_t i = 0; i < node.keys.size(); ++i) {
+                w.Key(node.keys[i].data(), static_cast<rapidjson::SizeType>(node.keys[i].size()));
+                yaml_to_json_value(node.items[i], w);
             }
             w.EndObject();
             break;
-        case YAML::NodeType::Sequence:
+        case DocNode::Kind::Array:
             w.StartArray();
-            for (const auto& item : node) yaml_to_json_value(item, w);
+            for (const auto& item : node.items) yaml_to_json_value(item, w);
             w.EndArray();
             break;
-        case YAML::NodeType::Scalar: {
-            std::string s = node.as<std::string>();
-            if (node.Tag() == "!") {  // quoted in the source: a string
-                w.String(s.c_str());
-            } else if (s == "true" || s == "false") {
+        case DocNode::Kind::Null:
+            w.Null();
+            break;
+        case DocNode::Kind::Bool:
+            w.Bool(node.text == "true");
+            break;
+        case DocNode::Kind::Number:
+            w.RawValue(node.text.data(), node.text.size(), rapidjson::kNumberType);
+            break;
+        case DocNode::Kind::String:
+            w.String(node.text.data(), static_cast<rapidjson::SizeType>(node.text.size()));
+            break;
+        case DocNode::Kind::Plain: {
+            const std::string& s = node.text;
+            char* end = nullptr;
+            errno = 0;
+            long long n = std::strtoll(s.c_str(), &end, 10);
+            if (s == "true" || s == "false")
                 w.Bool(s == "true");
-            } else {
-                char* end = nullptr;
-                long long n = std::strtoll(s.c_str(), &end, 10);
-                if (!s.empty() && end && *end == '\0')
-                    w.Int64(n);
-                else
-                    w.String(s.c_str());
-            }
+            else if (s == "null" || s == "~")
+                w.Null();
+            else if (!s.empty() && end && *end == '\0' && errno == 0)
+                w.Int64(n);
+            else
+                w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
             break;
         }
-        default:
-            w.Null();
     }
 }
 
-std::string yaml_to_json(const YAML::Node& node) {
+std::string yaml_to_json(const DocNode& node) {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     yaml_to_json_value(node, w);
@@ -220,33 +327,52 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
     if (ctx == merged.contexts.end())
         return make_error("context \"" + rc.context_name + "\" not found in " + files +
                           " (contexts: " + names_of(merged.contexts) + ")");
-    const YAML::Node& c = ctx->second.node;
-    rc.cluster_name = scalar(c, "cluster");
-    rc.user_name = scalar(c, "user");
-    std::string ctx_ns = scalar(c, "namespace");
+    const DocNode& c = *ctx->second.node;
+    Fields cf(ctx->second.origin);
+    const std::string cpath = "contexts[name=" + rc.context_name + "].context.";
+    rc.cluster_name = cf.str(c, "cluster", cpath + "cluster");
+    rc.user_name = cf.str(c, "user", cpath + "user");
+    std::string ctx_ns = cf.str(c, "namespace", cpath + "namespace");
+    if (cf.error()) return *cf.error();
     rc.namespace_name = !namespace_flag.empty() ? namespace_flag : !ctx_ns.empty() ? ctx_ns : "default";
 
     auto cl = merged.clusters.find(rc.cluster_name);
     if (cl == merged.clusters.end())
         return make_error("context \"" + rc.context_name + "\" names cluster \"" + rc.cluster_name +
                           "\", which is not in " + files + " (clusters: " + names_of(merged.clusters) + ")");
-    const YAML::Node& k = cl->second.node;
+    const DocNode& k = *cl->second.node;
     const std::string& korigin = cl->second.origin;
-    rc.server = scalar(k, "server");
+    Fields kf(korigin);
+    const std::string kpath = "clusters[name=" + rc.cluster_name + "].cluster.";
+    rc.server = kf.str(k, "server", kpath + "server");
+    rc.ca_file = resolve_path(kf.str(k, "certificate-authority", kpath + "certificate-authority"), korigin);
+    std::string ca_data = kf.str(k, "certificate-authority-data", kpath + "certificate-authority-data");
+    rc.insecure_skip_tls_verify =
+        kf.boolean(k, "insecure-skip-tls-verify", kpath + "insecure-skip-tls-verify");
+    rc.tls_server_name = kf.str(k, "tls-server-name", kpath + "tls-server-name");
+    rc.proxy_url = kf.str(k, "proxy-url", kpath + "proxy-url");
+    if (const DocNode* ext = kf.list(k, "extensions", kpath + "extensions"))
+        for (std::size_t i = 0; i < ext->items.size(); ++i) {
+            std::string where = fmt::format("{}extensions[{}]", kpath, i);
+            if (!kf.is_object(ext->items[i], where)) break;
+            const DocNode& e = ext->items[i];
+            if (kf.str(e, "name", where + ".name") == "client.authentication.k8s.io/exec")
+                if (const DocNode* value = e.get("extension"))
+                    rc.cluster_extension_json = yaml_to_json(*value);
+        }
+    if (kf.error()) return *kf.error();
     if (rc.server.empty())
         return make_error(korigin + ": cluster \"" + rc.cluster_name +
                           "\" has no server: add its https:// address");
     if (rc.server.rfind("http://", 0) != 0 && rc.server.rfind("https://", 0) != 0)
         rc.server = "https://" + rc.server;
     while (rc.server.size() > 8 && rc.server.back() == '/') rc.server.pop_back();
-    rc.ca_file = resolve_path(scalar(k, "certificate-authority"), korigin);
-    if (std::string data = scalar(k, "certificate-authority-data"); !data.empty()) {
+    if (const std::string& data = ca_data; !data.empty()) {
         auto pem = decode_data(data, "certificate-authority-data of cluster " + rc.cluster_name, korigin);
         if (!pem) return pem.error();
         rc.ca_pem = *pem;
         rc.ca_file.clear();  // client-go: the data wins over the file
     }
-    rc.insecure_skip_tls_verify = boolean(k, "insecure-skip-tls-verify");
     if (rc.insecure_skip_tls_verify && (!rc.ca_file.empty() || !rc.ca_pem.empty()))
         return make_error(
             korigin + ": cluster \"" + rc.cluster_name +
@@ -257,29 +383,39 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
             "cluster \"" + rc.cluster_name +
             "\" has insecure-skip-tls-verify: the API server's certificate is not checked, so "
             "anyone on the path can read your credentials; give it a certificate-authority");
-    rc.tls_server_name = scalar(k, "tls-server-name");
-    rc.proxy_url = scalar(k, "proxy-url");
-    if (const YAML::Node ext = k["extensions"]; ext && ext.IsSequence())
-        for (const auto& e : ext)
-            if (scalar(e, "name") == "client.authentication.k8s.io/exec" && e["extension"])
-                rc.cluster_extension_json = yaml_to_json(e["extension"]);
 
     if (rc.user_name.empty()) return rc;  // anonymous
     auto us = merged.users.find(rc.user_name);
     if (us == merged.users.end())
         return make_error("context \"" + rc.context_name + "\" names user \"" + rc.user_name +
                           "\", which is not in " + files + " (users: " + names_of(merged.users) + ")");
-    const YAML::Node& u = us->second.node;
+    const DocNode& u = *us->second.node;
     const std::string& uorigin = us->second.origin;
-    rc.client_cert_file = resolve_path(scalar(u, "client-certificate"), uorigin);
-    rc.client_key_file = resolve_path(scalar(u, "client-key"), uorigin);
-    if (std::string data = scalar(u, "client-certificate-data"); !data.empty()) {
+    Fields uf(uorigin);
+    const std::string upath = "users[name=" + rc.user_name + "].user.";
+    rc.client_cert_file =
+        resolve_path(uf.str(u, "client-certificate", upath + "client-certificate"), uorigin);
+    rc.client_key_file = resolve_path(uf.str(u, "client-key", upath + "client-key"), uorigin);
+    std::string cert_data = uf.str(u, "client-certificate-data", upath + "client-certificate-data");
+    std::string key_data = uf.str(u, "client-key-data", upath + "client-key-data");
+    rc.token = uf.str(u, "token", upath + "token");
+    rc.token_file = resolve_path(uf.str(u, "tokenFile", upath + "tokenFile"), uorigin);
+    rc.username = uf.str(u, "username", upath + "username");
+    rc.password = uf.str(u, "password", upath + "password");
+    const DocNode* exec_node = u.get("exec");
+    if (exec_node && exec_node->kind == DocNode::Kind::Null) exec_node = nullptr;
+    if (exec_node) uf.is_object(*exec_node, upath + "exec");
+    const DocNode* auth_provider = u.get("auth-provider");
+    if (auth_provider && auth_provider->kind == DocNode::Kind::Null) auth_provider = nullptr;
+    if (auth_provider) uf.is_object(*auth_provider, upath + "auth-provider");
+    if (uf.error()) return *uf.error();
+    if (const std::string& data = cert_data; !data.empty()) {
         auto pem = decode_data(data, "client-certificate-data of user " + rc.user_name, uorigin);
         if (!pem) return pem.error();
         rc.client_cert_pem = *pem;
         rc.client_cert_file.clear();
     }
-    if (std::string data = scalar(u, "client-key-data"); !data.empty()) {
+    if (const std::string& data = key_data; !data.empty()) {
         auto pem = decode_data(data, "client-key-data of user " + rc.user_name, uorigin);
         if (!pem) return pem.error();
         rc.client_key_pem = *pem;
@@ -291,8 +427,6 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
         return make_error(uorigin + ": user \"" + rc.user_name + "\" has a client " +
                           (has_cert ? "certificate" : "key") + " without its " +
                           (has_cert ? "key" : "certificate") + ": give both");
-    rc.token = scalar(u, "token");
-    rc.token_file = resolve_path(scalar(u, "tokenFile"), uorigin);
     if (rc.token.empty() && !rc.token_file.empty()) {
         auto t = read_file(rc.token_file);
         if (!t)
@@ -303,16 +437,14 @@ Result<RestConfig> resolve(const Merged& merged, const std::string& context_flag
                (rc.token.back() == '\n' || rc.token.back() == '\r' || rc.token.back() == ' '))
             rc.token.pop_back();
     }
-    rc.username = scalar(u, "username");
-    rc.password = scalar(u, "password");
-    if (const YAML::Node exec = u["exec"]; exec && exec.IsMap()) {
-        auto e = parse_exec(exec, uorigin);
+    if (exec_node) {
+        auto e = parse_exec(*exec_node, uf, uorigin, upath + "exec");
         if (!e) return e.error();
         rc.exec = *e;
     }
-    if (const YAML::Node ap = u["auth-provider"]; ap && ap.IsMap() && !rc.exec && rc.token.empty())
+    if (auth_provider && !rc.exec && rc.token.empty())
         return make_error(uorigin + ": user \"" + rc.user_name + "\" uses auth-provider \"" +
-                          scalar(ap, "name") +
+                          uf.str(*auth_provider, "name", upath + "auth-provider.name") +
                           "\", which kubectl dropped in 1.26: switch to its exec credential plugin");
     return rc;
 }
@@ -419,9 +551,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
 Result<ExecCredential> parse_exec_credential(const std::string& json,
                                              const std::string& expected_api_version) {
     rapidjson::Document doc;
-    doc.Parse(json.c_str(), json.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error("its output is not an ExecCredential JSON object");
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, json));
+    if (!doc_parsed || !doc.IsObject()) return make_error("its output is not an ExecCredential JSON object");
     auto str = [](const rapidjson::Value& obj, const char* key) -> std::string {
         auto it = obj.FindMember(key);
         return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";

@@ -469,4 +469,86 @@ TEST_CASE("malformed YAML names the file, line and column") {
     CHECK(rc.error().message.rfind("/k/config:", 0) == 0);
 }
 
+const char* kExecUser = R"(
+current-context: c
+clusters:
+- name: k
+  cluster: {server: "https://k.example"}
+contexts:
+- name: c
+  context: {cluster: k, user: u}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: get-token
+)";
+
+TEST_CASE("a map as an element of exec.args is refused, naming the field") {
+    auto rc = rest_config_from_text(std::string(kExecUser) + "      args: [{a: b}]\n", "/k/config", "", "");
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().message ==
+          "/k/config:15:14: users[name=u].user.exec.args[0]: expected a string, found a map: fix the file");
+}
+
+TEST_CASE("a map as exec.args is refused, not ignored") {
+    auto rc = rest_config_from_text(std::string(kExecUser) + "      args: {a: b}\n", "/k/config", "", "");
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().message.find("users[name=u].user.exec.args: expected a list, found a map") !=
+          std::string::npos);
+}
+
+TEST_CASE("a complex key under extensions is refused with its position") {
+    std::string text =
+        "clusters:\n- name: k\n  cluster:\n    server: https://k\n    extensions:\n"
+        "    - name: x\n      extension: {? [a]: b}\n";
+    auto rc = rest_config_from_text(text, "/k/config", "", "");
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().message.rfind("/k/config:7:", 0) == 0);
+    CHECK(rc.error().message.find("expected a plain key") != std::string::npos);
+}
+
+TEST_CASE("a map where the server's address belongs is refused, naming the field") {
+    std::string text =
+        "current-context: c\nclusters:\n- name: k\n  cluster: {server: {a: 1}}\n"
+        "contexts:\n- name: c\n  context: {cluster: k}\n";
+    auto rc = rest_config_from_text(text, "/k/config", "", "");
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().message ==
+          "/k/config:4:21: clusters[name=k].cluster.server: expected a string, found a map: fix the file");
+}
+
+TEST_CASE("clusters as a map instead of a list is refused") {
+    auto rc = rest_config_from_text("clusters: {a: b}\n", "/k/config", "", "");
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().message.find("clusters: expected a list, found a map") != std::string::npos);
+}
+
+TEST_CASE("a JSON kubeconfig reads as YAML, and deep nesting is refused") {
+    std::string json =
+        R"({"current-context": "c", "clusters": [{"name": "k", "cluster": {"server": "https://k",
+        "insecure-skip-tls-verify": true}}], "contexts": [{"name": "c", "context": {"cluster": "k"}}]})";
+    auto rc = rest_config_from_text(json, "/k/config", "", "");
+    REQUIRE(rc.ok());
+    CHECK(rc->insecure_skip_tls_verify);
+    auto deep = rest_config_from_text(std::string(100000, '['), "/k/config", "", "");
+    REQUIRE_FALSE(deep.ok());
+    CHECK(deep.error().message.find("nested deeper than") != std::string::npos);
+}
+
+TEST_CASE("a kubeconfig with a NUL byte is refused") {
+    auto rc = rest_config_from_text(std::string("clusters: []\n\0junk", 19), "/k/config", "", "");
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().message.find("2:1: a NUL byte") != std::string::npos);
+}
+
+TEST_CASE("an ExecCredential nested 3,000,000 deep or followed by junk is refused, not a crash") {
+    CHECK_FALSE(parse_exec_credential(std::string(3000000, '['), "client.authentication.k8s.io/v1").ok());
+    std::string good = R"({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+        "status": {"token": "t"}})";
+    CHECK(parse_exec_credential(good, "client.authentication.k8s.io/v1").ok());
+    CHECK_FALSE(parse_exec_credential(good + "x", "client.authentication.k8s.io/v1").ok());
+}
+
 }  // namespace ksc::kube

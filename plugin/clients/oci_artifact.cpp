@@ -1,5 +1,7 @@
 #include "oci_artifact.h"
 
+#include "bounded_json.h"
+
 #include <openssl/evp.h>
 #include <rapidjson/document.h>
 
@@ -91,9 +93,9 @@ Result<Manifest> parse_manifest(std::string_view json) {
     if (json.size() > kMaxManifestBytes)
         return make_error(fmt::format("the manifest is larger than {} bytes", kMaxManifestBytes));
     rapidjson::Document doc;
-    // Iterative: a hostile registry's deeply nested manifest cannot exhaust the stack.
-    doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject()) return make_error("the manifest is not a JSON object");
+    // Bounded (src/bounded_json): a hostile registry's deeply nested manifest cannot exhaust the stack.
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, json));
+    if (!doc_parsed || !doc.IsObject()) return make_error("the manifest is not a JSON object");
     Manifest m;
     m.media_type = string_member(doc, "mediaType");
     m.artifact_type = string_member(doc, "artifactType");

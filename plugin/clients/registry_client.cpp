@@ -1,5 +1,6 @@
 #include "registry_client.h"
 
+#include "bounded_json.h"
 #include "http_text.h"
 
 #include <curl/curl.h>
@@ -123,8 +124,8 @@ size_t body_cb(char* data, size_t size, size_t n, void* user) {
 // The registry's own error ({"errors":[{"code","message"}]}), or the HTTP status.
 std::string registry_error(long status, const std::string& body) {
     rapidjson::Document doc;
-    doc.Parse(body.c_str(), body.size());
-    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("errors") && doc["errors"].IsArray() &&
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, body));
+    if (doc_parsed && doc.IsObject() && doc.HasMember("errors") && doc["errors"].IsArray() &&
         !doc["errors"].Empty()) {
         const auto& e = doc["errors"][0];
         std::string code = json_string(e, "code"), message = json_string(e, "message");
@@ -238,8 +239,8 @@ std::string normalize_registry_key(std::string_view key) {
 
 Result<Keyring> parse_docker_config(std::string_view json) {
     rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject())
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, json));
+    if (!doc_parsed || !doc.IsObject())
         return make_error("the image pull secret is not a docker config JSON object");
     // kubernetes.io/dockerconfigjson nests the entries in "auths"; the older dockercfg does not.
     const rapidjson::Value* auths = &doc;
@@ -315,9 +316,8 @@ std::optional<Challenge> parse_challenge(std::string_view header) {
 
 Result<ImageConfig> parse_image_config(std::string_view json) {
     rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error("the image config blob is not a JSON object");
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, json));
+    if (!doc_parsed || !doc.IsObject()) return make_error("the image config blob is not a JSON object");
     ImageConfig ic;
     auto it = doc.FindMember("config");
     if (it == doc.MemberEnd() || !it->value.IsObject()) return ic;  // an image with no defaults at all
@@ -447,9 +447,9 @@ Status RegistryClient::authorize(const ImageReference& ref, const Reply& denied,
         return make_error(fmt::format("the registry's token service answered {}",
                                       registry_error(reply->status, reply->body)));
     rapidjson::Document doc;
-    doc.Parse(reply->body.c_str(), reply->body.size());
-    std::string token = doc.HasParseError() ? "" : json_string(doc, "token");
-    if (token.empty() && !doc.HasParseError()) token = json_string(doc, "access_token");
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, reply->body));
+    std::string token = !doc_parsed ? "" : json_string(doc, "token");
+    if (token.empty() && doc_parsed) token = json_string(doc, "access_token");
     if (token.empty()) return make_error("the registry's token service answered without a token");
     authorization_ = "Authorization: Bearer " + token;
     return Ok{};
@@ -474,6 +474,37 @@ Result<RegistryClient::Reply> RegistryClient::get_authorized(const ImageReferenc
                                   credential ? "check the pod's imagePullSecret"
                                              : "the image may be private: add "
                                                "an imagePullSecret to the pod"));
+}
+
+Result<Manifest> parse_manifest(std::string_view json, std::string_view content_type) {
+    rapidjson::Document doc;
+    if (auto parsed = parse_bounded_json(doc, json); !parsed)
+        return make_error("not JSON (" + parsed.error().message + ")");
+    if (!doc.IsObject()) return make_error("not a JSON object");
+    Manifest m;
+    m.media_type = json_string(doc, "mediaType");
+    if (m.media_type.empty()) m.media_type = std::string(content_type);
+    if (auto semi = m.media_type.find(';'); semi != std::string::npos)
+        m.media_type = trim(m.media_type.substr(0, semi));
+    m.is_index = is_index(m.media_type) || (doc.HasMember("manifests") && !doc.HasMember("config"));
+    if (m.is_index) {
+        if (doc.HasMember("manifests") && doc["manifests"].IsArray())
+            for (const auto& e : doc["manifests"].GetArray()) {
+                Descriptor d;
+                d.media_type = json_string(e, "mediaType");
+                d.digest = json_string(e, "digest");
+                if (e.IsObject() && e.HasMember("platform")) {
+                    const auto& p = e["platform"];
+                    d.platform.os = json_string(p, "os");
+                    d.platform.architecture = json_string(p, "architecture");
+                    d.platform.variant = json_string(p, "variant");
+                }
+                m.manifests.push_back(std::move(d));
+            }
+        return m;
+    }
+    if (doc.HasMember("config")) m.config_digest = json_string(doc["config"], "digest");
+    return m;
 }
 
 Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, const Platform& platform,
@@ -501,33 +532,13 @@ Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, cons
         if (!expected.empty())
             if (auto st = check_digest(reply->body, expected, fmt::format("manifest of {}", ref.str())); !st)
                 return st.error();
-        rapidjson::Document doc;
-        doc.Parse(reply->body.c_str(), reply->body.size());
-        if (doc.HasParseError() || !doc.IsObject())
-            return make_error(fmt::format("the manifest of {} is not JSON", ref.str()));
-        std::string media_type = json_string(doc, "mediaType");
-        if (media_type.empty()) media_type = reply->headers["content-type"];
-        if (auto semi = media_type.find(';'); semi != std::string::npos)
-            media_type = trim(media_type.substr(0, semi));
-        if (is_index(media_type) || (doc.HasMember("manifests") && !doc.HasMember("config"))) {
+        auto manifest = parse_manifest(reply->body, reply->headers["content-type"]);
+        if (!manifest)
+            return make_error(fmt::format("the manifest of {}: {}", ref.str(), manifest.error().message));
+        if (manifest->is_index) {
             if (depth > 0)
                 return make_error(fmt::format("the manifest of {} is an index inside an index", ref.str()));
-            std::vector<Descriptor> entries;
-            if (doc.HasMember("manifests") && doc["manifests"].IsArray()) {
-                for (const auto& m : doc["manifests"].GetArray()) {
-                    Descriptor d;
-                    d.media_type = json_string(m, "mediaType");
-                    d.digest = json_string(m, "digest");
-                    if (m.IsObject() && m.HasMember("platform")) {
-                        const auto& p = m["platform"];
-                        d.platform.os = json_string(p, "os");
-                        d.platform.architecture = json_string(p, "architecture");
-                        d.platform.variant = json_string(p, "variant");
-                    }
-                    entries.push_back(std::move(d));
-                }
-            }
-            auto pick = select_platform(entries, platform);
+            auto pick = select_platform(manifest->manifests, platform);
             if (!pick) return make_error(fmt::format("{}: {}", ref.str(), pick.error().message));
             if (!valid_digest(pick->digest))
                 return make_error(
@@ -536,14 +547,14 @@ Result<ImageConfig> RegistryClient::image_config(const ImageReference& ref, cons
             chosen_platform = pick->platform.str();
             continue;
         }
+        const std::string& media_type = manifest->media_type;
         if (media_type == "application/vnd.docker.distribution.manifest.v1+json" ||
             media_type == "application/vnd.docker.distribution.manifest.v1+prettyjws")
             return make_error(
                 fmt::format("{} has only a schema 1 manifest, which this plugin does not read: give "
                             "the entrypoint with --command",
                             ref.str()));
-        std::string config_digest;
-        if (doc.HasMember("config")) config_digest = json_string(doc["config"], "digest");
+        const std::string& config_digest = manifest->config_digest;
         if (!valid_digest(config_digest))
             return make_error(fmt::format("the manifest of {} names no config blob", ref.str()));
         auto blob = get_authorized(ref, base + "/blobs/" + config_digest, "Accept: */*",

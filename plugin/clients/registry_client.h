@@ -81,6 +81,17 @@ struct Descriptor {
 // variant too when both say one, arm64's "v8" being the default); an error listing what exists.
 Result<Descriptor> select_platform(const std::vector<Descriptor>& manifests, const Platform& platform);
 
+// A manifest as read (bounded JSON): an index (a manifest list or OCI index: its entries) or an
+// image manifest (its config blob's digest). `content_type` is the reply's, for manifests that do
+// not name their mediaType.
+struct Manifest {
+    std::string media_type;
+    bool is_index = false;
+    std::vector<Descriptor> manifests;
+    std::string config_digest;
+};
+Result<Manifest> parse_manifest(std::string_view json, std::string_view content_type);
+
 struct RegistryOptions {
     std::string ca_file;  // extra CA bundle (tests); empty: the system's
     bool insecure_skip_tls_verify = false;

@@ -1,5 +1,7 @@
 #include "registry_session.h"
 
+#include "bounded_json.h"
+
 #include <curl/curl.h>
 #include <rapidjson/document.h>
 
@@ -189,9 +191,9 @@ Result<std::string> RegistrySession::fetch_token(const std::string& realm, const
     if (reply->status != 200)
         return make_error(fmt::format("the registry's token service answered {}", failure("", *reply)));
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag>(reply->body.data(), reply->body.size());
-    std::string token = doc.HasParseError() ? "" : string_member(doc, "token");
-    if (token.empty() && !doc.HasParseError()) token = string_member(doc, "access_token");
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, reply->body));
+    std::string token = !doc_parsed ? "" : string_member(doc, "token");
+    if (token.empty() && doc_parsed) token = string_member(doc, "access_token");
     if (token.empty()) return make_error("the registry's token service answered without a token");
     return token;
 }
@@ -262,8 +264,9 @@ Result<RegistrySession::Reply> RegistrySession::send(Request rq) {
 std::string RegistrySession::failure(const std::string& what, const Reply& reply) const {
     std::string detail = fmt::format("HTTP {}", reply.status);
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag>(reply.body.data(), std::min(reply.body.size(), kMaxErrorBytes));
-    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("errors") && doc["errors"].IsArray() &&
+    const bool doc_parsed =
+        static_cast<bool>(parse_bounded_json(doc, std::string_view(reply.body).substr(0, kMaxErrorBytes)));
+    if (doc_parsed && doc.IsObject() && doc.HasMember("errors") && doc["errors"].IsArray() &&
         !doc["errors"].Empty()) {
         const auto& e = doc["errors"][0];
         std::string code = string_member(e, "code"), message = string_member(e, "message");

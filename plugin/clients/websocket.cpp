@@ -285,12 +285,18 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
             connection_values.push_back(line.substr(line.find(':') + 1));
         pos = end;
     }
-    long status = 0;
-    if (std::sscanf(status_line.c_str(), "HTTP/%*d.%*d %ld", &status) != 1)
-        return make_error("the API server's upgrade answer is not HTTP: \"" + status_line + "\"");
+    auto status_code = parse_status_line(status_line);
+    if (!status_code)
+        return make_error("the API server's upgrade answer is not HTTP: \"" + status_line.substr(0, 80) +
+                          "\"");
+    const long status = *status_code;
     if (status != 101) {
         // A refusal: the body is usually a Status object.
-        std::size_t length = headers.count("content-length") ? std::stoul(headers["content-length"]) : 0;
+        // The refusal's body is read for its message only: at most 64 KiB, and a Content-Length
+        // that is not a number (or does not fit) reads what has come.
+        std::size_t length = 0;
+        if (auto cl = headers.find("content-length"); cl != headers.end())
+            length = parse_content_length(cl->second).value_or(0);
         length = std::min<std::size_t>(length, 64 * 1024);
         while (rest.size() < length && Clock::now() < deadline) {
             auto got = stream->receive(

@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 
+#include "http_text.h"
 #include "test_http_server.h"
 
 using namespace std::chrono_literals;
@@ -253,6 +254,38 @@ TEST_CASE("a refused attach shows the API's Status message") {
     REQUIRE_FALSE(ws.ok());
     CHECK(ws.error().message ==
           "pods \"p\" is forbidden: User \"bob\" cannot create resource \"pods/attach\"");
+}
+
+TEST_CASE("a refusal whose Content-Length is not a number, or overflows, is still one error") {
+    for (std::string length : {"abc", "99999999999999999999999", "-1", ""}) {
+        TestHttpServer server([&](int fd, const HttpRequest&) {
+            send_all(fd, "HTTP/1.1 403 Forbidden\r\nContent-Length: " + length +
+                             "\r\nConnection: close\r\n\r\nno");
+        });
+        auto client = plain_client(server);
+        auto ws = open(*client, "/api/v1/namespaces/default/pods/p/attach");
+        REQUIRE_FALSE(ws.ok());
+        CHECK(ws.error().message.find('\n') == std::string::npos);
+    }
+}
+
+TEST_CASE("status lines are HTTP/x.y and three digits") {
+    CHECK(parse_status_line("HTTP/1.1 101 Switching Protocols") == 101);
+    CHECK(parse_status_line("HTTP/1.0 403") == 403);
+    CHECK_FALSE(parse_status_line("HTTP/1.1 99999999999999999999 X"));
+    CHECK_FALSE(parse_status_line("HTTP/1.1 1O1 X"));
+    CHECK_FALSE(parse_status_line("SSH-2.0-OpenSSH_9"));
+    CHECK_FALSE(parse_status_line(""));
+}
+
+TEST_CASE("Content-Length values are digits that fit") {
+    CHECK(parse_content_length("42") == 42u);
+    CHECK(parse_content_length(" 7 ") == 7u);
+    CHECK_FALSE(parse_content_length("abc"));
+    CHECK_FALSE(parse_content_length("-1"));
+    CHECK_FALSE(parse_content_length("1e3"));
+    CHECK_FALSE(parse_content_length(""));
+    CHECK_FALSE(parse_content_length("99999999999999999999999"));
 }
 
 TEST_CASE("a wrong Sec-WebSocket-Accept or an unoffered subprotocol is refused") {

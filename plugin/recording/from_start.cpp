@@ -1,5 +1,7 @@
 #include "from_start.h"
 
+#include "bounded_json.h"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -88,8 +90,8 @@ Value runtime_default_security(rapidjson::Document::AllocatorType& a) {
 CopyState copy_state(const std::string& pod_json, const std::string& container) {
     CopyState st;
     rapidjson::Document doc;
-    doc.Parse(pod_json.c_str());
-    if (doc.HasParseError() || !doc.HasMember("status")) return st;
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, pod_json));
+    if (!doc_parsed || !doc.IsObject() || !doc.HasMember("status") || !doc["status"].IsObject()) return st;
     const auto& status = doc["status"];
     auto check = [&](const char* field, bool init) {
         if (!status.HasMember(field) || !status[field].IsArray()) return;
@@ -133,8 +135,8 @@ CopyState copy_state(const std::string& pod_json, const std::string& container) 
 
 Result<SpecCommand> container_command(const std::string& pod_json, const std::string& container) {
     rapidjson::Document doc;
-    doc.Parse(pod_json.c_str(), pod_json.size());
-    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("spec"))
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, pod_json));
+    if (!doc_parsed || !doc.IsObject() || !doc.HasMember("spec"))
         return make_error("the pod is not a JSON object with a spec");
     Value& spec = doc["spec"];
     Value* c = find_container(spec, container);
@@ -177,9 +179,8 @@ Result<std::vector<std::string>> parse_command_flag(std::string_view text) {
     while (i < text.size() && text[i] == ' ') ++i;
     if (i < text.size() && text[i] == '[') {
         rapidjson::Document doc;
-        doc.Parse(text.data(), text.size());
-        if (doc.HasParseError() || !doc.IsArray())
-            return make_error("--command: not a JSON array of strings");
+        const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, text));
+        if (!doc_parsed || !doc.IsArray()) return make_error("--command: not a JSON array of strings");
         for (const auto& v : doc.GetArray()) {
             if (!v.IsString()) return make_error("--command: not a JSON array of strings");
             out.emplace_back(v.GetString());
@@ -215,8 +216,8 @@ Result<std::vector<std::string>> parse_command_flag(std::string_view text) {
 
 Result<std::string> pod_from_template(const std::string& workload_json) {
     rapidjson::Document doc;
-    doc.Parse(workload_json.c_str(), workload_json.size());
-    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("spec") || !doc["spec"].IsObject() ||
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, workload_json));
+    if (!doc_parsed || !doc.IsObject() || !doc.HasMember("spec") || !doc["spec"].IsObject() ||
         !doc["spec"].HasMember("template") || !doc["spec"]["template"].IsObject())
         return make_error("the workload has no pod template (spec.template)");
     auto& a = doc.GetAllocator();
@@ -252,8 +253,8 @@ std::vector<std::string> connect_command() {
 
 Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& cs) {
     rapidjson::Document doc;
-    doc.Parse(pod_json.c_str(), pod_json.size());
-    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("spec") || !doc["spec"].IsObject())
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, pod_json));
+    if (!doc_parsed || !doc.IsObject() || !doc.HasMember("spec") || !doc["spec"].IsObject())
         return make_error("the pod is not a JSON object with a spec");
     if (cs.launch.empty()) return make_error("no command to launch");
     auto& a = doc.GetAllocator();

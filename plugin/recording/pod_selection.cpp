@@ -68,12 +68,20 @@ std::vector<std::string> choose_pods(kube::ApiClient& client, const std::string&
     } else {
         what = "selector " + selector;
     }
-    auto list = client.get("/api/v1/namespaces/" + ns + "/pods?labelSelector=" + kube::url_encode(selector));
-    if (!list) throw UserError(list.error().message);
-    auto pods = rec::parse_pod_list(*list);
-    if (!pods) throw UserError(pods.error().message);
+    // In pages (limit=500 and continue), each read as it comes: a namespace of 50,000 pods stays
+    // within the per-answer cap and in memory.
+    std::vector<rec::ListedPod> pods;
+    auto listed =
+        client.list("/api/v1/namespaces/" + ns + "/pods?labelSelector=" + kube::url_encode(selector),
+                    [&](const std::string& page) -> Status {
+                        auto some = rec::parse_pod_list(page);
+                        if (!some) return some.error();
+                        pods.insert(pods.end(), some->begin(), some->end());
+                        return Ok{};
+                    });
+    if (!listed) throw UserError(listed.error().message);
     std::vector<std::string> ready, not_ready;
-    for (const auto& p : *pods) {
+    for (const auto& p : pods) {
         if (!owner_uid.empty() &&
             std::find(p.owner_uids.begin(), p.owner_uids.end(), owner_uid) == p.owner_uids.end())
             continue;

@@ -4,6 +4,8 @@
 // from_start.cpp's, unit-tested there.
 #include "record_from_start.h"
 
+#include "bounded_json.h"
+
 #include <rapidjson/document.h>
 #include <signal.h>
 
@@ -89,8 +91,9 @@ registry::Platform node_platform(kube::ApiClient& client, const std::string& nod
         return p;
     }
     rapidjson::Document doc;
-    doc.Parse(json->c_str());
-    if (doc.HasParseError() || !doc.HasMember("metadata") || !doc["metadata"].HasMember("labels")) return p;
+    if (!parse_bounded_json(doc, *json) || !doc.IsObject() || !doc.HasMember("metadata") ||
+        !doc["metadata"].IsObject() || !doc["metadata"].HasMember("labels"))
+        return p;
     const auto& labels = doc["metadata"]["labels"];
     if (auto os = json_string(labels, "kubernetes.io/os"); !os.empty()) p.os = os;
     if (auto arch = json_string(labels, "kubernetes.io/arch"); !arch.empty() && arch != p.architecture) {
@@ -112,8 +115,9 @@ registry::Keyring pull_secrets(kube::ApiClient& client, const std::string& ns,
             continue;
         }
         rapidjson::Document doc;
-        doc.Parse(json->c_str());
-        if (doc.HasParseError() || !doc.HasMember("data") || !doc["data"].IsObject()) continue;
+        if (!parse_bounded_json(doc, *json) || !doc.IsObject() || !doc.HasMember("data") ||
+            !doc["data"].IsObject())
+            continue;
         std::string encoded = json_string(doc["data"], ".dockerconfigjson");
         if (encoded.empty()) encoded = json_string(doc["data"], ".dockercfg");
         auto decoded = base64_decode(encoded);
@@ -409,8 +413,8 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
     // 2. The pod to copy, and its container.
     auto [name, pod_json] = pod_to_copy(client, ns, o.target);
     rapidjson::Document pod;
-    pod.Parse(pod_json.c_str());
-    if (pod.HasParseError() || !pod.HasMember("spec") || !pod["spec"].HasMember("containers"))
+    if (!parse_bounded_json(pod, pod_json) || !pod.IsObject() || !pod.HasMember("spec") ||
+        !pod["spec"].IsObject() || !pod["spec"].HasMember("containers"))
         throw UserError("the API server's answer for " + o.target + " is not a pod");
     const std::string container = choose_container(pod, o.container);
 

@@ -1,5 +1,7 @@
 #include "recorder.h"
 
+#include "bounded_json.h"
+
 #include <sys/random.h>
 
 #include <rapidjson/document.h>
@@ -51,9 +53,9 @@ void write_string(Writer& w, const char* key, const std::string& value) {
 
 Result<PodFacts> parse_pod(const std::string& pod_json) {
     rapidjson::Document doc;
-    doc.Parse(pod_json.c_str(), pod_json.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error("the API server's pod is not a JSON object");
+    if (auto parsed = parse_bounded_json(doc, pod_json); !parsed)
+        return make_error("the API server's pod is not JSON (" + parsed.error().message + ")");
+    if (!doc.IsObject()) return make_error("the API server's pod is not a JSON object");
     PodFacts pod;
     const Value& md = object_or_empty(member(doc, "metadata"));
     const Value& spec = object_or_empty(member(doc, "spec"));
@@ -176,9 +178,9 @@ Result<std::string> choose_recorder(const PodFacts& pod, const std::string& name
 
 Result<std::vector<ListedPod>> parse_pod_list(const std::string& list_json) {
     rapidjson::Document doc;
-    doc.Parse(list_json.c_str(), list_json.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error("the API server's pod list is not a JSON object");
+    if (auto parsed = parse_bounded_json(doc, list_json); !parsed)
+        return make_error("the API server's pod list is not JSON (" + parsed.error().message + ")");
+    if (!doc.IsObject()) return make_error("the API server's pod list is not a JSON object");
     std::vector<ListedPod> pods;
     const Value* items = member(doc, "items");
     if (!items || !items->IsArray()) return pods;
@@ -201,9 +203,9 @@ Result<std::vector<ListedPod>> parse_pod_list(const std::string& list_json) {
 
 Result<std::string> deployment_selector(const std::string& deployment_json) {
     rapidjson::Document doc;
-    doc.Parse(deployment_json.c_str(), deployment_json.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error("the API server's deployment is not a JSON object");
+    if (auto parsed = parse_bounded_json(doc, deployment_json); !parsed)
+        return make_error("the API server's deployment is not JSON (" + parsed.error().message + ")");
+    if (!doc.IsObject()) return make_error("the API server's deployment is not a JSON object");
     const Value& selector = object_or_empty(member(object_or_empty(member(doc, "spec")), "selector"));
     if (const Value* e = member(selector, "matchExpressions"); e && e->IsArray() && !e->Empty())
         return make_error(
@@ -220,9 +222,9 @@ Result<std::string> deployment_selector(const std::string& deployment_json) {
 
 Result<std::string> newest_replicaset_uid(const std::string& list_json) {
     rapidjson::Document doc;
-    doc.Parse(list_json.c_str(), list_json.size());
-    if (doc.HasParseError() || !doc.IsObject())
-        return make_error("the API server's ReplicaSet list is not JSON");
+    if (auto parsed = parse_bounded_json(doc, list_json); !parsed)
+        return make_error("the API server's ReplicaSet list is not JSON (" + parsed.error().message + ")");
+    if (!doc.IsObject()) return make_error("the API server's ReplicaSet list is not a JSON object");
     const Value* items = member(doc, "items");
     std::string best_uid, best_time;
     long long best_revision = -1;
@@ -347,8 +349,8 @@ std::string recorder_patch(const RecorderSpec& spec) {
 RecorderState recorder_state(const std::string& pod_json, const std::string& name) {
     RecorderState st;
     rapidjson::Document doc;
-    doc.Parse(pod_json.c_str(), pod_json.size());
-    if (doc.HasParseError() || !doc.IsObject()) return st;
+    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, pod_json));
+    if (!doc_parsed || !doc.IsObject()) return st;
     const Value* ss = member(object_or_empty(member(doc, "status")), "ephemeralContainerStatuses");
     if (!ss || !ss->IsArray()) return st;
     for (const auto& s : ss->GetArray()) {

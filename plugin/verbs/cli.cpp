@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "exit_status.h"
@@ -66,6 +67,20 @@ int main(int argc, char** argv) {
             return verb.run(argc - 1, argv + 1);
         } catch (const UserError& e) {
             fmt::print(stderr, "error: {}\n", printable(e.what()));
+            return verb.error_exit;
+        } catch (const std::bad_alloc&) {
+            // Whatever input got this far past the caps: one line, not an abort with a core.
+            std::fputs(
+                "error: out of memory: the input is too large for this machine; report it if it "
+                "is a normal one\n",
+                stderr);
+            return verb.error_exit;
+        } catch (const std::exception& e) {
+            // A bug: still one line and the verb's error code, never std::terminate's abort.
+            fmt::print(stderr, "error: internal error: {}: please report it\n", e.what());
+            return verb.error_exit;
+        } catch (...) {
+            std::fputs("error: internal error: an unknown exception: please report it\n", stderr);
             return verb.error_exit;
         }
     }

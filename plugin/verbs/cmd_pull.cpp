@@ -48,6 +48,122 @@ std::string name_from_reference(const registry::ImageReference& ref) {
     return to_object_name(last);
 }
 
+// The artifact's manifest: REF's, or, for an index of per-platform artifacts, the entry for
+// --platform (else for this machine). Its digest in `digest`.
+oci::Manifest resolve_manifest(registry::RegistrySession& session, const registry::ImageReference& ref,
+                               const std::string& platform, std::string& digest) {
+    auto fetched = session.get_manifest(ref.manifest_ref());
+    if (!fetched) throw UserError(fetched.error().message);
+    auto manifest = oci::parse_manifest(fetched->body);
+    if (!manifest) throw UserError(fmt::format("{}: {}", ref.str(), manifest.error().message));
+    digest = fetched->digest;
+    if (!manifest->is_index()) return std::move(*manifest);
+    std::vector<registry::Descriptor> entries;
+    for (const auto& m : manifest->manifests) {
+        registry::Descriptor d;
+        d.digest = m.digest;
+        d.media_type = m.media_type;
+        d.platform = parse_platform(m.platform);
+        entries.push_back(std::move(d));
+    }
+    const registry::Platform want = platform.empty() ? registry::host_platform() : parse_platform(platform);
+    const registry::Descriptor* pick = nullptr;
+    if (entries.size() == 1 && entries[0].platform.architecture.empty()) pick = &entries[0];
+    auto chosen = pick ? Result<registry::Descriptor>(*pick) : registry::select_platform(entries, want);
+    if (!chosen) throw UserError(fmt::format("{}: {}", ref.str(), chosen.error().message));
+    fetched = session.get_manifest(chosen->digest);
+    if (!fetched) throw UserError(fetched.error().message);
+    manifest = oci::parse_manifest(fetched->body);
+    if (!manifest) throw UserError(fmt::format("{}: {}", ref.str(), manifest.error().message));
+    if (manifest->is_index()) throw UserError(fmt::format("{}: an index inside an index", ref.str()));
+    digest = fetched->digest;
+    return std::move(*manifest);
+}
+
+// The runtimes' format: one OCI seccomp JSON layer, for every platform.
+std::string pull_runtime_format(registry::RegistrySession& session, const registry::ImageReference& ref,
+                                const oci::Manifest& manifest, const std::string& platform,
+                                const std::string& name, const CommonFlags& common,
+                                std::vector<std::string>& warnings) {
+    std::string out;
+    if (!platform.empty())
+        note(
+            "this format holds one profile for every platform (its architectures say which); --platform "
+            "chose nothing");
+    const auto& layer = manifest.layers[0];
+    auto blob = session.get_blob(layer.digest, oci::kMaxLayerBytes);
+    if (!blob) throw UserError(blob.error().message);
+    auto profile = read_profile_json(*blob, &warnings);
+    if (!profile)
+        throw UserError(fmt::format("{}: the profile layer is not an OCI seccomp profile: {}", ref.str(),
+                                    profile.error().message));
+    if (common.output_format == "json") {
+        out = std::move(*blob);  // as pushed, byte for byte
+    } else {
+        SeccompProfileDoc doc;
+        doc.name = to_object_name(name.empty() ? name_from_reference(ref) : name);
+        doc.profile = std::move(*profile);
+        auto yaml = write_seccomp_profiles_yaml({doc}, &warnings);
+        if (!yaml) throw UserError(fmt::format("{}: {}", ref.str(), yaml.error().message));
+        out = std::move(*yaml);
+    }
+    return out;
+}
+
+// The Security Profiles Operator's format: SeccompProfile YAML layers, per platform or not, merged.
+std::string pull_spo_format(registry::RegistrySession& session, const registry::ImageReference& ref,
+                            const oci::Manifest& manifest, const std::string& platform,
+                            const std::string& name, const CommonFlags& common,
+                            std::vector<std::string>& warnings) {
+    std::string out;
+    auto layers = oci::select_spo_layers(manifest, platform);
+    if (!layers) throw UserError(fmt::format("{}: {}", ref.str(), layers.error().message));
+    std::vector<SeccompProfileDoc> docs;
+    std::vector<std::string> labels;
+    for (const auto& layer : *layers) {
+        auto blob = session.get_blob(layer.digest, oci::kMaxLayerBytes);
+        if (!blob) throw UserError(blob.error().message);
+        const std::string label = layer.title.empty() ? layer.digest : layer.title;
+        // Told by content, as `convert` reads a file: SeccompProfile YAML, or OCI JSON (a
+        // profile.json layer some packers add).
+        auto read = load_input_text(label, *blob);
+        if (!read || read->kind == InputKind::Recording)
+            throw UserError(fmt::format("{}: the layer {} is not a SeccompProfile or an OCI profile{}",
+                                        ref.str(), label, read ? "" : ": " + read.error().message));
+        if (read->profiles.empty())
+            throw UserError(fmt::format("{}: the layer {} holds no SeccompProfile", ref.str(), label));
+        warnings.insert(warnings.end(), read->warnings.begin(), read->warnings.end());
+        for (auto& d : read->profiles) {
+            if (!d.base_profile_name.empty())
+                warn(
+                    fmt::format("{} names the base profile \"{}\", which is not merged in: pull it too and "
+                                "`kubectl seccomp merge` them",
+                                label, d.base_profile_name));
+            labels.push_back(label);
+            docs.push_back(std::move(d));
+        }
+    }
+    if (layers->size() > 1)
+        note(fmt::format("merged the profiles of {} platforms; --platform picks one", layers->size()));
+    SeccompProfileDoc doc = docs.front();
+    doc.base_profile_name.clear();
+    if (docs.size() > 1) {
+        std::vector<Profile> profiles;
+        for (const auto& d : docs) profiles.push_back(d.profile);
+        doc.profile = merge_profiles(profiles, labels, &warnings);
+    }
+    if (!name.empty()) doc.name = to_object_name(name);
+    if (doc.name.empty()) doc.name = name_from_reference(ref);
+    if (common.output_format == "json") {
+        out = write_profile_json(doc.profile);
+    } else {
+        auto yaml = write_seccomp_profiles_yaml({doc}, &warnings);
+        if (!yaml) throw UserError(fmt::format("{}: {}", ref.str(), yaml.error().message));
+        out = std::move(*yaml);
+    }
+    return out;
+}
+
 }  // namespace
 
 int cmd_pull(int argc, char** argv) {
@@ -77,111 +193,19 @@ int cmd_pull(int argc, char** argv) {
         throw UserError(fmt::format("--platform {}: write OS/ARCH[/VARIANT], e.g. linux/amd64", platform));
 
     auto session = open_registry_session(flags, ref, false);
-    auto fetched = session.get_manifest(ref.manifest_ref());
-    if (!fetched) throw UserError(fetched.error().message);
-    auto manifest = oci::parse_manifest(fetched->body);
-    if (!manifest) throw UserError(fmt::format("{}: {}", ref.str(), manifest.error().message));
-    std::string digest = fetched->digest;
-    if (manifest->is_index()) {
-        // An index of per-platform artifacts: the entry for --platform, else for this machine.
-        std::vector<registry::Descriptor> entries;
-        for (const auto& m : manifest->manifests) {
-            registry::Descriptor d;
-            d.digest = m.digest;
-            d.media_type = m.media_type;
-            d.platform = parse_platform(m.platform);
-            entries.push_back(std::move(d));
-        }
-        const registry::Platform want =
-            platform.empty() ? registry::host_platform() : parse_platform(platform);
-        const registry::Descriptor* pick = nullptr;
-        if (entries.size() == 1 && entries[0].platform.architecture.empty()) pick = &entries[0];
-        auto chosen = pick ? Result<registry::Descriptor>(*pick) : registry::select_platform(entries, want);
-        if (!chosen) throw UserError(fmt::format("{}: {}", ref.str(), chosen.error().message));
-        fetched = session.get_manifest(chosen->digest);
-        if (!fetched) throw UserError(fetched.error().message);
-        manifest = oci::parse_manifest(fetched->body);
-        if (!manifest) throw UserError(fmt::format("{}: {}", ref.str(), manifest.error().message));
-        if (manifest->is_index()) throw UserError(fmt::format("{}: an index inside an index", ref.str()));
-        digest = fetched->digest;
-    }
-    auto format = oci::classify(*manifest);
+    std::string digest;
+    const oci::Manifest manifest = resolve_manifest(session, ref, platform, digest);
+    auto format = oci::classify(manifest);
     if (!format) throw UserError(fmt::format("{}: {}", ref.str(), format.error().message));
     note(fmt::format("{}@{}: {}", ref.str().substr(0, ref.str().find('@')), digest,
                      oci::format_description(*format)));
 
-    std::string out;
     std::vector<std::string> warnings;
     const std::string name = args.count("name") ? args["name"].as<std::string>() : "";
-    if (*format == oci::Format::Runtime) {
-        if (!platform.empty())
-            note(
-                "this format holds one profile for every platform (its architectures say which); --platform "
-                "chose nothing");
-        const auto& layer = manifest->layers[0];
-        auto blob = session.get_blob(layer.digest, oci::kMaxLayerBytes);
-        if (!blob) throw UserError(blob.error().message);
-        auto profile = read_profile_json(*blob, &warnings);
-        if (!profile)
-            throw UserError(fmt::format("{}: the profile layer is not an OCI seccomp profile: {}", ref.str(),
-                                        profile.error().message));
-        if (common.output_format == "json") {
-            out = std::move(*blob);  // as pushed, byte for byte
-        } else {
-            SeccompProfileDoc doc;
-            doc.name = to_object_name(name.empty() ? name_from_reference(ref) : name);
-            doc.profile = std::move(*profile);
-            auto yaml = write_seccomp_profiles_yaml({doc}, &warnings);
-            if (!yaml) throw UserError(fmt::format("{}: {}", ref.str(), yaml.error().message));
-            out = std::move(*yaml);
-        }
-    } else {
-        auto layers = oci::select_spo_layers(*manifest, platform);
-        if (!layers) throw UserError(fmt::format("{}: {}", ref.str(), layers.error().message));
-        std::vector<SeccompProfileDoc> docs;
-        std::vector<std::string> labels;
-        for (const auto& layer : *layers) {
-            auto blob = session.get_blob(layer.digest, oci::kMaxLayerBytes);
-            if (!blob) throw UserError(blob.error().message);
-            const std::string label = layer.title.empty() ? layer.digest : layer.title;
-            // Told by content, as `convert` reads a file: SeccompProfile YAML, or OCI JSON (a
-            // profile.json layer some packers add).
-            auto read = load_input_text(label, *blob);
-            if (!read || read->kind == InputKind::Recording)
-                throw UserError(fmt::format("{}: the layer {} is not a SeccompProfile or an OCI profile{}",
-                                            ref.str(), label, read ? "" : ": " + read.error().message));
-            if (read->profiles.empty())
-                throw UserError(fmt::format("{}: the layer {} holds no SeccompProfile", ref.str(), label));
-            warnings.insert(warnings.end(), read->warnings.begin(), read->warnings.end());
-            for (auto& d : read->profiles) {
-                if (!d.base_profile_name.empty())
-                    warn(fmt::format(
-                        "{} names the base profile \"{}\", which is not merged in: pull it too and "
-                        "`kubectl seccomp merge` them",
-                        label, d.base_profile_name));
-                labels.push_back(label);
-                docs.push_back(std::move(d));
-            }
-        }
-        if (layers->size() > 1)
-            note(fmt::format("merged the profiles of {} platforms; --platform picks one", layers->size()));
-        SeccompProfileDoc doc = docs.front();
-        doc.base_profile_name.clear();
-        if (docs.size() > 1) {
-            std::vector<Profile> profiles;
-            for (const auto& d : docs) profiles.push_back(d.profile);
-            doc.profile = merge_profiles(profiles, labels, &warnings);
-        }
-        if (!name.empty()) doc.name = to_object_name(name);
-        if (doc.name.empty()) doc.name = name_from_reference(ref);
-        if (common.output_format == "json") {
-            out = write_profile_json(doc.profile);
-        } else {
-            auto yaml = write_seccomp_profiles_yaml({doc}, &warnings);
-            if (!yaml) throw UserError(fmt::format("{}: {}", ref.str(), yaml.error().message));
-            out = std::move(*yaml);
-        }
-    }
+    const std::string out =
+        *format == oci::Format::Runtime
+            ? pull_runtime_format(session, ref, manifest, platform, name, common, warnings)
+            : pull_spo_format(session, ref, manifest, platform, name, common, warnings);
     for (const auto& w : warnings) warn(w);
     if (auto st = write_output(common, out); !st) throw UserError(st.error().message);
     return kExitSuccess;

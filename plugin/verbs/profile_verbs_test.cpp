@@ -109,6 +109,23 @@ TEST_CASE("convert: bad input and bad flags exit 1 without output") {
     CHECK(run({"convert"}) == 1);
 }
 
+TEST_CASE("convert: a saved stream of another protocol major is refused, without output") {
+    TempDir d;
+    stream::Hello hello;
+    hello.protocol_major = stream::kProtocolMajor + 1;
+    std::string text = recording_text();
+    text.replace(0, text.find('\n'), stream::encode(hello));
+    auto in = d.file("future.ndjson", text);
+    CHECK(run({"convert", in, "--output-file", d.path + "/o.json"}) == 1);
+    CHECK(::access((d.path + "/o.json").c_str(), F_OK) != 0);
+    CHECK(run({"convert", d.file("now.ndjson", recording_text()), "--output-file", d.path + "/o.json"}) == 0);
+}
+
+TEST_CASE("trace: its errors exit 125, from the verb table") {
+    CHECK(run({"trace"}) == 125);  // no command
+    CHECK(run({"trace", "--base", "bogus", "--", "true"}) == 125);
+}
+
 TEST_CASE("convert: a SeccompProfile with its base resolved from a file beside it") {
     TempDir d;
     d.file("runc-base.yaml",

@@ -146,11 +146,18 @@ Result<SyscallSet> decode_compact_summary(std::string_view text) {
         if (!bytes)
             return make_error("compact summary for " + std::string(item.substr(0, eq)) + ": " +
                               bytes.error().message);
+        // No bitmap is longer than kCompactMaxNr allows: a longer one is not ours (and would not
+        // encode back to the same summary).
+        if (bytes->size() > kCompactMaxNr / 8 + 1)
+            return make_error("compact summary for " + std::string(item.substr(0, eq)) + ": a bitmap of " +
+                              std::to_string(bytes->size()) + " bytes, more than syscall numbers need (" +
+                              std::to_string(kCompactMaxNr / 8 + 1) + ")");
         auto& set = out[*arch];
         for (std::size_t i = 0; i < bytes->size(); ++i)
             for (int b = 0; b < 8; ++b)
                 if (static_cast<unsigned char>((*bytes)[i]) & (1 << b))
                     set.insert(static_cast<std::uint32_t>(i * 8 + b));
+        if (set.empty()) out.erase(*arch);  // as the encoder leaves it out
     }
     return out;
 }

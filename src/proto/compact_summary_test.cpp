@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "base64.h"
+
 using namespace ksc;
 
 TEST_CASE("compact summary: round-trips per-architecture sets") {
@@ -59,4 +61,11 @@ TEST_CASE("compact summary: argument values that do not fit 4 KiB are left out, 
     CHECK(args->at({Arch::X86, 54}) == std::set<std::uint64_t>{0x5401});
     CHECK(args->size() < values.size());
     for (const auto& [key, set] : *args) CHECK(set == values.at(key));  // whole sets or none
+}
+
+TEST_CASE("compact summary: a bitmap longer than syscall numbers need is refused, an empty one is no entry") {
+    CHECK_FALSE(decode_compact_summary("ksc1 SCMP_ARCH_X86_64=" + base64_encode(std::string(600, '\x01'))));
+    auto empty = decode_compact_summary("ksc1 SCMP_ARCH_X86_64=AA==");
+    REQUIRE(empty);
+    CHECK(empty->empty());
 }

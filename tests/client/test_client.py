@@ -88,11 +88,14 @@ class Client(unittest.TestCase):
         p = subprocess.Popen([PROBE, "--kubeconfig", self.d.kubeconfig, "watch",
                               PODS + "?fieldSelector=metadata.name%3Dmypod", "", "2"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3)  # the first watch is cut after 1 s; the client reconnects from its version
-        status, _ = self.d.request("PATCH", PODS + "/mypod", {"metadata": {"labels": {"touched": "yes"}}},
-                                   content_type="application/merge-patch+json")
-        self.assertEqual(status, 200)
-        out, err = p.communicate(timeout=60)
+        try:
+            time.sleep(3)  # the first watch is cut after 1 s; the client reconnects from its version
+            status, _ = self.d.request("PATCH", PODS + "/mypod", {"metadata": {"labels": {"touched": "yes"}}},
+                                       content_type="application/merge-patch+json")
+            self.assertEqual(status, 200)
+            out, err = p.communicate(timeout=60)
+        finally:
+            e2e.stop_process(p)
         self.assertEqual(p.returncode, 0, err)
         types = [l.split()[0] for l in out.splitlines()]
         self.assertEqual(types, ["ADDED", "MODIFIED"])  # nothing replayed, nothing lost

@@ -78,12 +78,15 @@ class Record(unittest.TestCase):
         out = os.path.join(self.d.dir, "ctrl-c.json")
         p = subprocess.Popen(self.record_cmd("loop2", "--output-file", out, kubeconfig=self.d.kubeconfig),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env())
-        deadline = time.time() + 60
-        while time.time() < deadline and "recorder" not in self.recorders_running("loop2"):
-            time.sleep(0.5)
-        time.sleep(3)
-        p.send_signal(signal.SIGINT)
-        _, err = p.communicate(timeout=60)
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline and "recorder" not in self.recorders_running("loop2"):
+                time.sleep(0.5)
+            time.sleep(3)
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=60)
+        finally:
+            e2e.stop_process(p)
         self.assertEqual(p.returncode, 0, err)
         with open(out) as f:
             self.assertIn("getdents64", f.read())

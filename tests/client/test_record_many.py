@@ -104,13 +104,16 @@ class RecordMany(unittest.TestCase):
                "--output-file", out, "--kubeconfig", self.kubeconfig]
         env = dict(os.environ, PATH=e2e.plugin_dir() + os.pathsep + os.environ["PATH"])
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        deadline = time.time() + 90
-        while time.time() < deadline and p.poll() is None and not all(
-                self.running_recorders(pod) > 0 for pod in self.web_recorders()):
-            time.sleep(0.5)
-        time.sleep(3)
-        p.send_signal(signal.SIGINT)
-        _, err = p.communicate(timeout=90)
+        try:
+            deadline = time.time() + 90
+            while time.time() < deadline and p.poll() is None and not all(
+                    self.running_recorders(pod) > 0 for pod in self.web_recorders()):
+                time.sleep(0.5)
+            time.sleep(3)
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=90)
+        finally:
+            e2e.stop_process(p)
         self.assertEqual(p.returncode, 0, err)
         with open(out) as f:
             self.assertIn("getdents64", e2e.allowed(f.read()))

@@ -23,7 +23,7 @@ import secrets
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from apidouble import podman  # noqa: E402
+from apidouble import hostile, podman  # noqa: E402
 from apidouble.certs import Pki  # noqa: E402
 from apidouble.runtime import Runtime, new_instance_id  # noqa: E402
 from apidouble.server import Config, make_server  # noqa: E402
@@ -97,9 +97,14 @@ def main():
                     help="cut every watch connection this many seconds after it opens")
     ap.add_argument("--ephemeral-containers-disabled", action="store_true",
                     help="pods/ephemeralcontainers answers 404, as on a cluster without the feature")
+    ap.add_argument("--hostile", default="", choices=["", *hostile.MODES],
+                    help="misbehave on purpose in this way (see apidouble/hostile.py)")
     ap.add_argument("--token", action="append", default=[], help="TOKEN=USER[:GROUP,...] bearer tokens")
     ap.add_argument("--seccomp-root", help="where Localhost seccomp profiles live (default STATE/seccomp)")
     ap.add_argument("--container-id-scheme", default="containerd")
+    ap.add_argument("--instance-id", default="",
+                    help="the label value io.kubectl-seccomp.apidouble=ID of every container it starts "
+                         "(default: a new random one)")
     ap.add_argument("--access-log", help="append one line per request to this file")
     ap.add_argument("--exit-with-parent", action="store_true",
                     help="stop (removing the containers) when the process that started it goes away")
@@ -128,6 +133,7 @@ def main():
     config.switches["dropAttachAfterSeconds"] = args.drop_attach_after
     config.switches["dropWatchAfterSeconds"] = args.drop_watch_after
     config.switches["ephemeralContainersDisabled"] = args.ephemeral_containers_disabled
+    config.switches["hostile"] = args.hostile
 
     store = Store()
     store.ensure_namespace("default")
@@ -137,30 +143,26 @@ def main():
         labels = {"pod-security.kubernetes.io/enforce": level} if level else None
         store.ensure_namespace(name, labels)
 
-    runtime = Runtime(store, state_dir, new_instance_id(), config.switches,
+    runtime = Runtime(store, state_dir, args.instance_id or new_instance_id(), config.switches,
                       seccomp_root=args.seccomp_root, container_id_scheme=args.container_id_scheme)
     server = make_server(("127.0.0.1", args.port), pki, store, runtime, config)
     if args.access_log:
         server.access_log = open(args.access_log, "a")
     url = "https://127.0.0.1:%d" % server.server_address[1]
-    kubeconfigs = write_kubeconfigs(state_dir, url, pki, admin_cert, tokens)
 
-    for path in args.pod:
-        with open(path) as f:
-            obj = json.load(f)
-        for item in obj.get("items", [obj]) if obj.get("kind") == "List" else [obj]:
-            ns = item.get("metadata", {}).get("namespace", "default")
-            store.ensure_namespace(ns)
-            if item.get("kind") == "Deployment":
-                server.apps.create_deployment(ns, item, server.create_pod)
-            else:
-                server.create_pod(ns, item)
+    try:
+        serve(args, server, store, runtime, pki, admin_cert, tokens, url, state_dir)
+    finally:
+        store.close()
+        left = runtime.cleanup()
+        if left:
+            print("apiserver.py: error: could not remove containers: %s" % " ".join(left), file=sys.stderr)
+        server.server_close()
 
-    info = {"url": url, "pid": os.getpid(), "state_dir": state_dir, "seccomp_root": runtime.seccomp_root, "instance": runtime.instance_id, "tokens": tokens, "ca": pki.ca_cert,
-            "admin_cert": admin_cert[0], "admin_key": admin_cert[1], **kubeconfigs}
-    with open(os.path.join(state_dir, "server.json"), "w") as f:
-        json.dump(info, f, indent=2)
 
+def serve(args, server, store, runtime, pki, admin_cert, tokens, url, state_dir):
+    """Creates the --pod objects and serves until SIGTERM (or --exit-with-parent)."""
+    # Stopping works from here on: serve_forever returns at once if asked before it runs.
     stopping = threading.Event()
 
     def stop(*_):
@@ -181,13 +183,25 @@ def main():
                 time.sleep(1)
         threading.Thread(target=watch_parent, daemon=True).start()
 
+    kubeconfigs = write_kubeconfigs(state_dir, url, pki, admin_cert, tokens)
+    for path in args.pod:
+        with open(path) as f:
+            obj = json.load(f)
+        for item in obj.get("items", [obj]) if obj.get("kind") == "List" else [obj]:
+            ns = item.get("metadata", {}).get("namespace", "default")
+            store.ensure_namespace(ns)
+            if item.get("kind") == "Deployment":
+                server.apps.create_deployment(ns, item, server.create_pod)
+            else:
+                server.create_pod(ns, item)
+
+    info = {"url": url, "pid": os.getpid(), "state_dir": state_dir, "seccomp_root": runtime.seccomp_root, "instance": runtime.instance_id, "tokens": tokens, "ca": pki.ca_cert,
+            "admin_cert": admin_cert[0], "admin_key": admin_cert[1], **kubeconfigs}
+    with open(os.path.join(state_dir, "server.json"), "w") as f:
+        json.dump(info, f, indent=2)
+
     print(url, flush=True)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        store.close()
-        runtime.cleanup()
-        server.server_close()
+    server.serve_forever(poll_interval=0.2)
 
 
 if __name__ == "__main__":

@@ -103,13 +103,16 @@ class Double:
             pod_files += ["--pod", path]
         self.log = open(os.path.join(self.dir, "double.log"), "w")
         self.stopped = False
+        # Chosen here, not by the double, so that its containers can be found even if it dies
+        # before telling.
+        self.instance = "t" + os.urandom(4).hex()
         # However the test ends (a failed setUpClass skips tearDownClass), the double and its
         # containers go.
         atexit.register(self.stop)
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "apiserver.py"), "--port", "0", "--state-dir",
              os.path.join(self.dir, "state"), "--access-log", os.path.join(self.dir, "access.log"),
-             "--exit-with-parent",
+             "--exit-with-parent", "--instance-id", self.instance,
              *pod_files, *args],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.info = {}
@@ -136,15 +139,15 @@ class Double:
                 self.proc.wait()
         self.log.close()
         self.proc.stdout.close()
-        # Whatever the double could not remove (it was killed) goes here.
-        r = podman.podman("ps", "-aq", "--filter",
-                          "label=io.kubectl-seccomp.apidouble=" + self.info.get("instance", "?"), check=False)
-        if r.stdout.split():
-            podman.podman("rm", "-f", "-t", "0", *r.stdout.split(), check=False)
+        # Whatever the double could not remove (it was killed) goes here; what even that leaves
+        # fails the test rather than running on after it.
+        left = podman.remove_labelled("io.kubectl-seccomp.apidouble=" + self.instance)
         if os.environ.get("KSC_E2E_KEEP"):
             print("kept", self.dir, file=sys.stderr)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if left:
+            raise AssertionError("containers of the double still there after the test: " + " ".join(left))
 
     # ---- kubectl
     def kubectl(self, *args, kubeconfig=None, input=None, timeout=90, check=False):

@@ -43,6 +43,13 @@ def tracer_image():
     with open(tracer, "rb") as f:
         tag = hashlib.sha256(f.read()).hexdigest()[:12]
     image = "localhost/ksc-e2e-fromstart-tracer:" + tag
+    # One cached image, not one per tracer ever built: older tags go (one still in use by a
+    # container is kept: rmi without --force refuses it).
+    r = podman.podman("images", "--format", "{{.Repository}}:{{.Tag}}", "localhost/ksc-e2e-fromstart-tracer",
+                      check=False)
+    for old in r.stdout.split():
+        if old != image:
+            podman.podman("rmi", old, check=False)
     if not podman.image_exists(image):
         ctx = tempfile.mkdtemp(prefix="ksc-tracer-image-")
         try:
@@ -70,12 +77,16 @@ class RecordFromStart(unittest.TestCase):
                "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
                "spec": {"containers": [{"name": "app", "image": APP_IMAGE, "command": SERVER[:3],
                                         "args": SERVER[3:] + ["8080"]}]}}
+        # Class cleanups run even when setUpClass fails half-way (tearDownClass would not).
         cls.d = e2e.Double(pods=[pod])
+        cls.addClassCleanup(cls.d.stop)
         cls.d.wait_running("web")
         cls.out = tempfile.mkdtemp(prefix="ksc-from-start-")
+        cls.addClassCleanup(shutil.rmtree, cls.out, True)
         # A registry that knows the app image's entrypoint (a pod without `command` is resolved
         # there): the local image tagged with the registry's address, as a node would have pulled it.
         cls.registry, cls.registry_info, _ = registry_double.serve(cls.out)
+        cls.addClassCleanup(cls.registry.shutdown)
         cls.registry_image = "%s/demo/server:1" % cls.registry_info["host"]
         cls.registry.images.image("demo/server", "1", {"Entrypoint": SERVER[:3], "Cmd": ["8080"], "WorkingDir": "/"})
         # The same config in the local image the double runs (a node pulls what the registry has).
@@ -83,14 +94,8 @@ class RecordFromStart(unittest.TestCase):
         os.makedirs(ctx)
         with open(os.path.join(ctx, "Containerfile"), "w") as f:
             f.write("FROM %s\nENTRYPOINT %s\nCMD [\"8080\"]\nWORKDIR /\n" % (APP_IMAGE, json.dumps(SERVER[:3])))
+        cls.addClassCleanup(podman.podman, "rmi", cls.registry_image, check=False)
         podman.podman("build", "--pull=never", "-t", cls.registry_image, ctx, timeout=300)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-        cls.registry.shutdown()
-        podman.podman("rmi", cls.registry_image, check=False)
-        shutil.rmtree(cls.out, ignore_errors=True)
 
     def copies(self, of="web"):
         status, pods = self.d.request("GET", "/api/v1/namespaces/default/pods")
@@ -187,8 +192,10 @@ class RecordFromStart(unittest.TestCase):
             json.dump(prof, f)
         run[run.index("seccomp=" + profile)] = "seccomp=" + crippled
         run.remove("-d")
-        r = subprocess.run(run, capture_output=True, text=True, timeout=60)
-        podman.podman("rm", "-f", "-t", "0", name, check=False)
+        try:
+            r = subprocess.run(run, capture_output=True, text=True, timeout=60)
+        finally:
+            podman.remove_containers([name])
         self.assertNotEqual(r.returncode, 0, "the server ran without bind: %s" % r.stderr)
         self.assertIn("PermissionError", r.stderr)
 

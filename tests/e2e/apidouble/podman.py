@@ -49,6 +49,28 @@ def podman(*args, check=True, capture=True, timeout=120):
                           stderr=subprocess.PIPE if capture else None, text=True)
 
 
+def remove_containers(names, grace=0):
+    """Removes containers (names or ids) by force, with the containers that share a namespace of
+    one of them (`--network container:`, `--pid container:`): without --depend podman refuses to
+    remove a pod's first container while the others use its namespaces, and leaves it running."""
+    if names:
+        podman("rm", "-f", "-t", str(grace), "--depend", *names, check=False)
+
+
+def remove_labelled(label):
+    """Removes every container with this label (KEY=VALUE) and returns the names of those that are
+    still there after a second attempt (podman busy with other tests, say): empty when all went."""
+    left = []
+    for _ in range(2):
+        r = podman("ps", "-a", "--format", "{{.Names}}", "--filter", "label=" + label, check=False)
+        left = r.stdout.split()
+        if not left:
+            return []
+        remove_containers(left)
+    r = podman("ps", "-a", "--format", "{{.Names}}", "--filter", "label=" + label, check=False)
+    return r.stdout.split()
+
+
 def usable():
     """(True, "") when podman can run a container here, else (False, why)."""
     if _harness is not None and hasattr(_harness, "usable"):

@@ -183,8 +183,7 @@ class Runtime:
             self.deleting.add(key)
             names = [i.podman_name for (n, p, _), insts in self.instances.items() if (n, p) == key
                      for i in insts]
-        if names:
-            podman.podman("rm", "-f", "-t", "1", *names, check=False)
+        podman.remove_containers(names, grace=1)
         shutil.rmtree(os.path.join(self.state_dir, "volumes", ns, name), ignore_errors=True)
 
     def instance(self, ns, name, container, previous=False):
@@ -195,11 +194,8 @@ class Runtime:
             return insts[-1] if insts else None
 
     def cleanup(self):
-        r = podman.podman("ps", "-aq", "--filter", "label=io.kubectl-seccomp.apidouble=" + self.instance_id,
-                          check=False)
-        ids = r.stdout.split()
-        if ids:
-            podman.podman("rm", "-f", "-t", "0", *ids, check=False)
+        """Removes every container this double started; returns the names of any it could not."""
+        return podman.remove_labelled("io.kubectl-seccomp.apidouble=" + self.instance_id)
 
     # ---- pods
     def _start_pod(self, key):
@@ -241,8 +237,8 @@ class Runtime:
 
     def _start_container(self, key, kind, name, restart_count=0):
         pod, spec = self._container_spec(key, kind, name)
-        if spec is None or key in self.deleting:
-            return
+        if spec is None or key in self.deleting or self.store.closed:
+            return  # a restart after the double began to stop would outlive its cleanup
         image = spec["image"]
         failing = self.switches.get("imagePullFailure") or []
         missing = not podman.image_exists(image)

@@ -19,6 +19,7 @@ import urllib.parse
 import uuid
 
 from . import apps as appslib
+from . import hostile
 from . import patch as patchlib
 from . import tables
 from . import validation
@@ -81,6 +82,8 @@ class Config:
             "dropWatchAfterSeconds": 0,   # cut every watch this long after it starts
             "ephemeralContainersDisabled": False,  # pods/ephemeralcontainers answers 404
             "nodeLabels": {},  # merged into the node's labels (e.g. kubernetes.io/os: windows)
+            "hostile": "",  # a misbehaviour of hostile.MODES, or "" (see apidouble/hostile.py)
+            "hostilePath": "",  # only on the paths this regular expression matches ("": all)
         }
         self.lock = threading.Lock()
 
@@ -120,6 +123,7 @@ class DoubleServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def __init__(self, address, pki, store, runtime, config):
         self.pki, self.store, self.runtime, self.config = pki, store, runtime, config
         self.sessions = Sessions()
+        self.redirect_target = hostile.RedirectTarget()
         super().__init__(address, Handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(pki.server_cert, pki.server_key)
@@ -180,6 +184,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._body = None
         try:
             self.user, self.groups = self._authenticate()
+            with self.server.config.lock:
+                mode = self.server.config.switches.get("hostile", "")
+                path_pattern = self.server.config.switches.get("hostilePath", "")
+            if hostile.applies(mode, path_pattern, self):
+                hostile.answer(self, mode, self.server.redirect_target)
+                raise _Handled()
             self._inject_failure()
             self._route()
         except _Handled:
@@ -912,7 +922,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cfg, store = self.server.config, self.server.store
         if what == "state" and self.method == "GET":
             with cfg.lock:
-                return self.send_json(200, {"switches": cfg.switches, "version": cfg.version})
+                return self.send_json(200, {"switches": cfg.switches, "version": cfg.version,
+                                            "redirectTargetConnections": self.server.redirect_target.connections})
         if self.method != "POST":
             raise method_not_allowed()
         body = self.json_body() or {}
@@ -921,6 +932,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 for k, v in body.items():
                     if k not in cfg.switches:
                         raise bad_request("unknown switch %r (known: %s)" % (k, ", ".join(sorted(cfg.switches))))
+                    if k == "hostile" and v and v not in hostile.MODES:
+                        raise bad_request("unknown hostile mode %r (known: %s)" % (v, ", ".join(hostile.MODES)))
                     cfg.switches[k] = v
                 return self.send_json(200, {"switches": cfg.switches})
         if what == "drop":
