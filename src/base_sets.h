@@ -3,6 +3,9 @@
 // container does not start. Each list says where it comes from.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <set>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -21,5 +24,10 @@ std::span<const RuntimeBaseSet> runtime_base_sets();
 
 // The union of the chosen runtimes' lists, sorted, without duplicates.
 std::vector<std::string_view> base_set_names(BaseSet base);
+
+// The argument values (syscall_args.h) the chosen runtimes call `name` with after installing the
+// filter, for argument-table syscalls in their lists: nullopt when a chosen runtime's values are
+// not measured (the syscall is then allowed whole); an empty set when no chosen runtime calls it.
+std::optional<std::set<std::uint64_t>> base_set_arg_values(BaseSet base, std::string_view name);
 
 }  // namespace ksc

@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "arch.h"
+#include "profile_args.h"
 #include "profile_diff.h"
 #include "syscall_areas.h"
 #include "syscall_table.h"
@@ -71,9 +72,22 @@ ProfileExplanation explain_profile(const Profile& p, const std::string& path, co
         if (lets_through(v.action) && !rd_allows) e.allowed_only_here.push_back(name);
         if (!lets_through(v.action) && rd_allows) e.refused_only_here.push_back(name);
     }
-    for (const auto& r : p.syscalls)
-        if (!r.args.empty())
-            for (const auto& n : r.names) e.argument_rules.push_back(rule_text(r, n));
+    // Argument rules of ours (profile_args.h), one line per syscall: what it allows and keeps out.
+    ArgumentView arg_rules = argument_view(p);
+    for (const auto& [name, values] : arg_rules.values) {
+        const ArgSpec& spec = *arg_spec_any(name);
+        std::vector<std::string> shown;
+        for (auto v : values) shown.push_back(arg_value_name(spec, v));
+        e.argument_rules.push_back(fmt::format("{}: {} only for {}; keeps out {}", name,
+                                               verdict_text(Verdict{arg_rules.action.at(name), 0}),
+                                               fmt::join(shown, ", "), spec.keeps_out));
+    }
+    for (const auto& r : p.syscalls) {
+        if (r.args.empty()) continue;
+        const ArgSpec* spec = r.names.size() == 1 ? arg_spec_any(r.names[0]) : nullptr;
+        if (spec && argument_rule_value(*spec, r)) continue;
+        for (const auto& n : r.names) e.argument_rules.push_back(rule_text(r, n));
+    }
     return e;
 }
 

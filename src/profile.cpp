@@ -6,7 +6,11 @@
 #include <set>
 #include <tuple>
 
+#include <fmt/core.h>
+
 #include "base_sets.h"
+#include "profile_args.h"
+#include "profile_compile.h"
 #include "syscall_table.h"
 
 namespace ksc {
@@ -201,7 +205,70 @@ void normalise(Profile& profile) {
     for (auto& rule : conditional) profile.syscalls.push_back(std::move(rule));
 }
 
-Profile profile_from_recording(const Recording& rec, const RecordOptions& options) {
+namespace {
+
+// Argument rules for a recording (ArgsMode::Curated): name -> values, and the names to be allowed
+// whole with the reason, for the report.
+struct ArgPlan {
+    std::map<std::string, std::set<ArgValue>> values;
+    std::map<std::string, std::string> whole;
+};
+
+ArgPlan plan_arguments(const Recording& rec, const RecordOptions& options,
+                       const std::set<std::string>& allowed, const std::vector<Arch>& arches) {
+    ArgPlan plan;
+    for (const auto& [key, sc] : rec.syscalls) {
+        if (sc.name.empty() || !allowed.contains(sc.name) || !arg_spec_any(sc.name)) continue;
+        const ArgSpec* spec = arg_spec(sc.arch, sc.name);
+        if (!spec)
+            plan.whole.try_emplace(sc.name,
+                                   fmt::format("its arguments are not recorded on {}", arch_name(sc.arch)));
+        else if (!rec.args_recorded)
+            plan.whole.try_emplace(sc.name,
+                                   "the tracer recorded no argument values (a tracer before protocol 1.1)");
+        else if (sc.arg_overflow)
+            plan.whole.try_emplace(sc.name, fmt::format("more than {} distinct values", kMaxArgValues));
+        else if (sc.arg_values.empty())
+            plan.whole.try_emplace(sc.name,
+                                   "no argument value was recorded (not readable, or cut from the summary)");
+        else
+            plan.values[sc.name].insert(sc.arg_values.begin(), sc.arg_values.end());
+    }
+    // clone3's flags are behind a pointer: it is refused with ENOSYS and libc falls back to clone.
+    // A recorded clone3 then needs clone, with what libc's fallback passes for threads and
+    // processes: no namespace flags.
+    bool clone3_used = std::any_of(rec.syscalls.begin(), rec.syscalls.end(), [](const auto& kv) {
+        return kv.second.name == "clone3" && !kv.second.only_errno();
+    });
+    if (clone3_used && !plan.whole.contains("clone")) plan.values["clone"].insert(0);
+    // The runtime's base set runs inside the same filter: its values join the app's, and a syscall
+    // whose base-set values are not measured stays whole.
+    for (auto name : base_set_names(options.base)) {
+        std::string n(name);
+        if (!arg_spec_any(n) ||
+            !std::any_of(arches.begin(), arches.end(), [&](Arch a) { return find_syscall(a, n) != nullptr; }))
+            continue;
+        auto base = base_set_arg_values(options.base, n);
+        if (!base)
+            plan.whole.try_emplace(n, "the runtime's base set calls it with values not measured");
+        else
+            plan.values[n].insert(base->begin(), base->end());
+    }
+    for (const auto& [name, why] : plan.whole) plan.values.erase(name);
+    return plan;
+}
+
+void add_argument_rules(Profile& profile, const ArgPlan& plan) {
+    for (const auto& [name, values] : plan.values) {
+        const ArgSpec* spec = arg_spec_any(name);
+        for (auto& rule : argument_rules(name, *spec, values)) profile.syscalls.push_back(std::move(rule));
+    }
+}
+
+}  // namespace
+
+Profile profile_from_recording(const Recording& rec, const RecordOptions& options,
+                               std::vector<std::string>* notes) {
     Profile profile;
     profile.default_action = Action::Errno;
     profile.default_errno_ret = kEPERM;
@@ -242,12 +309,24 @@ Profile profile_from_recording(const Recording& rec, const RecordOptions& option
         if (!allowed.contains(n) && !refused.contains(n) && on_some_arch(name)) refused.emplace(n, kENOSYS);
     }
 
-    if (!allowed.empty()) {
+    ArgPlan plan;
+    bool curated = options.args == ArgsMode::Curated;
+    if (curated) {
+        plan = plan_arguments(rec, options, allowed, arches);
+        for (const auto& [name, values] : plan.values) allowed.erase(name);
+        if (on_some_arch("clone3")) {
+            allowed.erase("clone3");
+            refused["clone3"] = kENOSYS;
+        }
+    }
+    auto add_allowed = [&](const std::set<std::string>& names) {
+        if (names.empty()) return;
         SyscallRule rule;
         rule.action = Action::Allow;
-        rule.names.assign(allowed.begin(), allowed.end());
+        rule.names.assign(names.begin(), names.end());
         profile.syscalls.push_back(std::move(rule));
-    }
+    };
+    add_allowed(allowed);
     std::map<int, std::vector<std::string>> by_errno;
     for (const auto& [name, err] : refused) by_errno[err].push_back(name);
     for (auto& [err, names] : by_errno) {
@@ -259,6 +338,41 @@ Profile profile_from_recording(const Recording& rec, const RecordOptions& option
         rule.errno_ret = static_cast<std::uint32_t>(err);
         rule.names = std::move(names);
         profile.syscalls.push_back(std::move(rule));
+    }
+    if (curated) {
+        // The kernel refuses a filter of more than 4,096 instructions: while the compiled profile is
+        // longer, the syscall with the most values is allowed whole.
+        for (;;) {
+            Profile candidate = profile;
+            add_argument_rules(candidate, plan);
+            normalise(candidate);
+            auto compiled = compile_profile(candidate);
+            if (!compiled) {
+                if (notes)
+                    notes->push_back("the profile could not be compiled to check its size: " +
+                                     compiled.error().message);
+            }
+            if (!compiled || compiled->instructions <= options.max_instructions || plan.values.empty()) {
+                profile = std::move(candidate);
+                break;
+            }
+            auto most = std::max_element(
+                plan.values.begin(), plan.values.end(),
+                [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+            plan.whole[most->first] =
+                fmt::format("{} values; the filter was {} instructions, more than the kernel's {}",
+                            most->second.size(), compiled->instructions, kMaxFilterInstructions);
+            std::string name = most->first;
+            plan.values.erase(most);
+            for (auto& rule : profile.syscalls)
+                if (rule.action == Action::Allow && rule.args.empty()) rule.names.push_back(name);
+            if (std::none_of(profile.syscalls.begin(), profile.syscalls.end(), [](const SyscallRule& r) {
+                    return r.action == Action::Allow && r.args.empty();
+                }))
+                add_allowed({name});
+        }
+        if (notes)
+            for (const auto& [name, why] : plan.whole) notes->push_back(name + ": allowed whole: " + why);
     }
     normalise(profile);
     return profile;

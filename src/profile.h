@@ -107,11 +107,19 @@ void normalise(Profile& profile);
 enum class BaseSet { None, Runc, Crun, Both };
 std::optional<BaseSet> base_set_from_name(std::string_view name);  // "runc" "crun" "both" "none"
 
+// Argument-level rules (profile_args.h): `curated` writes them for the syscalls of the argument
+// table (syscall_args.h), `none` allows or refuses whole syscalls only.
+enum class ArgsMode { None, Curated };
+
 struct RecordOptions {
     BaseSet base = BaseSet::Both;
     // Syscalls seen failing only with EPERM/ENOSYS are normally refused the same way; with this
     // they are allowed instead (the app may do more once they work).
     bool include_denied = false;
+    ArgsMode args = ArgsMode::None;
+    // The longest filter the writer may produce under argument rules: the kernel's BPF_MAXINSNS
+    // (profile_compile.h); tests lower it to reach the fallback with small recordings.
+    std::size_t max_instructions = 4096;
 };
 
 // The profile for a recording, per docs/profiles.md: default SCMP_ACT_ERRNO (EPERM); every architecture
@@ -119,7 +127,16 @@ struct RecordOptions {
 // an ERRNO rule with that errno; libc's probed newer syscalls not recorded get ENOSYS; the
 // runtime's base set allowed. A name is written only if it is a syscall on an architecture the
 // profile lists. Normalised. Unknown numbers are left out (see Recording::unknown_numbers()).
-Profile profile_from_recording(const Recording& recording, const RecordOptions& options);
+//
+// With ArgsMode::Curated, an argument-table syscall the app used gets one rule per recorded value
+// (profile_args.h) instead of a whole-syscall rule, unless the values are incomplete (more than
+// kMaxArgValues, none read, a tracer before protocol 1.1, a base set that needs it whole); clone3
+// is refused with ENOSYS so that libc falls back to clone, whose flags are filtered; while the
+// compiled filter exceeds the kernel's 4,096 instructions (profile_compile.h) the syscalls with the
+// most values are allowed whole. `notes` (when given) gets one line per syscall left whole, for
+// the report.
+Profile profile_from_recording(const Recording& recording, const RecordOptions& options,
+                               std::vector<std::string>* notes = nullptr);
 
 // The syscalls libc (glibc 2.36, musl) and language runtimes call first and fall back from when
 // they fail with ENOSYS. Refusing them with EPERM breaks the fallback.

@@ -4,9 +4,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
+#include "profile_args.h"
 #include "syscall_table.h"
 
 namespace ksc {
@@ -123,9 +125,17 @@ ProfileDiff diff_profiles(const Profile& o, const Profile& n) {
         if (std::find(na.begin(), na.end(), a) == na.end()) d.arches_removed.push_back(a);
 
     auto ov = plain_verdicts(o), nv = plain_verdicts(n);
+    // Syscalls with argument rules of ours (profile_args.h) in either profile are told apart by
+    // their values below, not as whole-syscall changes.
+    ArgumentView oargs = argument_view(o), nargs = argument_view(n);
+    auto has_args = [&](const std::string& name) {
+        return oargs.values.contains(name) || nargs.values.contains(name);
+    };
     std::set<std::string> names;
-    for (const auto& [k, v] : ov) names.insert(k);
-    for (const auto& [k, v] : nv) names.insert(k);
+    for (const auto& [k, v] : ov)
+        if (!has_args(k)) names.insert(k);
+    for (const auto& [k, v] : nv)
+        if (!has_args(k)) names.insert(k);
     // Per architecture either profile applies to; a name that is no syscall there is no change.
     std::vector<std::string> all = oa;
     for (const auto& a : na)
@@ -155,13 +165,59 @@ ProfileDiff diff_profiles(const Profile& o, const Profile& n) {
             d.arches.push_back({{arch}, std::move(changes)});
     }
 
+    auto ours = [](const SyscallRule& r) {
+        const ArgSpec* spec = r.names.size() == 1 ? arg_spec_any(r.names[0]) : nullptr;
+        return spec && argument_rule_value(*spec, r);
+    };
     std::set<std::string> orules, nrules;
     for (const auto& r : o.syscalls)
-        if (!is_plain(r))
+        if (!is_plain(r) && !ours(r))
             for (const auto& name : r.names) orules.insert(rule_text(r, name));
     for (const auto& r : n.syscalls)
-        if (!is_plain(r))
+        if (!is_plain(r) && !ours(r))
             for (const auto& name : r.names) nrules.insert(rule_text(r, name));
+    std::set<std::string> arg_names;
+    for (const auto& [k, v] : oargs.values) arg_names.insert(k);
+    for (const auto& [k, v] : nargs.values) arg_names.insert(k);
+    for (const auto& name : arg_names) {
+        const ArgSpec& spec = *arg_spec_any(name);
+        auto values_text = [&](const std::set<ArgValue>& vs) {
+            std::vector<std::string> t;
+            for (auto v : vs) t.push_back(arg_value_name(spec, v));
+            return fmt::format("{}", fmt::join(t, ", "));
+        };
+        auto whole = [&](const std::map<std::string, Verdict>& plain) {
+            auto it = plain.find(name);
+            return it != plain.end() &&
+                   (it->second.action == Action::Allow || it->second.action == Action::Log);
+        };
+        auto oi = oargs.values.find(name);
+        auto ni = nargs.values.find(name);
+        if (oi != oargs.values.end() && ni != nargs.values.end()) {
+            std::set<ArgValue> added, removed;
+            std::set_difference(ni->second.begin(), ni->second.end(), oi->second.begin(), oi->second.end(),
+                                std::inserter(added, added.end()));
+            std::set_difference(oi->second.begin(), oi->second.end(), ni->second.begin(), ni->second.end(),
+                                std::inserter(removed, removed.end()));
+            for (const auto& t : describe_added_values(spec, oi->second, added))
+                d.rules.push_back({true, name + ": " + t});
+            for (auto v : removed) d.rules.push_back({false, name + ": -" + arg_value_name(spec, v)});
+        } else if (ni != nargs.values.end()) {
+            if (whole(ov))
+                d.rules.push_back(
+                    {false, fmt::format("{}: now only {} (was any value)", name, values_text(ni->second))});
+            else
+                for (const auto& t : describe_added_values(spec, {}, ni->second))
+                    d.rules.push_back({true, name + ": " + t});
+        } else {
+            if (whole(nv))
+                d.rules.push_back(
+                    {true, fmt::format("{}: any value now (was only {})", name, values_text(oi->second))});
+            else
+                d.rules.push_back(
+                    {false, fmt::format("{}: refused now (was {})", name, values_text(oi->second))});
+        }
+    }
     for (const auto& t : orules)
         if (!nrules.contains(t)) d.rules.push_back({false, t});
     for (const auto& t : nrules)

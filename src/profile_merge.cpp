@@ -126,6 +126,24 @@ Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::s
         }
     }
 
+    // A syscall that keeps argument rules gets no whole-syscall rule of another action beside them
+    // (libseccomp refuses some such pairs, and they contradict each other): the argument rules
+    // stay, the other values get the default action.
+    for (const auto& p : profiles)
+        for (const auto& r : p.syscalls) {
+            if (r.args.empty() || !r.includes.empty() || !r.excludes.empty()) continue;
+            for (const auto& name : r.names) {
+                auto it = merged.find(name);
+                if (it == merged.end() || it->second == def ||
+                    permissiveness(it->second.action) >= permissiveness(r.action))
+                    continue;
+                warn(fmt::format(
+                    "{}: argument rules ({}) and a whole-syscall {}: kept the argument rules, the "
+                    "other values get the default action",
+                    name, action_name(r.action), verdict_text(it->second)));
+                it->second = def;
+            }
+        }
     for (const auto& [name, v] : merged) {
         if (v == def) continue;
         SyscallRule r;

@@ -61,6 +61,7 @@ void RecordingBuilder::add(const stream::Event& event) {
                 rec_.tracer_version = e.tracer_version;
                 rec_.kernel = e.kernel;
                 if (e.method == stream::Method::Ptrace) rec_.returns_seen = true;
+                rec_.args_recorded = e.protocol_major > 1 || (e.protocol_major == 1 && e.protocol_minor >= 1);
             } else if constexpr (std::is_same_v<T, stream::Attached>) {
                 pids_.insert(e.pid);
                 tids_.insert(e.tid);
@@ -74,6 +75,14 @@ void RecordingBuilder::add(const stream::Event& event) {
                     sc.first_comm = e.comm;
                     if (fresh) sc.late_only = e.late;
                 }
+            } else if constexpr (std::is_same_v<T, stream::Argument>) {
+                auto& sc = entry(rec_, e.arch, e.nr);
+                if (e.overflow) {
+                    sc.arg_overflow = true;
+                    sc.arg_values.clear();
+                } else if (!sc.arg_overflow) {
+                    sc.arg_values.insert(e.value);
+                }
             } else if constexpr (std::is_same_v<T, stream::Summary>) {
                 // Each summary is complete so far: it replaces counts, errors and losses.
                 rec_.have_summary = true;
@@ -84,6 +93,13 @@ void RecordingBuilder::add(const stream::Event& event) {
                     sc.count = c.count;
                     sc.errors = c.errors;
                     sc.late_only = c.late_only;
+                    // Values only grow: a summary adds those whose `argument` line was lost.
+                    if (c.values_overflow) {
+                        sc.arg_overflow = true;
+                        sc.arg_values.clear();
+                    } else if (!sc.arg_overflow) {
+                        sc.arg_values.insert(c.values.begin(), c.values.end());
+                    }
                 }
                 rec_.lost = e.lost;
                 rec_.processes_seen = std::max(rec_.processes_seen, e.processes_seen);
@@ -94,6 +110,32 @@ void RecordingBuilder::add(const stream::Event& event) {
             // Exited, Progress and unknown types add nothing the profile needs.
         },
         event);
+}
+
+bool RecordingBuilder::add_compact_summary(std::string_view text) {
+    auto compact = decode_compact_summary(text);
+    if (!compact) return false;
+    for (const auto& [arch, nrs] : *compact)
+        for (auto nr : nrs) {
+            stream::Syscall sc;
+            sc.arch = arch;
+            sc.nr = nr;
+            if (auto n = syscall_name(arch, nr)) sc.name = std::string(*n);
+            add(sc);
+        }
+    auto values = decode_compact_arg_values(text);
+    if (values && !values->empty()) {
+        rec_.args_recorded = true;  // only a 1.1 tracer writes them
+        for (const auto& [key, set] : *values)
+            for (auto v : set) {
+                stream::Argument a;
+                a.arch = key.first;
+                a.nr = key.second;
+                a.value = v;
+                add(a);
+            }
+    }
+    return true;
 }
 
 Result<Recording> read_recording(std::string_view text) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "arch.h"
+#include "compact_summary.h"
 #include "result.h"
 #include "stream.h"
 
@@ -33,6 +34,10 @@ struct RecordedSyscall {
     std::int64_t first_pid = 0;  // 0 when only a summary named it
     std::string first_comm;
     bool late_only = false;  // only processes found by a /proc re-scan made it (exec probes)
+    // Argument values recorded (ArgValue, syscall_args.h), for syscalls in the argument table.
+    std::set<std::uint64_t> arg_values;
+    // More distinct values than kMaxArgValues: the tracer stopped keeping them; allowed whole.
+    bool arg_overflow = false;
 
     // Every counted call failed, with exactly this errno (a refusal the app already copes with).
     std::optional<int> only_errno() const;
@@ -45,6 +50,9 @@ struct Recording {
     std::string tracer_version;
     std::string kernel;
     bool returns_seen = false;  // errno counts mean something (method ptrace)
+    // The tracer records argument values (protocol 1.1 or later): an argument-table syscall without
+    // values then means none could be read. Older tracers record none: their syscalls stay whole.
+    bool args_recorded = false;
     bool have_summary = false;
     bool final_summary = false;  // the tracer said it was done (`stop`), not just a snapshot
     std::map<std::pair<Arch, std::uint32_t>, RecordedSyscall> syscalls;
@@ -63,6 +71,10 @@ struct Recording {
 class RecordingBuilder {
   public:
     void add(const stream::Event& event);
+    // What a tracer's compact summary (its termination message) holds: the syscalls, and the
+    // argument values that fit (a table syscall without them is allowed whole). False when the
+    // text is no compact summary.
+    bool add_compact_summary(std::string_view text);
     Recording take() const { return rec_; }
     const Recording& peek() const { return rec_; }
 

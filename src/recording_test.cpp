@@ -102,6 +102,43 @@ TEST_CASE("recording: tracer warnings and errors are kept") {
     CHECK(r.errors == std::vector<std::string>{"lost it"});
 }
 
+TEST_CASE("recording: argument values come from argument lines and summaries; an overflow drops them") {
+    RecordingBuilder b;
+    stream::Hello hello;  // this version's protocol: arguments are recorded
+    b.add(hello);
+    b.add(syscall_event(Arch::X86_64, 41, 100, "app"));
+    stream::Argument a;
+    a.arch = Arch::X86_64;
+    a.nr = 41;
+    a.value = 2;
+    b.add(a);
+    stream::Summary s;
+    stream::SyscallCount c;
+    c.arch = Arch::X86_64;
+    c.nr = 41;
+    c.count = 4;
+    c.values = {1};  // its argument line was lost: the summary still brings it
+    s.syscalls.push_back(c);
+    c.nr = 16;
+    c.values.clear();
+    c.values_overflow = true;
+    s.syscalls.push_back(c);
+    b.add(s);
+    Recording r = b.take();
+    CHECK(r.args_recorded);
+    CHECK(r.syscalls.at({Arch::X86_64, 41}).arg_values == std::set<std::uint64_t>{1, 2});
+    CHECK(r.syscalls.at({Arch::X86_64, 16}).arg_overflow);
+    CHECK(r.syscalls.at({Arch::X86_64, 16}).arg_values.empty());
+}
+
+TEST_CASE("recording: a 1.0 tracer records no arguments") {
+    RecordingBuilder b;
+    stream::Hello hello;
+    hello.protocol_minor = 0;
+    b.add(hello);
+    CHECK_FALSE(b.take().args_recorded);
+}
+
 TEST_CASE("read_recording: decodes each line, skipping blank ones") {
     std::string text;
     stream::Hello hello;
@@ -129,7 +166,7 @@ TEST_CASE("read_recording: a stream of another protocol major is refused, naming
     auto r = read_recording(text);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message ==
-          "line 2: the recording speaks stream protocol 9.1, this kubectl-seccomp speaks 1.0: read it with "
+          "line 2: the recording speaks stream protocol 9.1, this kubectl-seccomp speaks 1.1: read it with "
           "the kubectl-seccomp of its tracer's release");
     hello.protocol_minor = 7;  // another minor of our major: read
     hello.protocol_major = stream::kProtocolMajor;

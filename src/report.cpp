@@ -12,6 +12,7 @@
 #include "profile_eval.h"
 #include "profile_merge.h"
 #include "runtime_default.h"
+#include "syscall_args.h"
 
 namespace ksc {
 namespace {
@@ -107,6 +108,34 @@ std::string write_report(const Recording& rec, const RecordOptions& options) {
         else
             line("runtime/default ({}, default capabilities) would refuse {} seen working: {}", ctx.goarch,
                  refused.size(), fmt::join(refused, ", "));
+    }
+    {
+        // Argument values, and (with --args curated) what became whole-syscall rules and why.
+        bool header = false;
+        for (const auto& [key, sc] : rec.syscalls) {
+            if (sc.arg_values.empty() && !sc.arg_overflow) continue;
+            const ArgSpec* spec = arg_spec(sc.arch, sc.name);
+            if (!spec) continue;
+            if (!header) {
+                line("");
+                line("Argument values seen (argument rules with --args curated):");
+                header = true;
+            }
+            std::vector<std::string> names;
+            for (auto v : sc.arg_values) names.push_back(arg_value_name(*spec, v));
+            if (sc.arg_overflow) names.push_back(fmt::format("more than {} values", kMaxArgValues));
+            line("  {} {}: {}", arch_name(sc.arch), sc.name, fmt::join(names, ", "));
+        }
+        if (options.args == ArgsMode::Curated) {
+            std::vector<std::string> notes;
+            Profile p = profile_from_recording(rec, options, &notes);
+            std::size_t rules = 0;
+            for (const auto& r : p.syscalls) rules += !r.args.empty();
+            line("");
+            line("--args curated: {} argument rules; clone3 refused with ENOSYS (libc falls back to clone).",
+                 rules);
+            for (const auto& n : notes) line("  {}", n);
+        }
     }
     if (!rec.lost.empty()) {
         line("");

@@ -43,7 +43,7 @@ void Reporter::error(const std::string& code, const std::string& message) {
 
 void Reporter::write_summary_file(const std::string& path, bool given, const SyscallCounts& recording) {
     if (path.empty()) return;
-    std::string text = encode_compact_summary(recording.seen());
+    std::string text = encode_compact_summary(recording.seen(), recording.arg_values());
     // The default, /dev/termination-log, is a file the kubelet provides: never create it (as root on
     // a host, that would litter /dev), and say nothing when it is not there.
     UniqueFd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | (given ? O_CREAT : 0), 0644));

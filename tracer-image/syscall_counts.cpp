@@ -34,6 +34,13 @@ stream::Summary SyscallCounts::summary(bool final, double t) const {
         c.count = stat.count;
         if (stat.errors) c.errors = *stat.errors;
         c.late_only = !stat.made_early;
+        if (stat.values) {
+            c.values_overflow = stat.values->overflow;
+            if (!c.values_overflow) {
+                c.values.assign(stat.values->v.begin(), stat.values->v.begin() + stat.values->n);
+                std::sort(c.values.begin(), c.values.end());
+            }
+        }
         s.syscalls.push_back(std::move(c));
     });
     for (const auto& [reason, count] : lost_) s.lost.push_back({reason, count});
@@ -44,6 +51,15 @@ SyscallSet SyscallCounts::seen() const {
     SyscallSet set;
     for_each_seen([&](Arch arch, std::uint32_t nr, const SyscallStat&) { set[arch].insert(nr); });
     return set;
+}
+
+ArgValueMap SyscallCounts::arg_values() const {
+    ArgValueMap map;
+    for_each_seen([&](Arch arch, std::uint32_t nr, const SyscallStat& stat) {
+        if (stat.values && !stat.values->overflow)
+            map[{arch, nr}].insert(stat.values->v.begin(), stat.values->v.begin() + stat.values->n);
+    });
+    return map;
 }
 
 }  // namespace ksc::tracer

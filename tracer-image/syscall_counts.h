@@ -13,14 +13,28 @@
 #include "arch.h"
 #include "compact_summary.h"
 #include "stream.h"
+#include "syscall_args.h"
 
 namespace ksc::tracer {
+
+// The distinct argument values of one argument-table syscall, in first-seen order. Allocated once,
+// when the first value arrives, at its full size: a value already seen costs a scan, never an
+// allocation (ioctl and fcntl run on hot paths of the app).
+struct ArgValues {
+    std::uint32_t n = 0;
+    bool overflow = false;  // a value beyond kMaxArgValues arrived: the syscall is to be allowed whole
+    std::array<ArgValue, kMaxArgValues> v;
+};
 
 struct SyscallStat {
     std::uint64_t count = 0;
     std::unique_ptr<std::map<int, std::uint64_t>> errors;  // errno -> count, when returns are seen
-    bool made_early = false;  // made by a process that was not found late by a /proc re-scan
+    bool made_early = false;        // made by a process that was not found late by a /proc re-scan
+    const ArgSpec* spec = nullptr;  // set on first sight when its arguments are recorded
+    std::unique_ptr<ArgValues> values;
 };
+
+enum class ArgNews { Known, New, Overflow };
 
 class SyscallCounts {
   public:
@@ -44,6 +58,26 @@ class SyscallCounts {
     }
 
     void note_new(Arch, std::uint32_t) { ++distinct_; }
+
+    // Notes an argument value of `stat` (a syscall with a spec): Known when it was seen before (or
+    // the syscall already overflowed), New when it is to be reported, Overflow when this value
+    // made the syscall go whole (reported once).
+    ArgNews note_value(SyscallStat& stat, ArgValue value) {
+        if (stat.values) [[likely]] {
+            ArgValues& a = *stat.values;
+            if (a.overflow) return ArgNews::Known;
+            for (std::uint32_t i = 0; i < a.n; ++i)
+                if (a.v[i] == value) return ArgNews::Known;
+            if (a.n == kMaxArgValues) {
+                a.overflow = true;
+                return ArgNews::Overflow;
+            }
+        } else {
+            stat.values = std::make_unique<ArgValues>();
+        }
+        stat.values->v[stat.values->n++] = value;
+        return ArgNews::New;
+    }
     void lose(const std::string& reason, std::uint64_t count = 1) { lost_[reason] += count; }
 
     std::uint64_t distinct() const { return distinct_; }
@@ -52,6 +86,8 @@ class SyscallCounts {
     // Every syscall seen, with counts, sorted by architecture and number.
     stream::Summary summary(bool final, double t) const;
     SyscallSet seen() const;
+    // The argument values of every syscall that has some and did not overflow.
+    ArgValueMap arg_values() const;
 
   private:
     static constexpr unsigned kDirect = 1024;

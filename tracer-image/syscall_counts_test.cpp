@@ -48,3 +48,42 @@ TEST_CASE("the summary lists counts, errnos and late_only, sorted by arch then n
     REQUIRE(s.lost.size() == 1);
     CHECK(s.lost[0].count == 2);
 }
+
+namespace ksc::tracer {
+
+TEST_CASE("recording: argument values are kept once each, up to kMaxArgValues, then the syscall goes whole") {
+    SyscallCounts rec(true);
+    SyscallStat& s = rec.stat(Arch::X86_64, 250);
+    s.count = 1;
+    s.spec = arg_spec(Arch::X86_64, "keyctl");
+    REQUIRE(s.spec);
+    CHECK(rec.note_value(s, 7) == ArgNews::New);
+    const ArgValues* storage = s.values.get();
+    CHECK(rec.note_value(s, 7) == ArgNews::Known);
+    for (ArgValue v = 100; v < 100 + kMaxArgValues - 1; ++v) CHECK(rec.note_value(s, v) == ArgNews::New);
+    CHECK(s.values.get() == storage);  // allocated once, on the first value
+    CHECK(rec.note_value(s, 99999) == ArgNews::Overflow);
+    CHECK(rec.note_value(s, 99998) == ArgNews::Known);  // reported once
+    CHECK(rec.note_value(s, 7) == ArgNews::Known);
+    auto summary = rec.summary(true, 0);
+    REQUIRE(summary.syscalls.size() == 1);
+    CHECK(summary.syscalls[0].values_overflow);
+    CHECK(summary.syscalls[0].values.empty());
+    CHECK(rec.arg_values().empty());  // an overflowed syscall has no values in the compact summary
+}
+
+TEST_CASE("recording: the summary lists argument values sorted") {
+    SyscallCounts rec(false);
+    SyscallStat& s = rec.stat(Arch::X86_64, 41);
+    s.count = 3;
+    s.spec = arg_spec(Arch::X86_64, "socket");
+    rec.note_value(s, 10);
+    rec.note_value(s, 2);
+    rec.note_value(s, 1);
+    auto summary = rec.summary(true, 0);
+    REQUIRE(summary.syscalls.size() == 1);
+    CHECK(summary.syscalls[0].values == std::vector<std::uint64_t>{1, 2, 10});
+    CHECK(rec.arg_values().at({Arch::X86_64, 41}) == std::set<std::uint64_t>{1, 2, 10});
+}
+
+}  // namespace ksc::tracer

@@ -14,20 +14,30 @@
 #include "launch.h"
 #include "proc.h"
 #include "signals.h"
+#include "syscall_args.h"
 #include "syscall_table.h"
 
 namespace ksc::tracer {
 
 namespace {
 
-// The start of struct __ptrace_syscall_info that we read: op, arch, and nr (entry, seccomp) or
-// rval + is_error (exit). Asking for less than the whole struct saves the kernel copying the args.
-constexpr std::size_t kSyscallInfoBytes = offsetof(__ptrace_syscall_info, exit.is_error) + 1;
+// The part of struct __ptrace_syscall_info that we read: op, arch, nr and args (entry, seccomp) or
+// rval + is_error (exit). The args are what argument-level rules record (syscall_args.h); entry and
+// seccomp stops keep them at the same offsets. The kernel fills them either way: asking for less
+// would only save a copy of 48 bytes.
+constexpr std::size_t kSyscallInfoBytes = offsetof(__ptrace_syscall_info, seccomp.ret_data);
+static_assert(offsetof(__ptrace_syscall_info, entry.args) == offsetof(__ptrace_syscall_info, seccomp.args));
 
 // -ERESTARTSYS .. -ERESTART_RESTARTBLOCK: the kernel restarts the call (a signal or our own
 // INTERRUPT came in); no program ever sees these, so they are no errors.
 bool is_restart(int err) {
     return err >= 512 && err <= 516;
+}
+
+// The struct's args are __u64 in the kernel's header and __uint64_t in glibc's: copy, not cast.
+template <class U>
+void copy_args(const U (&in)[6], std::uint64_t (&out)[6]) {
+    for (int i = 0; i < 6; ++i) out[i] = in[i];
 }
 
 bool is_group_stop_signal(int sig) {
@@ -560,7 +570,9 @@ void Tracer::on_syscall_stop(pid_t tid, Tracee& t) {
         return;
     }
     if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
-        record(tid, t, info.arch, info.entry.nr);
+        std::uint64_t args[6];
+        copy_args(info.entry.args, args);
+        record(tid, t, info.arch, info.entry.nr, args);
     } else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
         if (t.in_syscall && info.exit.is_error) {
             int err = static_cast<int>(-info.exit.rval);
@@ -580,7 +592,7 @@ void Tracer::on_seccomp_stop(pid_t tid, Tracee& t) {
         if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &data) != 0) [[unlikely]]
             return;  // ESRCH: killed meanwhile; its exit report follows
         if (unpack_trace_data(data, audit_arch, raw_nr)) {
-            record(tid, t, audit_arch, raw_nr);
+            record(tid, t, audit_arch, raw_nr, nullptr);
             t.in_syscall = nullptr;
             return;
         }
@@ -590,11 +602,16 @@ void Tracer::on_seccomp_stop(pid_t tid, Tracee& t) {
         no_syscall_info();
         return;
     }
-    if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) record(tid, t, info.arch, info.seccomp.nr);
+    if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+        std::uint64_t args[6];
+        copy_args(info.seccomp.args, args);
+        record(tid, t, info.arch, info.seccomp.nr, args);
+    }
     t.in_syscall = nullptr;  // returns are not seen in this mode
 }
 
-void Tracer::record(pid_t tid, Tracee& t, std::uint32_t audit_arch, std::uint64_t raw_nr) {
+void Tracer::record(pid_t tid, Tracee& t, std::uint32_t audit_arch, std::uint64_t raw_nr,
+                    const std::uint64_t* args) {
     std::uint64_t nr = raw_nr;
     auto arch = classify_syscall(audit_arch, nr);
     t.in_syscall = nullptr;
@@ -616,6 +633,7 @@ void Tracer::record(pid_t tid, Tracee& t, std::uint32_t audit_arch, std::uint64_
         e.t = reporter_.seconds();
         e.arch = *arch;
         e.nr = static_cast<std::uint32_t>(nr);
+        s.spec = arg_spec(*arch, e.nr);
         if (auto name = syscall_name(*arch, e.nr)) {
             e.name = *name;
             // The program may stack a filter of its own: a newer one's SECCOMP_RET_TRACE data would
@@ -629,8 +647,38 @@ void Tracer::record(pid_t tid, Tracee& t, std::uint32_t audit_arch, std::uint64_
         reporter_.emit(e);
     }
     if (!(t.flags & kLate)) s.made_early = true;
+    if (s.spec) [[unlikely]]
+        record_argument(tid, t, *arch, static_cast<std::uint32_t>(nr), s, args);
     t.in_syscall = &s;
-    (void)tid;
+}
+
+void Tracer::record_argument(pid_t tid, Tracee& t, Arch arch, std::uint32_t nr, SyscallStat& s,
+                             const std::uint64_t* args) {
+    __ptrace_syscall_info info;
+    std::uint64_t read[6];
+    if (!args) {
+        // The seccomp data path brings no arguments: read them (only for argument-table calls).
+        if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, kSyscallInfoBytes, &info) <= 0 ||
+            info.op != PTRACE_SYSCALL_INFO_SECCOMP) [[unlikely]] {
+            if (errno != ESRCH) recording_.lose("argument unreadable");
+            return;
+        }
+        copy_args(info.seccomp.args, read);
+        args = read;
+    }
+    ArgNews news = recording_.note_value(s, arg_value(*s.spec, args));
+    if (news == ArgNews::Known) [[likely]]
+        return;
+    stream::Argument e;
+    e.t = reporter_.seconds();
+    e.arch = arch;
+    e.nr = nr;
+    e.name = std::string(s.spec->syscall);
+    e.overflow = news == ArgNews::Overflow;
+    if (!e.overflow) e.value = s.values->v[s.values->n - 1];
+    e.pid = t.tgid;
+    if (Process* p = table_.process(t.tgid)) e.comm = p->comm;
+    reporter_.emit(e);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -59,7 +59,11 @@ class Tracer {
     void on_syscall_stop(pid_t tid, Tracee& t);
     void on_seccomp_stop(pid_t tid, Tracee& t);
     void no_syscall_info();
-    void record(pid_t tid, Tracee& t, std::uint32_t audit_arch, std::uint64_t raw_nr);
+    // args: the call's six arguments when the stop brought them, else null (read when needed).
+    void record(pid_t tid, Tracee& t, std::uint32_t audit_arch, std::uint64_t raw_nr,
+                const std::uint64_t* args);
+    void record_argument(pid_t tid, Tracee& t, Arch arch, std::uint32_t nr, SyscallStat& s,
+                         const std::uint64_t* args);
     void on_new_task(pid_t tid, Tracee& t, unsigned event);
     void on_exec(pid_t tid, Tracee& t);
     void resume(pid_t tid, Tracee& t, int sig);

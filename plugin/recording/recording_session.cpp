@@ -146,22 +146,17 @@ void RecordingSession::replay(std::string_view log, Replay what) {
             continue;
         }
         auto event = stream::decode(line);
-        if (event && std::holds_alternative<stream::Syscall>(*event)) builder_.add(*event);
+        // Syscalls and argument values only: both are the record, and only ever add.
+        if (event && (std::holds_alternative<stream::Syscall>(*event) ||
+                      std::holds_alternative<stream::Argument>(*event)))
+            builder_.add(*event);
     }
 }
 
 std::optional<std::size_t> RecordingSession::add_compact_summary(std::string_view termination_message) {
-    auto compact = decode_compact_summary(termination_message);
-    if (!compact) return std::nullopt;
     const std::size_t before = recording().syscalls.size();
-    for (const auto& [arch, nrs] : *compact)
-        for (auto nr : nrs) {
-            stream::Syscall sc;
-            sc.arch = arch;
-            sc.nr = nr;
-            if (auto name = syscall_name(arch, nr)) sc.name = std::string(*name);
-            builder_.add(sc);
-        }
+    // The syscalls, and the argument values that fit the message (RecordingBuilder).
+    if (!builder_.add_compact_summary(termination_message)) return std::nullopt;
     return recording().syscalls.size() - before;
 }
 

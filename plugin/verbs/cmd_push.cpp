@@ -43,7 +43,7 @@ int cmd_push(int argc, char** argv) {
     add_registry_flags(flags);
     add_profile_input_flags(flags);
     flags.set_positional(
-        "args", "REF PROFILE",
+        "operands", "REF PROFILE",
         "The artifact reference (REGISTRY/REPOSITORY[:TAG]) and the profile: a recording, an "
         "OCI profile, a SeccompProfile, runtime/default",
         2, 2, "a reference and a profile");

@@ -4,10 +4,17 @@
 
 #include <sstream>
 
+#include "profile_args.h"
 #include "runtime_default.h"
 #include "user_error.h"
 
 namespace ksc::cli {
+
+ArgsMode args_mode_from_flag(const std::string& text) {
+    auto mode = args_mode_from_name(text);
+    if (!mode) throw UserError(fmt::format("unknown --args \"{}\": use curated or none", text));
+    return *mode;
+}
 
 void add_profile_input_flags(VerbFlags& flags) {
     // clang-format off
@@ -16,6 +23,7 @@ void add_profile_input_flags(VerbFlags& flags) {
             cxxopts::value<std::string>()->default_value("both"))
         ("include-denied", "For a recording: allow syscalls seen only failing with EPERM/ENOSYS instead of "
             "refusing them the same way")
+        ("args", std::string("For a recording: ") + kArgsFlagHelp, cxxopts::value<std::string>()->default_value(kArgsDefault))
         ("base-profile", "A file holding the SeccompProfile a baseProfileName names (repeatable)",
             cxxopts::value<std::vector<std::string>>())
         ("arch", "Evaluate Docker's archMap/includes/excludes (and runtime/default) for this node "
@@ -35,6 +43,7 @@ ProfileInputOptions profile_input_options(const VerbFlags& flags) {
     if (!b) throw UserError(fmt::format("unknown --base \"{}\": use runc, crun, both or none", base));
     o.record.base = *b;
     o.record.include_denied = r.count("include-denied") > 0;
+    o.record.args = args_mode_from_flag(r["args"].as<std::string>());
     if (r.count("base-profile")) o.base_files = r["base-profile"].as<std::vector<std::string>>();
     o.docker.goarch = goarch_of(native_arch());
     if (r.count("arch")) {
@@ -91,7 +100,10 @@ LoadedProfiles load_profiles(const std::string& in, const ProfileInputOptions& o
                              out.path, arch_name(sc->arch), sc->nr));
         SeccompProfileDoc doc;
         doc.name = name_from_path(in);
-        doc.profile = profile_from_recording(rec, options.record);
+        doc.annotations.emplace_back(kArgsAnnotation, args_mode_name(options.record.args));
+        std::vector<std::string> notes;
+        doc.profile = profile_from_recording(rec, options.record, &notes);
+        for (const auto& n : notes) warn(fmt::format("{}: {}", out.path, n));
         out.docs.push_back(std::move(doc));
         return out;
     }

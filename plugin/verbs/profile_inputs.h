@@ -21,7 +21,17 @@ struct ProfileInputOptions {
     std::vector<std::string> base_files;  // --base-profile
 };
 
-// Adds --base, --include-denied, --arch, --caps, --kernel, --base-profile to a verb.
+// --args: argument-level rules (profile_args.h). `curated` is the default since every container
+// workload runs its exercise under its argument-level profile, launch and attach + start-up, and the
+// probe finds what the workload never did refused by the profile alone (tests/containers, issue 14).
+inline constexpr const char* kArgsDefault = "curated";
+inline constexpr const char* kArgsFlagHelp =
+    "Argument-level rules for the syscalls of the argument table (socket families, clone/unshare namespace "
+    "flags, personality, prctl, ioctl, ...; docs/profiles.md): curated or none";
+// The mode --args names; a UserError for anything else.
+ArgsMode args_mode_from_flag(const std::string& text);
+
+// Adds --base, --include-denied, --args, --arch, --caps, --kernel, --base-profile to a verb.
 void add_profile_input_flags(VerbFlags& flags);
 // Reads them back (after flags.parse). Throws UserError on a bad value.
 ProfileInputOptions profile_input_options(const VerbFlags& flags);

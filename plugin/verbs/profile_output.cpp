@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 
 #include "printable.h"
+#include "profile_args.h"
+#include "profile_inputs.h"
 #include "profile_json.h"
 #include "profile_merge.h"
 #include "profile_spo.h"
@@ -15,7 +17,8 @@ void add_profile_flags(VerbFlags& flags) {
     flags.add_options()("base", "The container runtime's own syscalls to add: runc|crun|both|none",
                         cxxopts::value<std::string>()->default_value("both"))(
         "include-denied",
-        "Allow the syscalls the traced program saw refused, instead of refusing them the same way");
+        "Allow the syscalls the traced program saw refused, instead of refusing them the same way")(
+        "args", kArgsFlagHelp, cxxopts::value<std::string>()->default_value(kArgsDefault));
 }
 
 RecordOptions profile_options_from(const cxxopts::ParseResult& result) {
@@ -26,6 +29,7 @@ RecordOptions profile_options_from(const cxxopts::ParseResult& result) {
                         "\": use runc, crun, both or none");
     options.base = *base;
     options.include_denied = result.count("include-denied") > 0;
+    options.args = args_mode_from_flag(result["args"].as<std::string>());
     return options;
 }
 
@@ -44,6 +48,7 @@ Result<std::string> render_recording(const Recording& recording, std::string_vie
     if (format == "yaml") {
         SeccompProfileDoc doc;
         doc.name = to_object_name(name);
+        doc.annotations.emplace_back(kArgsAnnotation, args_mode_name(options.args));
         doc.profile = std::move(profile);
         return write_seccomp_profiles_yaml({doc});
     }
@@ -70,6 +75,7 @@ Result<std::string> render_recordings(const std::vector<const Recording*>& recor
     if (format == "yaml") {
         SeccompProfileDoc doc;
         doc.name = to_object_name(name);
+        doc.annotations.emplace_back(kArgsAnnotation, args_mode_name(options.args));
         doc.profile = std::move(merged);
         return write_seccomp_profiles_yaml({doc});
     }

@@ -1,8 +1,12 @@
 #include "compact_summary.h"
 
-#include "base64.h"
-
+#include <algorithm>
 #include <array>
+#include <charconv>
+#include <optional>
+#include <vector>
+
+#include "base64.h"
 
 namespace ksc {
 namespace {
@@ -11,7 +15,43 @@ constexpr std::string_view kMagic = "ksc1";
 
 }  // namespace
 
-std::string encode_compact_summary(const SyscallSet& seen) {
+namespace {
+
+std::string hex(std::uint32_t v) {
+    char buf[8];
+    auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
+    return std::string(buf, r.ptr);
+}
+
+std::string arg_item(Arch arch, std::uint32_t nr, const std::set<std::uint64_t>& values) {
+    std::string item = " @";
+    item += arch_name(arch);
+    item += ':';
+    item += std::to_string(nr);
+    item += '=';
+    bool first = true;
+    for (auto v : values) {
+        if (!first) item += ',';
+        first = false;
+        item += hex(static_cast<std::uint32_t>(v));
+        if (v >> 32) {
+            item += '.';
+            item += hex(static_cast<std::uint32_t>(v >> 32));
+        }
+    }
+    return item;
+}
+
+std::optional<std::uint32_t> parse_hex(std::string_view text) {
+    std::uint32_t v = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), v, 16);
+    if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size()) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+std::string encode_compact_summary(const SyscallSet& seen, const ArgValueMap& values) {
     std::string out(kMagic);
     for (Arch arch : all_arches()) {
         auto it = seen.find(arch);
@@ -27,7 +67,53 @@ std::string encode_compact_summary(const SyscallSet& seen) {
         out += '=';
         out += base64_encode(bitmap);
     }
+    // Argument values in the room that is left, smallest sets first (the most syscalls keep their
+    // argument rules); what does not fit is allowed whole.
+    std::vector<std::pair<std::size_t, std::string>> items;
+    for (const auto& [key, set] : values)
+        if (!set.empty()) items.emplace_back(set.size(), arg_item(key.first, key.second, set));
+    std::stable_sort(items.begin(), items.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [n, item] : items)
+        if (out.size() + item.size() + 1 <= kTerminationMessageLimit) out += item;
     out += '\n';
+    return out;
+}
+
+Result<ArgValueMap> decode_compact_arg_values(std::string_view text) {
+    ArgValueMap out;
+    while (!text.empty()) {
+        auto start = text.find(" @");
+        if (start == std::string_view::npos) break;
+        text.remove_prefix(start + 2);
+        auto end = text.find_first_of(" \n");
+        std::string_view item = text.substr(0, end);
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end);
+        auto colon = item.find(':');
+        auto eq = item.find('=');
+        if (colon == std::string_view::npos || eq == std::string_view::npos || eq < colon)
+            return make_error("compact summary argument item is not ARCH:NR=VALUES: " + std::string(item));
+        auto arch = arch_from_name(item.substr(0, colon));
+        std::uint32_t nr = 0;
+        auto nr_text = item.substr(colon + 1, eq - colon - 1);
+        auto r = std::from_chars(nr_text.data(), nr_text.data() + nr_text.size(), nr);
+        if (!arch || r.ec != std::errc() || r.ptr != nr_text.data() + nr_text.size())
+            return make_error("compact summary argument item names no syscall: " + std::string(item));
+        auto& set = out[{*arch, nr}];
+        std::string_view list = item.substr(eq + 1);
+        while (!list.empty()) {
+            auto comma = list.find(',');
+            std::string_view v = list.substr(0, comma);
+            list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+            auto dot = v.find('.');
+            auto first = parse_hex(v.substr(0, dot));
+            std::optional<std::uint32_t> second = 0;
+            if (dot != std::string_view::npos) second = parse_hex(v.substr(dot + 1));
+            if (!first || !second)
+                return make_error("compact summary argument value is not hex: " + std::string(v));
+            set.insert(std::uint64_t{*first} | std::uint64_t{*second} << 32);
+        }
+    }
     return out;
 }
 
@@ -48,6 +134,7 @@ Result<SyscallSet> decode_compact_summary(std::string_view text) {
         auto end = text.find(' ');
         std::string_view item = text.substr(0, end);
         text.remove_prefix(end == std::string_view::npos ? text.size() : end);
+        if (item.front() == '@') continue;  // argument values: decode_compact_arg_values()
         auto eq = item.find('=');
         if (eq == std::string_view::npos)
             return make_error("compact summary item without '=': " + std::string(item));

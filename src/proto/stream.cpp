@@ -129,6 +129,36 @@ void write_event(Writer& w, const Syscall& e) {
     }
 }
 
+// An argument value: `value` is the first argument's low 32 bits, `value2` (only when not 0) the
+// second's, so that no number needs more than 32 bits (JSON readers in other languages lose
+// precision beyond 53).
+void write_value(Writer& w, std::uint64_t v) {
+    key(w, "value");
+    w.Uint(static_cast<std::uint32_t>(v));
+    if (v >> 32) {
+        key(w, "value2");
+        w.Uint(static_cast<std::uint32_t>(v >> 32));
+    }
+}
+
+void write_event(Writer& w, const Argument& e) {
+    str(w, "type", "argument");
+    time(w, e.t);
+    str(w, "arch", arch_name(e.arch));
+    key(w, "nr");
+    w.Uint(e.nr);
+    if (!e.name.empty()) str(w, "name", e.name);
+    if (e.overflow) {
+        key(w, "overflow");
+        w.Bool(true);
+    } else {
+        write_value(w, e.value);
+    }
+    key(w, "pid");
+    w.Int64(e.pid);
+    str(w, "comm", e.comm);
+}
+
 void write_event(Writer& w, const Progress& e) {
     str(w, "type", "progress");
     time(w, e.t);
@@ -175,6 +205,26 @@ void write_event(Writer& w, const Summary& e) {
         }
         if (s.late_only) {
             key(w, "late_only");
+            w.Bool(true);
+        }
+        if (!s.values.empty()) {
+            // [first, second] pairs only where there is a second: most values are one number.
+            key(w, "values");
+            w.StartArray();
+            for (auto v : s.values) {
+                if (v >> 32) {
+                    w.StartArray();
+                    w.Uint(static_cast<std::uint32_t>(v));
+                    w.Uint(static_cast<std::uint32_t>(v >> 32));
+                    w.EndArray();
+                } else {
+                    w.Uint(static_cast<std::uint32_t>(v));
+                }
+            }
+            w.EndArray();
+        }
+        if (s.values_overflow) {
+            key(w, "values_overflow");
             w.Bool(true);
         }
         w.EndObject();
@@ -320,6 +370,24 @@ Result<Event> decode_summary(Fields& f) {
             if (!g.arch("arch", c.arch) || !g.nr("nr", c.nr) || !g.string("name", c.name) ||
                 !g.uint64("count", c.count) || !g.boolean("late_only", c.late_only))
                 return make_error("in \"syscalls\": " + g.error);
+            if (!g.boolean("values_overflow", c.values_overflow))
+                return make_error("in \"syscalls\": " + g.error);
+            auto vals = item.FindMember("values");
+            if (vals != item.MemberEnd()) {
+                if (!vals->value.IsArray())
+                    return make_error("in \"syscalls\": field \"values\" must be an array");
+                for (const auto& v : vals->value.GetArray()) {
+                    if (v.IsUint()) {
+                        c.values.push_back(v.GetUint());
+                    } else if (v.IsArray() && v.Size() == 2 && v[0].IsUint() && v[1].IsUint()) {
+                        c.values.push_back(std::uint64_t{v[0].GetUint()} | std::uint64_t{v[1].GetUint()}
+                                                                               << 32);
+                    } else {
+                        return make_error(
+                            "in \"syscalls\": each of \"values\" must be a 32-bit number or a pair of them");
+                    }
+                }
+            }
             auto errs = item.FindMember("errors");
             if (errs != item.MemberEnd()) {
                 if (!errs->value.IsObject())
@@ -416,6 +484,18 @@ Result<Event> decode(std::string_view line) {
             !f.boolean("late", s.late))
             return make_error(f.error);
         return Event{std::move(s)};
+    }
+    if (type == "argument") {
+        Argument a;
+        std::uint64_t first = 0, second = 0;
+        if (!f.number("t", a.t) || !f.arch("arch", a.arch) || !f.nr("nr", a.nr) ||
+            !f.string("name", a.name) || !f.uint64("value", first) || !f.uint64("value2", second) ||
+            !f.boolean("overflow", a.overflow) || !f.int64("pid", a.pid) || !f.string("comm", a.comm))
+            return make_error(f.error);
+        if (first > 0xffffffffu || second > 0xffffffffu)
+            return make_error("fields \"value\" and \"value2\" must be 32-bit numbers");
+        a.value = first | second << 32;
+        return Event{std::move(a)};
     }
     if (type == "progress") {
         Progress p;

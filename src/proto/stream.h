@@ -18,7 +18,8 @@
 namespace ksc::stream {
 
 inline constexpr int kProtocolMajor = 1;
-inline constexpr int kProtocolMinor = 0;
+// 1.1: `argument` events and the summary's per-syscall `values` (argument-level rules).
+inline constexpr int kProtocolMinor = 1;
 // A line longer than this is refused by the decoder (the tracer never writes one: summaries are
 // bounded by the number of syscalls, well under this).
 inline constexpr std::size_t kMaxLineBytes = 4 * 1024 * 1024;
@@ -73,6 +74,22 @@ struct Syscall {
     bool late = false;  // made by a process found by a /proc re-scan (exec probe, kubectl exec)
 };
 
+// A first-seen (arch, nr, argument value) of a syscall in the argument table (syscall_args.h):
+// the record of argument-level rules, written at once. `overflow` instead says that the syscall
+// had more distinct values than the tracer keeps (kMaxArgValues): it is to be allowed whole.
+struct Argument {
+    double t = 0;
+    Arch arch = Arch::X86_64;
+    std::uint32_t nr = 0;
+    std::string name;
+    // The recorded value (an ArgValue): the first argument's low 32 bits in the low half, the
+    // second argument's (socket's netlink protocol) in the high half.
+    std::uint64_t value = 0;
+    bool overflow = false;
+    std::int64_t pid = 0;
+    std::string comm;
+};
+
 struct Progress {
     double t = 0;
     std::uint64_t syscalls = 0;   // distinct (arch, nr) pairs
@@ -89,6 +106,9 @@ struct SyscallCount {
     // errno value -> how many calls returned it; only when returns are seen (method ptrace).
     std::map<int, std::uint64_t> errors;
     bool late_only = false;  // only processes found by a /proc re-scan made it
+    // Argument values recorded (argument-table syscalls only; protocol 1.1), sorted.
+    std::vector<std::uint64_t> values;
+    bool values_overflow = false;  // more than kMaxArgValues distinct values: allow it whole
 };
 
 struct Lost {
@@ -117,7 +137,7 @@ struct Unknown {
     std::string type;
 };
 
-using Event = std::variant<Hello, Attached, Exited, Syscall, Progress, Summary, Message, Unknown>;
+using Event = std::variant<Hello, Attached, Exited, Syscall, Argument, Progress, Summary, Message, Unknown>;
 
 // One line, without the trailing newline.
 std::string encode(const Event& event);

@@ -26,10 +26,10 @@ TEST_CASE("stream: hello round-trips with its protocol version, mode and method"
     h.method = Method::Seccomp;
     h.pid = 1;
     auto line = encode(Event{h});
-    CHECK(line.rfind(R"({"type":"hello","protocol":"1.0",)", 0) == 0);
+    CHECK(line.rfind(R"({"type":"hello","protocol":"1.1",)", 0) == 0);
     auto back = roundtrip(h);
     CHECK(back.protocol_major == 1);
-    CHECK(back.protocol_minor == 0);
+    CHECK(back.protocol_minor == 1);
     CHECK(back.native_arch == Arch::AARCH64);
     CHECK(back.mode == Mode::Launch);
     CHECK(back.method == Method::Seccomp);
@@ -53,7 +53,7 @@ TEST_CASE("stream: check_protocol accepts our major, any minor, and names both v
     hello.protocol_major = kProtocolMajor + 1;
     auto refused = check_protocol(hello);
     REQUIRE_FALSE(refused.ok());
-    CHECK(refused.error().message == "speaks stream protocol 2.9, this kubectl-seccomp speaks 1.0");
+    CHECK(refused.error().message == "speaks stream protocol 2.9, this kubectl-seccomp speaks 1.1");
 }
 
 TEST_CASE("stream: syscall events keep arch, number, name, pid and time to the millisecond") {
@@ -198,4 +198,57 @@ TEST_CASE("stream: the line splitter joins partial reads and bounds line length"
     REQUIRE(after.size() == 1);
     CHECK(after[0] == "next");
     CHECK(big.overlong_lines() == 1);
+}
+
+TEST_CASE("stream: argument events carry the value, and the netlink protocol as value2") {
+    Argument a;
+    a.t = 1.5;
+    a.arch = Arch::X86_64;
+    a.nr = 41;
+    a.name = "socket";
+    a.value = 16 | std::uint64_t{9} << 32;  // AF_NETLINK, NETLINK_AUDIT
+    a.pid = 7;
+    a.comm = "app";
+    auto line = encode(Event{a});
+    CHECK(line.find(R"("value":16,"value2":9)") != std::string::npos);
+    auto back = roundtrip(a);
+    CHECK(back.value == a.value);
+    CHECK(back.name == "socket");
+    CHECK_FALSE(back.overflow);
+
+    Argument inet = a;
+    inet.value = 2;
+    CHECK(encode(Event{inet}).find("value2") == std::string::npos);
+    Argument over = a;
+    over.overflow = true;
+    CHECK(roundtrip(over).overflow);
+    CHECK_FALSE(decode(R"({"type":"argument","arch":"SCMP_ARCH_X86_64","nr":41,"value":4294967296})").ok());
+}
+
+TEST_CASE("stream: summary values round-trip, pairs only where there is a second argument") {
+    Summary s;
+    SyscallCount c;
+    c.nr = 41;
+    c.name = "socket";
+    c.count = 3;
+    c.values = {1, 2, 16 | std::uint64_t{9} << 32};
+    s.syscalls.push_back(c);
+    SyscallCount d;
+    d.nr = 16;
+    d.name = "ioctl";
+    d.values_overflow = true;
+    s.syscalls.push_back(d);
+    CHECK(encode(Event{s}).find(R"("values":[1,2,[16,9]])") != std::string::npos);
+    auto back = roundtrip(s);
+    REQUIRE(back.syscalls.size() == 2);
+    CHECK(back.syscalls[0].values == c.values);
+    CHECK(back.syscalls[1].values_overflow);
+    CHECK(back.syscalls[1].values.empty());
+}
+
+TEST_CASE("stream: a 1.0 reader's view: argument lines are an unknown type, values unknown fields") {
+    // What older plugins rely on: the decoder keeps unknown types as Unknown and skips fields.
+    auto u = decode(R"({"type":"argument2","value":1})");
+    REQUIRE(u.ok());
+    CHECK(std::holds_alternative<Unknown>(*u));
 }

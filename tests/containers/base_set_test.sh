@@ -40,9 +40,15 @@ cat >"$work/rec.ndjson" <<'NDJSON'
 NDJSON
 "$plugin" convert "$work/rec.ndjson" --base "$runtime" --output-file "$work/base.json"
 "$plugin" convert "$work/rec.ndjson" --base none --output-file "$work/none.json"
+# The same with argument rules: the base set's table syscalls (prctl, fcntl, ...) then allow only
+# the values the runtime was measured to pass after installing the filter (src/base_sets.cpp).
+"$plugin" convert "$work/rec.ndjson" --base "$runtime" --args curated --output-file "$work/args.json"
 
 echo "with the $runtime base set:"
 "$here/ksc-podman" run --rm --security-opt seccomp="$work/base.json" "$image"
+echo "  started and exited 0"
+echo "with the $runtime base set's argument rules (--args curated):"
+"$here/ksc-podman" run --rm --security-opt seccomp="$work/args.json" "$image"
 echo "  started and exited 0"
 echo "without it:"
 if "$here/ksc-podman" run --rm --security-opt seccomp="$work/none.json" "$image" 2>"$work/err"; then

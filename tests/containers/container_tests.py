@@ -237,13 +237,19 @@ class AttachedTracer:
     """seccomp-tracer in its own container sharing the app's PID namespace, with SYS_PTRACE only:
     what the kubelet makes of kubectl-seccomp's ephemeral container."""
 
-    def __init__(self, h: Harness, app: ph.Container, out: Path):
+    def __init__(self, h: Harness, app: ph.Container, out: Path, tracer_bin: Path | None = None):
         self.out = out
         self.lines: "queue.Queue[str | None]" = queue.Queue()
         self.all: list[str] = []
+        image, opts = TRACER_IMAGE, {}
+        if tracer_bin is not None:
+            # This tree's static tracer in the app's own image, not the shared tracer image.
+            image = app.image
+            opts = {"volumes": [f"{tracer_bin}:/ksc-local/seccomp-tracer:ro"],
+                    "entrypoint": "/ksc-local/seccomp-tracer"}
         self.container, self.proc = h.popen(
-            TRACER_IMAGE, ["--all", "--summary-file", "/dev/null"], hint="tracer", pid_of=app,
-            drop_all_caps=True, caps=["SYS_PTRACE"], stderr=subprocess.PIPE)
+            image, ["--all", "--summary-file", "/dev/null"], hint="tracer", pid_of=app,
+            drop_all_caps=True, caps=["SYS_PTRACE"], stderr=subprocess.PIPE, **opts)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.err: list[str] = []
@@ -473,14 +479,20 @@ class Flow:
             self.failures.append(f"{title}: {type(e).__name__}: {e}")
         return None
 
-    def start_app(self, hint: str, *, launch_out: Path | None = None, seccomp: Path | None = None):
+    def start_app(self, hint: str, *, launch_out: Path | None = None, seccomp: Path | None = None,
+                  tracer_bin: Path | None = None):
         w = self.w
         opts: dict = {"volumes": list(w.volumes)}
         cmd = list(w.command)
         if launch_out is not None:
-            opts["mounts"] = [f"type=image,src={TRACER_IMAGE},dst=/ksc"]
+            if tracer_bin is not None:
+                # This tree's static tracer, not the shared image another helper may rebuild.
+                opts["volumes"].append(f"{tracer_bin}:/ksc-local/seccomp-tracer:ro")
+                opts["entrypoint"] = "/ksc-local/seccomp-tracer"
+            else:
+                opts["mounts"] = [f"type=image,src={TRACER_IMAGE},dst=/ksc"]
+                opts["entrypoint"] = "/ksc/seccomp-tracer"
             opts["volumes"].append(f"{launch_out.parent}:/out")
-            opts["entrypoint"] = "/ksc/seccomp-tracer"
             cmd = ["--output", f"/out/{launch_out.name}", "--summary-file", "/dev/null", "--", *cmd]
         if seccomp is not None:
             opts["seccomp"] = str(seccomp)
@@ -738,6 +750,164 @@ class Flow:
         return 0
 
 
+PROBE_CALLS = ("socket(AF_INET)", "socket(AF_INET6)", "socket(AF_NETLINK,NETLINK_AUDIT)",
+               "personality(READ_IMPLIES_EXEC)", "unshare(CLONE_NEWUSER)")
+# The probe's calls by the socket value (argument 0, low 32 bits) they stand for.
+PROBE_SOCKET_VALUES = {"socket(AF_INET)": 2, "socket(AF_INET6)": 10}
+
+
+class ArgsFlow(Flow):
+    """Issue 14: the workload recorded in launch mode by this tree's tracer, its profile written with
+    --args curated, the whole exercise under it with the same answers (and nothing refused, by the
+    kernel's audit log), then the probe in the workload's image without seccomp and under the
+    profile: what the workload never did refused by the profile alone."""
+
+    def __init__(self, args, workload):
+        super().__init__(args, workload)
+        self.results_dir = self.results_dir / "args"
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.dir = self.results_dir / workload.name
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir()
+        os.chmod(self.dir, 0o777)
+
+    def untraced_args(self) -> None:
+        app = self.start_app("untraced")
+        self.reference, t = self.exercise(app)
+        say(f"   {len(self.reference)} answers in {t:.2f}s")
+        app.remove()
+
+    def stream_values(self, out: Path, require: bool = True) -> None:
+        events = stream_events(out)
+        values = [e for e in events if e.get("type") == "argument"]
+        say(f"   stream: {len(events)} events, {len(values)} argument values")
+        hello = next((e for e in events if e.get("type") == "hello"), {})
+        if hello.get("protocol", "1.0") < "1.1":
+            raise Failure(f"the tracer speaks stream {hello.get('protocol')}: is --tracer-bin this tree's tracer?")
+        if require and not values:
+            raise Failure("the stream has no argument values (a launch records at least libc's start-up)")
+        self.socket_values = getattr(self, "socket_values", set()) | {
+            e.get("value") for e in values if e.get("name") == "socket" and "value2" not in e}
+
+    def record_args(self) -> None:
+        out = self.dir / "args.ndjson"
+        app = self.start_app("args-launch", launch_out=out, tracer_bin=Path(self.args.tracer_bin).resolve())
+        answers, t = self.exercise(app)
+        self.same_answers("traced by launch mode", answers)
+        self.stop_launch(app)
+        app.remove()
+        self.stream_values(out)
+        self.args_profile = self.plugin.convert(out, self.dir / "args.json", "--args", "curated")
+        rules = [r for r in self.args_profile["syscalls"] if r.get("args")]
+        by_name: dict[str, int] = {}
+        for r in rules:
+            for n in r["names"]:
+                by_name[n] = by_name.get(n, 0) + 1
+        self.result["arg_rules"] = len(rules)
+        self.result["arg_rules_by_name"] = by_name
+        say(f"   {len(rules)} argument rules: {by_name}")
+        report = self.plugin.run("convert", "--args", "curated", "-o", "report", str(out))
+        whole = [ln.strip() for ln in report.splitlines() if "allowed whole" in ln]
+        self.result["args_whole"] = whole
+        for ln in whole:
+            say(f"   {ln}")
+
+    def record_attach_startup(self) -> None:
+        """attach + start-up: the exercise recorded by an attached tracer, the start-up by a launch
+        that stops once the app listens; both converted with --args curated and merged."""
+        tracer_bin = Path(self.args.tracer_bin).resolve()
+        self.socket_values = set()  # the families these two recordings saw, for the probe
+        out = self.dir / "attach.ndjson"
+        app = self.start_app("args-attach")
+        tracer = AttachedTracer(self.h, app, out, tracer_bin=tracer_bin)
+        tracer.wait_for("hello", 30)
+        tracer.send("snapshot")
+        tracer.wait_for("summary", 30)
+        answers, _ = self.exercise(app)
+        self.same_answers("traced by attach mode", answers)
+        code = tracer.stop()
+        if code != 0:
+            raise Failure(f"the attached tracer exited {code}: {''.join(tracer.err)[-800:]}")
+        app.remove()
+        self.stream_values(out, require=False)  # attached after start-up: maybe no table syscall
+        sout = self.dir / "startup.ndjson"
+        app = self.start_app("args-startup", launch_out=sout, tracer_bin=tracer_bin)
+        time.sleep(0.5)
+        self.stop_launch(app)
+        app.remove()
+        self.stream_values(sout)
+        self.plugin.convert(out, self.dir / "attach.json", "--args", "curated")
+        self.plugin.convert(sout, self.dir / "startup.json", "--args", "curated")
+        self.merged_args_profile = self.plugin.merge(self.dir / "attach.json", self.dir / "startup.json",
+                                                     self.dir / "merged_args.json")
+        rules = [r for r in self.merged_args_profile["syscalls"] if r.get("args")]
+        self.result["arg_rules_merged"] = len(rules)
+        say(f"   merged attach + start-up profile: {len(rules)} argument rules")
+
+    def probe(self, seccomp: str) -> dict[str, str]:
+        proc = self.h.run(self.w.image, [], hint="probe", check=False, seccomp=seccomp,
+                          volumes=[f"{Path(self.args.args_probe).resolve()}:/ksc-probe:ro"],
+                          entrypoint="/ksc-probe")
+        out = {}
+        for ln in proc.stdout.splitlines():
+            name, _, verdict = ln.partition(" ")
+            out[name] = verdict
+        if proc.returncode != 0 or set(out) != set(PROBE_CALLS):
+            raise Failure(f"the probe under seccomp={seccomp} exited {proc.returncode}: "
+                          f"{(proc.stdout + proc.stderr)[-600:]}")
+        return out
+
+    def probe_both(self, which: str) -> None:
+        profile = getattr(self, f"{which}_profile", None)
+        if profile is None:
+            raise Pending(f"no {which} profile")
+        free = self.probe("unconfined")
+        confined = self.probe(str(self.dir / f"{which}.json"))
+        errno_name = {1: "EPERM"}
+        default_errno = profile.get("defaultErrnoRet", 1)
+        self.result[f"probe_{which}"] = {"unconfined": free, "confined": confined}
+        used = {c for c, v in PROBE_SOCKET_VALUES.items() if v in getattr(self, "socket_values", set())}
+        if not used:
+            raise Failure(f"the workload opened neither AF_INET nor AF_INET6 sockets: {self.socket_values}")
+        self.result["probe_used"] = sorted(used)
+        for call in PROBE_CALLS:
+            say(f"   {call}: unconfined {free[call]}, under the profile {confined[call]}"
+                f"{' (the workload uses it)' if call in used else ''}")
+            if free[call] != "ok":
+                raise Failure(f"{call} fails without seccomp ({free[call]}): the probe cannot tell the "
+                              f"profile's refusal from the kernel's")
+            if call in used:
+                if confined[call] != "ok":
+                    raise Failure(f"{call}, which the workload uses, fails under its profile: {confined[call]}")
+            elif confined[call] != f"errno {default_errno}":
+                raise Failure(f"{call} under the profile: {confined[call]}, not the profile's errno "
+                              f"{errno_name.get(default_errno, default_errno)}")
+
+    def run(self) -> int:
+        ph.require_podman()
+        if not self.args.tracer_bin or not Path(self.args.tracer_bin).exists():
+            skip("no seccomp-tracer built in this tree (--tracer-bin)")
+        if not self.args.args_probe or not Path(self.args.args_probe).exists():
+            skip("no argument probe built (--args-probe: a static C program)")
+        if not ph.image_exists(self.w.image):
+            skip(f"{self.w.image} missing (test containers_images builds it)")
+        try:
+            self.step("untraced", self.untraced_args)
+            if not hasattr(self, "reference"):
+                return self.finish()
+            self.step("launch mode with this tree's tracer, --args curated", self.record_args)
+            self.step("enforce the argument-level launch profile", self.enforce, "args")
+            self.step("the probe, unconfined and under the launch profile", self.probe_both, "args")
+            self.step("attach + start-up with this tree's tracer, --args curated, merged",
+                      self.record_attach_startup)
+            self.step("enforce the argument-level attach + start-up profile", self.enforce, "merged_args")
+            self.step("the probe, unconfined and under the attach + start-up profile", self.probe_both,
+                      "merged_args")
+        finally:
+            self.h.cleanup()
+        return self.finish()
+
+
 def rate(r: dict, key: str) -> str:
     v, base = r.get(key), r.get("rps_untraced")
     if not isinstance(v, (int, float)):
@@ -750,7 +920,7 @@ def fmt_t(v) -> str:
 
 
 def print_table(rows: list[dict]) -> None:
-    head = ("workload", "launch", "attach", "start-up", "merged", "moby default", "untraced",
+    head = ("workload", "launch", "attach", "start-up", "merged", "moby default", "argument rules", "untraced",
             "attach", "launch", "load untraced", "load attach", "load launch", "removed")
     say("\n| " + " | ".join(head) + " |")
     say("|" + "---|" * len(head))
@@ -763,11 +933,12 @@ def print_table(rows: list[dict]) -> None:
             return fmt_t(v) + (f" ({v / base:.1f}x)" if base else "")
         cells = [r["workload"], r.get("profile_launch", "-"), r.get("profile_attach", "-"),
                  r.get("profile_startup", "-"), r.get("profile_merged", "-"), r.get("moby", "-"),
-                 fmt_t(base), rel("t_attach"), rel("t_launch"), rate(r, "rps_untraced"),
+                 r.get("arg_rules", "-"), fmt_t(base), rel("t_attach"), rel("t_launch"), rate(r, "rps_untraced"),
                  rate(r, "rps_attach"), rate(r, "rps_launch"), r.get("removed", "-")]
         say("| " + " | ".join(str(c) for c in cells) + " |")
-    say("(syscalls allowed on x86_64 per profile; the exercise's wall time untraced / traced; the load\n"
-        " test's requests per second, with the slowdown against untraced)\n")
+    say("(syscalls allowed on x86_64 per profile; argument rules in the --args curated launch profile;\n"
+        " the exercise's wall time untraced / traced; the load test's requests per second, with the\n"
+        " slowdown against untraced)\n")
 
 
 def test_workload(args) -> int:
@@ -779,9 +950,22 @@ def test_workload(args) -> int:
     return Flow(args, w).run()
 
 
+def test_args(args) -> int:
+    import workloads
+    w = workloads.ALL.get(args.name)
+    if w is None:
+        say(f"unknown workload {args.name}; known: {', '.join(workloads.ALL)}")
+        return 2
+    return ArgsFlow(args, w).run()
+
+
 def test_report(args) -> int:
     d = Path(args.build_dir) / "containers-results"
     rows = [json.loads(p.read_text()) for p in sorted(d.glob("*.json"))] if d.is_dir() else []
+    for row in rows:  # the argument-rules column: from the args tests, when they ran
+        a = d / "args" / f"{row['workload']}.json"
+        if a.exists():
+            row["arg_rules"] = json.loads(a.read_text()).get("arg_rules", "-")
     if not rows:
         skip("no workload results (the workload tests were skipped or not run)")
     print_table(rows)
@@ -804,7 +988,7 @@ def test_report(args) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("test", choices=["images", "harness", "tracer-image", "workload", "report"])
+    ap.add_argument("test", choices=["images", "harness", "tracer-image", "workload", "args", "report"])
     ap.add_argument("name", nargs="?")
     ap.add_argument("--build-dir", default="build")
     ap.add_argument("--source-dir", default=str(Path(__file__).resolve().parents[2]))
@@ -812,10 +996,12 @@ def main() -> int:
     ap.add_argument("--moby", default=str(Path(__file__).resolve().parents[3] / "shared" / "profiles" /
                                           "moby" / "default.json"))
     ap.add_argument("--have-tracer", type=int, default=1)
+    ap.add_argument("--tracer-bin", help="this tree's static seccomp-tracer (the args tests)")
+    ap.add_argument("--args-probe", help="the static argument probe (tests/containers/args_probe.c)")
     args = ap.parse_args()
     try:
         return {"images": test_images, "harness": test_harness, "tracer-image": test_tracer_image,
-                "workload": test_workload, "report": test_report}[args.test](args)
+                "workload": test_workload, "args": test_args, "report": test_report}[args.test](args)
     except Failure as e:
         say(f"FAILED: {e}")
         return 1

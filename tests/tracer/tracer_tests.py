@@ -40,7 +40,8 @@ X86_64, X86, X32 = "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"
 NR = {
     X86_64: {"umask": 95, "sysinfo": 99, "geteuid": 107, "getsid": 124, "personality": 135,
              "ustat": 136, "sched_get_priority_max": 146, "sched_get_priority_min": 147,
-             "sched_rr_get_interval": 148, "execve": 59, "getcpu": 309, "setgroups": 116},
+             "sched_rr_get_interval": 148, "execve": 59, "getcpu": 309, "setgroups": 116,
+             "socket": 41, "keyctl": 250},
     X86: {"sysinfo": 116, "personality": 136, "getcpu": 318},
     X32: {"getcpu": 309},
 }
@@ -1332,6 +1333,8 @@ class SummaryFile(TracerCase):
         assert words[0] == "ksc1", f"the compact summary starts with {words[0]!r}, not 'ksc1'"
         seen = {}
         for w in words[1:]:
+            if w.startswith("@"):
+                continue  # argument values (protocol 1.1): Arguments checks them
             arch, b64 = w.split("=", 1)
             bits = base64.b64decode(b64)
             seen[arch] = {i for i in range(len(bits) * 8) if bits[i // 8] >> (i % 8) & 1}
@@ -1421,6 +1424,60 @@ class FailedSyscalls(TracerCase):
             self.assertEqual(errors("getsid"), {"ESRCH": 3}, "getsid(-1) failures by errno")
             self.assertEqual(errors("sched_get_priority_max"), {"EINVAL": 2},
                              "sched_get_priority_max(12345) failures by errno")
+
+
+@modes(LAUNCH, NOFILTER, ATTACH)
+class Arguments(TracerCase):
+    """Argument-table syscalls (src/proto/syscall_args.csv): each first-seen value once in an 'argument'
+    event and all of them in the summary; -1 and 0xffffffff are one value; the netlink protocol
+    rides along with AF_NETLINK; a 129th distinct value sends the syscall whole ('overflow'); the
+    compact summary carries the values that did not overflow."""
+
+    AF_UNIX, AF_INET, AF_NETLINK = 1, 2, 16
+    NETLINK_ROUTE, NETLINK_AUDIT = 0, 9
+    CLONE_NEWUTS = 0x04000000
+
+    def run_mode(self, mode):
+        def interact(s):
+            go(s)
+            s.line()
+
+        path = os.path.join(self.tmp, "termination-log")
+        s = self.run_behaviour(mode, [prog("tt_args")], interact, tracer_args=["--summary-file", path])
+        events = [e for e in s.stream.of("argument") if e.get("arch") == X86_64]
+        by_name = {}
+        for e in events:
+            by_name.setdefault(e.get("name"), []).append(e)
+
+        def values(name):
+            return [(e.get("value"), e.get("value2", 0)) for e in by_name.get(name, []) if not e.get("overflow")]
+
+        socket_values = values("socket")
+        self.assertEqual(sorted(socket_values), sorted(set(socket_values)), "each socket value reported once")
+        for v in [(self.AF_INET, 0), (self.AF_UNIX, 0), (self.AF_NETLINK, self.NETLINK_AUDIT)]:
+            self.assertIn(v, socket_values, f"socket values: {socket_values}")
+        # NETLINK_ROUTE is protocol 0: the value has no value2, and is AF_NETLINK's all the same.
+        self.assertIn((self.AF_NETLINK, self.NETLINK_ROUTE), socket_values)
+        self.assertIn((0xffffffff, 0), values("personality"), "personality(-1) and (0xffffffff)")
+        self.assertEqual(values("personality").count((0xffffffff, 0)), 1, "-1 and 0xffffffff are one value")
+        self.assertIn((0, 0), values("clone"), "fork: clone without namespace flags")
+        self.assertIn((self.CLONE_NEWUTS, 0), values("unshare"))
+        keyctl = by_name.get("keyctl", [])
+        self.assertEqual(len([e for e in keyctl if not e.get("overflow")]), 128, "the tracer keeps 128 values")
+        self.assertEqual(len([e for e in keyctl if e.get("overflow")]), 1, "one overflow event for keyctl")
+        entries = {e.get("name"): e for e in s.summary["syscalls"] if e.get("arch") == X86_64}
+        self.assertIs(entries["keyctl"].get("values_overflow"), True, f"{entries['keyctl']}")
+        self.assertNotIn("values", entries["keyctl"])
+        summary_socket = sorted(v if isinstance(v, list) else [v, 0] for v in entries["socket"]["values"])
+        self.assertEqual(summary_socket, sorted([list(v) for v in socket_values]), "the summary's socket values")
+        with open(path) as f:
+            text = f.read()
+        self.assertLessEqual(len(text.encode()), 4096)
+        items = {w.split("=")[0]: w.split("=")[1] for w in text.split() if w.startswith("@")}
+        socket_item = items.get(f"@{X86_64}:{NR[X86_64]['socket']}")
+        self.assertIsNotNone(socket_item, f"the compact summary's argument items: {sorted(items)}")
+        self.assertIn("10.9", socket_item.split(","), "AF_NETLINK/NETLINK_AUDIT in the compact summary")
+        self.assertNotIn(f"@{X86_64}:{NR[X86_64]['keyctl']}", items, "an overflowed syscall has no item")
 
 
 class ProgressEvents(TracerCase):
