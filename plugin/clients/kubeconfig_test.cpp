@@ -252,7 +252,20 @@ TEST_CASE("auth-provider users are told to use an exec plugin") {
         "users:\n- name: u\n  user: {auth-provider: {name: gcp}}\n",
         "/c", "", "");
     REQUIRE_FALSE(rc.ok());
-    CHECK(rc.error().message.find("exec credential plugin") != std::string::npos);
+    CHECK(rc.error().message.find("dropped in 1.26: switch to its exec credential plugin") !=
+          std::string::npos);
+}
+
+TEST_CASE("an oidc auth-provider is not said to be dropped by kubectl: client-go still has it") {
+    auto rc = rest_config_from_text(
+        "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
+        "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
+        "users:\n- name: u\n  user: {auth-provider: {name: oidc, config: {client-id: c}}}\n",
+        "/c", "", "");
+    REQUIRE_FALSE(rc.ok());
+    CHECK(rc.error().message.find("oidc auth-provider, which kubectl-seccomp does not support yet") !=
+          std::string::npos);
+    CHECK(rc.error().message.find("dropped") == std::string::npos);
 }
 
 TEST_CASE("exec plugins: v1 needs interactiveMode, v1beta1 defaults to IfAvailable") {
