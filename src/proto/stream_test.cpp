@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+
+#include "version.h"
+
 using namespace ksc;
 using namespace ksc::stream;
 
@@ -251,4 +255,9 @@ TEST_CASE("stream: a 1.0 reader's view: argument lines are an unknown type, valu
     auto u = decode(R"({"type":"argument2","value":1})");
     REQUIRE(u.ok());
     CHECK(std::holds_alternative<Unknown>(*u));
+}
+
+TEST_CASE("the version the binaries print is the protocol the stream codec speaks") {
+    CHECK(std::string(ksc::kProtocolVersion) ==
+          std::to_string(ksc::stream::kProtocolMajor) + "." + std::to_string(ksc::stream::kProtocolMinor));
 }
