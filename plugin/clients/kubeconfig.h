@@ -135,4 +135,8 @@ Result<ExecCredential> parse_exec_credential(const std::string& json,
 // RFC 3339 ("2026-11-23T07:00:00Z", with fractions and offsets), as Kubernetes writes times.
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& text);
 
+// A file of at most 8 MiB and a byte (kubeconfigs, tokens, CA files are a few KiB): a larger one
+// is cut there, so that its reader refuses it instead of filling memory. nullopt: cannot open.
+std::optional<std::string> read_file(const std::string& path);
+
 }  // namespace ksc::kube
