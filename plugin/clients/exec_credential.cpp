@@ -43,9 +43,13 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
     if (*p == 'Z' || *p == 'z') {
         ++p;
     } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1;
-        int hh = 0, mm = 0;
-        if (std::sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
+        // Exactly [+-]HH:MM: the offset is read by position, so "+0:00" is refused, never read past.
+        auto digit = [](char c) { return c >= '0' && c <= '9'; };
+        if (!digit(p[1]) || !digit(p[2]) || p[3] != ':' || !digit(p[4]) || !digit(p[5])) return std::nullopt;
+        const int sign = *p == '-' ? -1 : 1;
+        const int hh = (p[1] - '0') * 10 + (p[2] - '0');
+        const int mm = (p[4] - '0') * 10 + (p[5] - '0');
+        if (hh > 23 || mm > 59) return std::nullopt;
         offset = sign * (hh * 3600L + mm * 60L);
         p += 6;
     } else {

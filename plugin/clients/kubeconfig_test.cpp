@@ -459,6 +459,12 @@ TEST_CASE("RFC 3339 times, with fractions and offsets") {
     CHECK_FALSE(parse_rfc3339("yesterday"));
     CHECK_FALSE(parse_rfc3339("2026-11-23T07:00:00"));
     CHECK(*parse_rfc3339("2999-01-01T00:00:00Z") > *t);  // far futures do not overflow
+    // Short or malformed offsets are refused, never read past their end (found by the fuzzer).
+    CHECK_FALSE(parse_rfc3339("2026-11-23T07:00:00+0:00"));
+    CHECK_FALSE(parse_rfc3339("2026-11-23T07:00:00+"));
+    CHECK_FALSE(parse_rfc3339("2026-11-23T07:00:00-01:0"));
+    CHECK_FALSE(parse_rfc3339("2026-11-23T07:00:00+01:00junk"));
+    CHECK(*parse_rfc3339("2026-11-23T06:30:00-00:30") == *t);
 }
 
 TEST_CASE("in a pod with no kubeconfig, the service account is used") {
