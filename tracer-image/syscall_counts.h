@@ -91,22 +91,7 @@ class SyscallCounts {
 
   private:
     static constexpr unsigned kDirect = 1024;
-    static constexpr unsigned kArches = 5;
-    static unsigned arch_index(Arch arch) {
-        switch (arch) {
-            case Arch::X86_64:
-                return 0;
-            case Arch::X86:
-                return 1;
-            case Arch::X32:
-                return 2;
-            case Arch::AARCH64:
-                return 3;
-            case Arch::ARM:
-                return 4;
-        }
-        return kArches;
-    }
+    static constexpr unsigned kArches = kArchCount;
     template <class F>
     void for_each_seen(F&& f) const;
 

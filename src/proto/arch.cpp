@@ -19,7 +19,7 @@ constexpr std::array<ArchInfo, 5> kArches{{
     {Arch::ARM, "SCMP_ARCH_ARM", {"arm", "", ""}},
 }};
 
-constexpr std::array<Arch, 5> kAll{Arch::X86_64, Arch::X86, Arch::X32, Arch::AARCH64, Arch::ARM};
+constexpr std::array<Arch, kArchCount> kAll{Arch::X86_64, Arch::X86, Arch::X32, Arch::AARCH64, Arch::ARM};
 constexpr std::array<Arch, 2> kX86Compat{Arch::X86, Arch::X32};
 constexpr std::array<Arch, 1> kArmCompat{Arch::ARM};
 

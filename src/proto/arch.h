@@ -26,6 +26,26 @@ inline constexpr std::uint32_t kX32SyscallBit = 0x40000000;
 // All architectures we know, in a stable order (used for sorting output).
 std::span<const Arch> all_arches();
 
+inline constexpr unsigned kArchCount = 5;
+// The architecture's place in all_arches(), 0..kArchCount-1, for tables and bit sets per
+// architecture (the tracer's counters, the argument table's `arches` bits); kArchCount for a
+// value that is none of ours. Inline: the tracer asks it at every stop.
+constexpr unsigned arch_index(Arch arch) {
+    switch (arch) {
+        case Arch::X86_64:
+            return 0;
+        case Arch::X86:
+            return 1;
+        case Arch::X32:
+            return 2;
+        case Arch::AARCH64:
+            return 3;
+        case Arch::ARM:
+            return 4;
+    }
+    return kArchCount;
+}
+
 // "SCMP_ARCH_X86_64" etc.
 std::string_view arch_name(Arch arch);
 // Accepts "SCMP_ARCH_X86_64" and the short forms libseccomp/Docker also use ("x86_64", "amd64",

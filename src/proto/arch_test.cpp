@@ -95,4 +95,11 @@ TEST_CASE("native_arch is the architecture this test was built for") {
     CHECK(known);
 }
 
+TEST_CASE("arch_index is each architecture's place in all_arches, and kArchCount for no architecture") {
+    unsigned i = 0;
+    for (Arch a : all_arches()) CHECK(arch_index(a) == i++);
+    CHECK(i == kArchCount);
+    CHECK(arch_index(static_cast<Arch>(0x1234)) == kArchCount);
+}
+
 }  // namespace ksc

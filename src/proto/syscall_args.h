@@ -21,7 +21,7 @@ enum class ArgKind {
 
 struct ArgSpec {
     std::string_view syscall;
-    std::uint32_t arches;  // bit arch_bit(a) set when recorded on architecture a
+    std::uint32_t arches;  // bit arch_index(a) set when recorded on architecture a
     std::uint8_t index;    // the argument compared, 0..5
     ArgKind kind;
     std::uint32_t mask;  // Values: 0xffffffff (the low 32 bits); Flags: the bits recorded
@@ -46,7 +46,6 @@ inline constexpr std::size_t kMaxArgValues = 128;
 using ArgValue = std::uint64_t;
 
 std::span<const ArgSpec> arg_specs();
-unsigned arch_bit(Arch arch);
 // The spec of `name` on `arch`, or null when its arguments are not recorded there.
 const ArgSpec* arg_spec(Arch arch, std::string_view name);
 // The spec of syscall number `nr` of `arch` (looked up by name in the syscall table).
