@@ -34,11 +34,6 @@ using Clock = std::chrono::steady_clock;
 constexpr long kLowSpeedBytesPerSecond = 1024;
 constexpr long kLowSpeedSeconds = 60;
 
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 struct CurlDeleter {
     void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
@@ -57,21 +52,6 @@ Slist make_slist(const std::vector<std::string>& items) {
 
 // A body read into memory, up to kMaxBodyBytes: a server that sends more (by mistake or to fill
 // our memory) ends the transfer instead.
-struct BodySink {
-    std::string* body = nullptr;
-    bool over = false;
-};
-
-size_t body_cb(char* data, size_t size, size_t n, void* user) {
-    auto& sink = *static_cast<BodySink*>(user);
-    if (sink.body->size() + size * n > kMaxBodyBytes) {
-        sink.over = true;
-        return 0;  // CURLE_WRITE_ERROR
-    }
-    sink.body->append(data, size * n);
-    return size * n;
-}
-
 // Retry-After in seconds (the HTTP-date form is treated as absent).
 std::optional<std::chrono::milliseconds> retry_after(const Response& r) {
     auto it = r.headers.find("retry-after");
@@ -346,7 +326,7 @@ ApiClient::ApiClient(RestConfig config, ClientOptions options)
 ApiClient::~ApiClient() = default;
 
 Result<std::unique_ptr<ApiClient>> ApiClient::create(RestConfig config, ClientOptions options) {
-    global_init();
+    curl_init_once();
     auto u = parse_server(config.server);
     if (!u) return u.error();
     std::unique_ptr<ApiClient> c(new ApiClient(std::move(config), options));
@@ -509,8 +489,8 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         }
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, slist.get());
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-        BodySink sink{&resp.body};
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+        BoundedBody sink{&resp.body, kMaxBodyBytes};
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_append_bounded);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
         // Without --request-timeout a request has no deadline (as kubectl's), but an answer that
         // trickles in (under 1 KiB/s for 60 s) is not an answer: it ends as a timeout.
@@ -529,7 +509,7 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         auto start = Clock::now();
         CURLcode rc = curl_easy_perform(c);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-        if (sink.over)
+        if (sink.overflow)
             return make_error(
                 fmt::format("the API server's answer to {} {} is larger than {} MiB (the most "
                             "this reads): check the server address, or narrow the request",

@@ -1,7 +1,11 @@
 #include "http_text.h"
 
+#include <curl/curl.h>
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 namespace ksc {
 
@@ -105,6 +109,32 @@ std::size_t curl_headers_into_map(char* data, std::size_t size, std::size_t n, v
     if (line.rfind("HTTP/", 0) == 0) headers.clear();
     add_header_line(line, headers);
     return size * n;
+}
+
+std::size_t curl_append_bounded(char* data, std::size_t size, std::size_t n, void* bounded_body) {
+    auto& sink = *static_cast<BoundedBody*>(bounded_body);
+    if (sink.body->size() + size * n > sink.limit) {
+        sink.overflow = true;
+        return 0;  // CURLE_WRITE_ERROR
+    }
+    sink.body->append(data, size * n);
+    return size * n;
+}
+
+void curl_init_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string percent_encode(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            out += static_cast<char>(c);
+        else
+            out += fmt::format("%{:02X}", c);
+    }
+    return out;
 }
 
 }  // namespace ksc

@@ -30,6 +30,22 @@ std::optional<int> parse_status_line(std::string_view line);
 
 std::size_t curl_headers_into_map(char* data, std::size_t size, std::size_t n, void* map);
 
+// A response body with a cap. curl_append_bounded is a CURLOPT_WRITEFUNCTION for one given as
+// CURLOPT_WRITEDATA: it appends, and aborts the transfer (CURLE_WRITE_ERROR, `overflow` set) once
+// the body would pass `limit`, so that no server can make us hold more.
+struct BoundedBody {
+    std::string* body = nullptr;
+    std::size_t limit = 0;
+    bool overflow = false;
+};
+std::size_t curl_append_bounded(char* data, std::size_t size, std::size_t n, void* bounded_body);
+
+// curl_global_init, once per process, before the first handle (every client calls it).
+void curl_init_once();
+
+// RFC 3986 percent-encoding of all but the unreserved characters, for query and form values.
+std::string percent_encode(std::string_view s);
+
 // The texts of a Warning header's 299 warnings (RFC 7234: `299 - "text"`, comma-separated, each
 // with an optional date), as the API server sends deprecations and admission warnings.
 std::vector<std::string> parse_warning_header(std::string_view value);

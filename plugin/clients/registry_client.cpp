@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
-#include <mutex>
 
 #include <fmt/core.h>
 
@@ -101,27 +100,6 @@ bool valid_tag(std::string_view tag) {
     });
 }
 
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct Sink {
-    std::string* body;
-    std::size_t limit;
-    bool overflow = false;
-};
-
-size_t body_cb(char* data, size_t size, size_t n, void* user) {
-    auto* sink = static_cast<Sink*>(user);
-    if (sink->body->size() + size * n > sink->limit) {
-        sink->overflow = true;
-        return 0;  // aborts the transfer
-    }
-    sink->body->append(data, size * n);
-    return size * n;
-}
-
 // The registry's own error ({"errors":[{"code","message"}]}), or the HTTP status.
 std::string registry_error(long status, const std::string& body) {
     rapidjson::Document doc;
@@ -133,17 +111,6 @@ std::string registry_error(long status, const std::string& body) {
         if (!code.empty() || !message.empty()) return fmt::format("HTTP {} {}: {}", status, code, message);
     }
     return fmt::format("HTTP {}", status);
-}
-
-std::string query_escape(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-            out += static_cast<char>(c);
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
 }
 
 bool is_index(std::string_view media_type) {
@@ -356,7 +323,7 @@ Result<Descriptor> select_platform(const std::vector<Descriptor>& manifests, con
 Result<RegistryClient::Reply> RegistryClient::get(const std::string& url,
                                                   const std::vector<std::string>& headers,
                                                   std::size_t limit) {
-    global_init();
+    curl_init_once();
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) return make_error("cannot start a request (curl_easy_init failed)");
     CURL* c = curl.get();
@@ -364,12 +331,12 @@ Result<RegistryClient::Reply> RegistryClient::get(const std::string& url,
     for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> slist(list, curl_slist_free_all);
     Reply reply;
-    Sink sink{&reply.body, limit};
+    BoundedBody sink{&reply.body, limit};
     char errbuf[CURL_ERROR_SIZE] = {0};
     std::string agent = "kubectl-seccomp/" + std::string(kVersion);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_append_bounded);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply.headers);
@@ -435,8 +402,8 @@ Status RegistryClient::authorize(const ImageReference& ref, const Reply& denied,
     std::string scope = challenge->params.count("scope") ? challenge->params["scope"]
                                                          : "repository:" + ref.repository + ":pull";
     std::string url =
-        realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + query_escape(scope);
-    if (challenge->params.count("service")) url += "&service=" + query_escape(challenge->params["service"]);
+        realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + percent_encode(scope);
+    if (challenge->params.count("service")) url += "&service=" + percent_encode(challenge->params["service"]);
     std::vector<std::string> headers{"Accept: application/json"};
     if (credential && !credential->username.empty())
         headers.push_back("Authorization: Basic " +

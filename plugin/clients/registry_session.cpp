@@ -7,7 +7,6 @@
 
 #include <cctype>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include <fmt/core.h>
@@ -34,33 +33,6 @@ std::string string_member(const rapidjson::Value& obj, const char* key) {
     return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
 }
 
-std::string form_escape(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-            out += static_cast<char>(c);
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
-}
-
-struct Sink {
-    std::string* body;
-    std::size_t limit;
-    bool overflow = false;
-};
-
-size_t body_cb(char* data, size_t size, size_t n, void* user) {
-    auto* sink = static_cast<Sink*>(user);
-    if (sink->body->size() + size * n > sink->limit) {
-        sink->overflow = true;
-        return 0;  // aborts the transfer
-    }
-    sink->body->append(data, size * n);
-    return size * n;
-}
-
 std::string without_parameters(std::string media_type) {
     if (auto semi = media_type.find(';'); semi != std::string::npos) media_type = media_type.substr(0, semi);
     return trim(media_type);
@@ -84,8 +56,7 @@ Result<std::string> resolve_url(const std::string& base, const std::string& loca
 RegistrySession::RegistrySession(ImageReference ref, std::optional<Credential> credential,
                                  SessionOptions options, bool push)
     : ref_(std::move(ref)), credential_(std::move(credential)), options_(std::move(options)), push_(push) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    curl_init_once();
 }
 
 std::string RegistrySession::base_url() const {
@@ -102,13 +73,13 @@ Result<RegistrySession::Reply> RegistrySession::perform(const Request& rq) {
     list = curl_slist_append(list, "Expect:");
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> slist(list, curl_slist_free_all);
     Reply reply;
-    Sink sink{&reply.body, rq.limit};
+    BoundedBody sink{&reply.body, rq.limit};
     char errbuf[CURL_ERROR_SIZE] = {0};
     std::string agent = "kubectl-seccomp/" + std::string(kVersion);
     const char* protocols = options_.plain_http ? "http,https" : "https";
     curl_easy_setopt(c, CURLOPT_URL, rq.url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_append_bounded);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply.headers);
@@ -170,13 +141,14 @@ Result<std::string> RegistrySession::fetch_token(const std::string& realm, const
         rq.method = "POST";
         rq.url = realm;
         form = "grant_type=refresh_token&client_id=kubectl-seccomp&refresh_token=" +
-               form_escape(credential_->identity_token) + "&scope=" + form_escape(scope);
-        if (!service.empty()) form += "&service=" + form_escape(service);
+               percent_encode(credential_->identity_token) + "&scope=" + percent_encode(scope);
+        if (!service.empty()) form += "&service=" + percent_encode(service);
         rq.body = &form;
         rq.headers.push_back("Content-Type: application/x-www-form-urlencoded");
     } else {
-        rq.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + form_escape(scope);
-        if (!service.empty()) rq.url += "&service=" + form_escape(service);
+        rq.url =
+            realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + percent_encode(scope);
+        if (!service.empty()) rq.url += "&service=" + percent_encode(service);
         if (credential_ && !credential_->username.empty())
             rq.headers.push_back("Authorization: Basic " +
                                  base64_encode(credential_->username + ":" + credential_->password));
