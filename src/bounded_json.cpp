@@ -58,4 +58,39 @@ Status parse_bounded_json(rapidjson::Document& doc, std::string_view text) {
     return Ok{};
 }
 
+const rapidjson::Value* json_member(const rapidjson::Value& obj, const char* key) {
+    if (!obj.IsObject()) return nullptr;
+    auto it = obj.FindMember(key);
+    return it != obj.MemberEnd() ? &it->value : nullptr;
+}
+
+rapidjson::Value* json_member(rapidjson::Value& obj, const char* key) {
+    return const_cast<rapidjson::Value*>(json_member(static_cast<const rapidjson::Value&>(obj), key));
+}
+
+const rapidjson::Value* json_object(const rapidjson::Value& obj, const char* key) {
+    const rapidjson::Value* v = json_member(obj, key);
+    return v && v->IsObject() ? v : nullptr;
+}
+
+rapidjson::Value* json_object(rapidjson::Value& obj, const char* key) {
+    rapidjson::Value* v = json_member(obj, key);
+    return v && v->IsObject() ? v : nullptr;
+}
+
+const rapidjson::Value* json_array(const rapidjson::Value& obj, const char* key) {
+    const rapidjson::Value* v = json_member(obj, key);
+    return v && v->IsArray() ? v : nullptr;
+}
+
+rapidjson::Value* json_array(rapidjson::Value& obj, const char* key) {
+    rapidjson::Value* v = json_member(obj, key);
+    return v && v->IsArray() ? v : nullptr;
+}
+
+std::string json_string(const rapidjson::Value& obj, const char* key) {
+    const rapidjson::Value* v = json_member(obj, key);
+    return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : "";
+}
+
 }  // namespace ksc

@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "result.h"
@@ -21,5 +22,18 @@ inline constexpr std::size_t kMaxBodyBytes = 64u << 20;
 
 // Replaces `doc` with the value in `text`. Errors read "at byte N: what went wrong".
 Status parse_bounded_json(rapidjson::Document& doc, std::string_view text);
+
+// Walking a document of unknown shape: RapidJSON's HasMember, operator[] and Get* on a value of
+// another type are undefined behaviour (an assert compiled out), so a walk asks these instead.
+// obj[key] when obj is an object that has the key (the first, if repeated), else null.
+const rapidjson::Value* json_member(const rapidjson::Value& obj, const char* key);
+rapidjson::Value* json_member(rapidjson::Value& obj, const char* key);
+// obj[key] when it is an object, or an array; else null.
+const rapidjson::Value* json_object(const rapidjson::Value& obj, const char* key);
+rapidjson::Value* json_object(rapidjson::Value& obj, const char* key);
+const rapidjson::Value* json_array(const rapidjson::Value& obj, const char* key);
+rapidjson::Value* json_array(rapidjson::Value& obj, const char* key);
+// obj[key]'s text when it is a string, else "".
+std::string json_string(const rapidjson::Value& obj, const char* key);
 
 }  // namespace ksc

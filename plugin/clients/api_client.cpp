@@ -119,12 +119,6 @@ std::string unreachable(const std::string& server, CURL* curl, CURLcode rc, cons
            ": check the cluster's server address and certificate-authority in your kubeconfig";
 }
 
-std::string json_string(const rapidjson::Value& obj, const char* key) {
-    if (!obj.IsObject()) return "";
-    auto it = obj.FindMember(key);
-    return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
 std::string describe(const ApiStatus& st) {
     std::string msg = st.message.empty() ? "the API server answered HTTP " + std::to_string(st.code) +
                                                (st.reason.empty() ? "" : " (" + st.reason + ")")

@@ -32,12 +32,6 @@ constexpr const char* kManifestAccept =
     "application/vnd.oci.image.index.v1+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json";
 
-std::string json_string(const rapidjson::Value& obj, const char* key) {
-    if (!obj.IsObject()) return "";
-    auto it = obj.FindMember(key);
-    return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
 std::vector<std::string> json_strings(const rapidjson::Value& obj, const char* key) {
     std::vector<std::string> out;
     if (!obj.IsObject()) return out;

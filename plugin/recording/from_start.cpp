@@ -27,16 +27,11 @@ std::optional<std::vector<std::string>> string_array(const Value& obj, const cha
     return out;
 }
 
-std::string string_of(const Value& obj, const char* key) {
-    if (!obj.IsObject()) return "";
-    auto it = obj.FindMember(key);
-    return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
 Value* find_container(Value& spec, const std::string& name) {
-    if (!spec.HasMember("containers") || !spec["containers"].IsArray()) return nullptr;
-    for (auto& c : spec["containers"].GetArray())
-        if (c.IsObject() && string_of(c, "name") == name) return &c;
+    Value* containers = json_array(spec, "containers");
+    if (!containers) return nullptr;
+    for (auto& c : containers->GetArray())
+        if (c.IsObject() && json_string(c, "name") == name) return &c;
     return nullptr;
 }
 
@@ -91,38 +86,40 @@ CopyState copy_state(const std::string& pod_json, const std::string& container) 
     CopyState st;
     rapidjson::Document doc;
     const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, pod_json));
-    if (!doc_parsed || !doc.IsObject() || !doc.HasMember("status") || !doc["status"].IsObject()) return st;
-    const auto& status = doc["status"];
+    const Value* status = doc_parsed ? json_object(doc, "status") : nullptr;
+    if (!status) return st;
     auto check = [&](const char* field, bool init) {
-        if (!status.HasMember(field) || !status[field].IsArray()) return;
-        for (const auto& cs : status[field].GetArray()) {
-            std::string name = string_of(cs, "name");
+        const Value* statuses = json_array(*status, field);
+        if (!statuses) return;
+        for (const auto& cs : statuses->GetArray()) {
+            std::string name = json_string(cs, "name");
             if (!init && name != container) continue;
-            if (!cs.HasMember("state")) continue;
-            const auto& state = cs["state"];
-            if (state.HasMember("waiting")) {
-                std::string reason = string_of(state["waiting"], "reason");
+            const Value* state = json_object(cs, "state");
+            if (!state) continue;
+            if (const Value* waiting = json_member(*state, "waiting")) {
+                std::string reason = json_string(*waiting, "reason");
                 if (reason == "ErrImagePull" || reason == "ImagePullBackOff" ||
                     reason == "ErrImageNeverPull" || reason == "InvalidImageName" ||
                     reason == "CreateContainerConfigError" || reason == "CreateContainerError" ||
                     reason == "CrashLoopBackOff") {
                     st.kind = CopyState::Failed;
-                    st.why = fmt::format("container {}: {}: {}", name, reason,
-                                         string_of(state["waiting"], "message"));
+                    st.why =
+                        fmt::format("container {}: {}: {}", name, reason, json_string(*waiting, "message"));
                 }
-            } else if (state.HasMember("terminated")) {
-                const auto& t = state["terminated"];
-                int code = t.HasMember("exitCode") && t["exitCode"].IsInt() ? t["exitCode"].GetInt() : -1;
+            } else if (const Value* terminated = json_member(*state, "terminated")) {
+                const Value& t = *terminated;
+                const Value* exit_code = json_member(t, "exitCode");
+                int code = exit_code && exit_code->IsInt() ? exit_code->GetInt() : -1;
                 if (init && code != 0) {
                     st.kind = CopyState::Failed;
                     st.why = fmt::format("init container {} failed (exit code {}, {}): {}", name, code,
-                                         string_of(t, "reason"), string_of(t, "message"));
+                                         json_string(t, "reason"), json_string(t, "message"));
                 } else if (!init) {
                     st.kind = CopyState::Ended;
-                    st.why = fmt::format("the app exited (exit code {}, {})", code, string_of(t, "reason"));
-                    st.termination_message = string_of(t, "message");
+                    st.why = fmt::format("the app exited (exit code {}, {})", code, json_string(t, "reason"));
+                    st.termination_message = json_string(t, "message");
                 }
-            } else if (!init && state.HasMember("running") && st.kind == CopyState::Starting) {
+            } else if (!init && json_member(*state, "running") && st.kind == CopyState::Starting) {
                 st.kind = CopyState::Running;
             }
         }
@@ -136,9 +133,9 @@ CopyState copy_state(const std::string& pod_json, const std::string& container) 
 Result<SpecCommand> container_command(const std::string& pod_json, const std::string& container) {
     rapidjson::Document doc;
     const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, pod_json));
-    if (!doc_parsed || !doc.IsObject() || !doc.HasMember("spec"))
-        return make_error("the pod is not a JSON object with a spec");
-    Value& spec = doc["spec"];
+    Value* spec_value = doc_parsed ? json_object(doc, "spec") : nullptr;
+    if (!spec_value) return make_error("the pod is not a JSON object with a spec");
+    Value& spec = *spec_value;
     Value* c = find_container(spec, container);
     if (!c) return make_error("the pod has no container \"" + container + "\"");
     SpecCommand out;
@@ -146,11 +143,11 @@ Result<SpecCommand> container_command(const std::string& pod_json, const std::st
     out.args = string_array(*c, "args");
     if (out.command && out.command->empty()) out.command.reset();  // [] means "not set", as in the API
     if (out.args && out.args->empty()) out.args.reset();
-    out.image = string_of(*c, "image");
-    out.node = string_of(spec, "nodeName");
+    out.image = json_string(*c, "image");
+    out.node = json_string(spec, "nodeName");
     if (spec.HasMember("imagePullSecrets") && spec["imagePullSecrets"].IsArray())
         for (const auto& s : spec["imagePullSecrets"].GetArray())
-            if (!string_of(s, "name").empty()) out.image_pull_secrets.push_back(string_of(s, "name"));
+            if (!json_string(s, "name").empty()) out.image_pull_secrets.push_back(json_string(s, "name"));
     return out;
 }
 
@@ -217,21 +214,22 @@ Result<std::vector<std::string>> parse_command_flag(std::string_view text) {
 Result<std::string> pod_from_template(const std::string& workload_json) {
     rapidjson::Document doc;
     const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, workload_json));
-    if (!doc_parsed || !doc.IsObject() || !doc.HasMember("spec") || !doc["spec"].IsObject() ||
-        !doc["spec"].HasMember("template") || !doc["spec"]["template"].IsObject())
-        return make_error("the workload has no pod template (spec.template)");
+    Value* spec = doc_parsed ? json_object(doc, "spec") : nullptr;
+    Value* tmpl_value = spec ? json_object(*spec, "template") : nullptr;
+    Value* tmpl_spec = tmpl_value ? json_object(*tmpl_value, "spec") : nullptr;
+    if (!tmpl_spec) return make_error("the workload has no pod template (spec.template.spec)");
     auto& a = doc.GetAllocator();
-    Value& tmpl = doc["spec"]["template"];
+    Value& tmpl = *tmpl_value;
     Value pod(rapidjson::kObjectType);
     pod.AddMember("apiVersion", "v1", a);
     pod.AddMember("kind", "Pod", a);
     Value meta = object_of(tmpl, "metadata", a);
-    std::string name = doc.HasMember("metadata") ? string_of(doc["metadata"], "name") : "";
-    std::string ns = doc.HasMember("metadata") ? string_of(doc["metadata"], "namespace") : "";
+    std::string name = doc.HasMember("metadata") ? json_string(doc["metadata"], "name") : "";
+    std::string ns = doc.HasMember("metadata") ? json_string(doc["metadata"], "namespace") : "";
     set(meta, "name", Value(name.c_str(), a), a);
     if (!ns.empty()) set(meta, "namespace", Value(ns.c_str(), a), a);
     pod.AddMember("metadata", meta, a);
-    pod.AddMember("spec", Value(tmpl["spec"], a), a);
+    pod.AddMember("spec", Value(*tmpl_spec, a), a);
     return to_json(pod);
 }
 
@@ -264,8 +262,8 @@ Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& c
 
     // metadata: a new name, the namespace; labels and ownership dropped; an annotation says whence.
     Value meta(rapidjson::kObjectType);
-    std::string original = doc.HasMember("metadata") ? string_of(doc["metadata"], "name") : "";
-    std::string ns = doc.HasMember("metadata") ? string_of(doc["metadata"], "namespace") : "";
+    std::string original = doc.HasMember("metadata") ? json_string(doc["metadata"], "name") : "";
+    std::string ns = doc.HasMember("metadata") ? json_string(doc["metadata"], "namespace") : "";
     meta.AddMember("name", Value(cs.name.c_str(), a), a);
     if (!ns.empty()) meta.AddMember("namespace", Value(ns.c_str(), a), a);
     Value annotations(rapidjson::kObjectType);
@@ -316,7 +314,7 @@ Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& c
 
     // The app container: the tracer around the original command.
     app = find_container(spec, cs.container);
-    std::string summary_file = string_of(*app, "terminationMessagePath");
+    std::string summary_file = json_string(*app, "terminationMessagePath");
     if (summary_file.empty()) summary_file = "/dev/termination-log";
     std::vector<std::string> args{"--output",      std::string(kSocketSpec), "--idle-timeout",
                                   cs.idle_timeout, "--summary-file",         summary_file};

@@ -196,4 +196,21 @@ TEST_CASE("the copy's state: starting, running, failed with the kubelet's reason
     CHECK(copy_state("{}", "app").kind == CopyState::Starting);
 }
 
+TEST_CASE("pods of the wrong shape are refused or read as empty, never walked as objects") {
+    // Found by the fuzz stage: a "spec" that is a string was asked for its members.
+    for (const char* json : {R"({"spec":"Pod"})", R"({"spec":[1]})", R"({"spec":{"containers":"x"}})",
+                             R"({"spec":{"containers":[1,"a",null]}})"})
+        CHECK_FALSE(container_command(json, "app").ok());
+    for (const char* json :
+         {R"({"status":"x"})", R"({"status":{"containerStatuses":"x"}})",
+          R"({"status":{"containerStatuses":[1,{"name":"app","state":"x"}]}})",
+          R"({"status":{"containerStatuses":[{"name":"app","state":{"terminated":"x"}}]}})",
+          R"({"status":{"initContainerStatuses":[{"name":"i","state":{"waiting":7}}]}})"})
+        CHECK(copy_state(json, "app").kind != CopyState::Running);
+    CHECK(copy_state(R"({"status":{"containerStatuses":[{"name":"app","state":{"terminated":"x"}}]}})", "app")
+              .why == "the app exited (exit code -1, )");
+    CHECK_FALSE(pod_from_template(R"({"spec":{"template":{"metadata":{}}}})").ok());
+    CHECK_FALSE(pod_from_template(R"({"spec":{"template":{"spec":"x"}}})").ok());
+}
+
 }  // namespace ksc::fromstart

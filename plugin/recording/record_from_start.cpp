@@ -38,12 +38,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-std::string json_string(const rapidjson::Value& v, const char* key) {
-    if (!v.IsObject()) return "";
-    auto it = v.FindMember(key);
-    return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
 std::string quote_argv(const std::vector<std::string>& argv) {
     std::string out;
     for (const auto& a : argv) {
@@ -70,9 +64,9 @@ std::string choose_container(const rapidjson::Document& pod, const std::string& 
         throw UserError(
             fmt::format("the pod has no container \"{}\" (it has: {})", flag, fmt::join(names, ", ")));
     }
-    if (pod.HasMember("metadata") && pod["metadata"].HasMember("annotations")) {
-        std::string def =
-            json_string(pod["metadata"]["annotations"], "kubectl.kubernetes.io/default-container");
+    const rapidjson::Value* meta = json_object(pod, "metadata");
+    if (const rapidjson::Value* annotations = meta ? json_object(*meta, "annotations") : nullptr) {
+        std::string def = json_string(*annotations, "kubectl.kubernetes.io/default-container");
         if (!def.empty()) return def;
     }
     if (names.size() == 1) return names.front();
@@ -413,8 +407,8 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
     // 2. The pod to copy, and its container.
     auto [name, pod_json] = pod_to_copy(client, ns, o.target);
     rapidjson::Document pod;
-    if (!parse_bounded_json(pod, pod_json) || !pod.IsObject() || !pod.HasMember("spec") ||
-        !pod["spec"].IsObject() || !pod["spec"].HasMember("containers"))
+    if (!parse_bounded_json(pod, pod_json) || !pod.IsObject() || !json_object(pod, "spec") ||
+        !json_array(pod["spec"], "containers"))
         throw UserError("the API server's answer for " + o.target + " is not a pod");
     const std::string container = choose_container(pod, o.container);
 
