@@ -158,7 +158,9 @@ bool needs_quotes(const std::string& s) {
     });
 }
 
-void emit(YAML::Emitter& out, const DocNode& n) {
+// as_read: plain scalars are written plain, as they were read (a kubeconfig's `true` stays a
+// bool for kubectl); otherwise every string that would read back as another type is quoted.
+void emit(YAML::Emitter& out, const DocNode& n, bool as_read) {
     switch (n.kind) {
         case DocNode::Kind::Null:
             out << YAML::Null;
@@ -169,21 +171,23 @@ void emit(YAML::Emitter& out, const DocNode& n) {
             break;
         case DocNode::Kind::String:
         case DocNode::Kind::Plain:
-            if (needs_quotes(n.text))
+            if (n.kind == DocNode::Kind::Plain && as_read && !n.text.empty())
+                out << n.text;
+            else if (needs_quotes(n.text))
                 out << YAML::DoubleQuoted << n.text;
             else
                 out << n.text;
             break;
         case DocNode::Kind::Array:
             out << YAML::BeginSeq;
-            for (const auto& item : n.items) emit(out, item);
+            for (const auto& item : n.items) emit(out, item, as_read);
             out << YAML::EndSeq;
             break;
         case DocNode::Kind::Object:
             out << YAML::BeginMap;
             for (std::size_t i = 0; i < n.keys.size(); ++i) {
                 out << YAML::Key << n.keys[i] << YAML::Value;
-                emit(out, n.items[i]);
+                emit(out, n.items[i], as_read);
             }
             out << YAML::EndMap;
             break;
@@ -220,15 +224,25 @@ Result<std::vector<DocNode>> parse_yaml_docs(std::string_view text) {
     return out;
 }
 
-std::string write_yaml_doc(const DocNode& node) {
+namespace {
+std::string write(const DocNode& node, bool as_read) {
     YAML::Emitter out;
     out.SetIndent(2);
     out.SetSeqFormat(YAML::Block);
     out.SetMapFormat(YAML::Block);
-    emit(out, node);
+    emit(out, node, as_read);
     std::string s = out.c_str();
     s += '\n';
     return s;
+}
+}  // namespace
+
+std::string write_yaml_doc(const DocNode& node) {
+    return write(node, false);
+}
+
+std::string write_yaml_doc_as_read(const DocNode& node) {
+    return write(node, true);
 }
 
 }  // namespace ksc

@@ -21,4 +21,8 @@ Result<std::vector<DocNode>> parse_yaml_docs(std::string_view text);
 // type (numbers, true, null, ...) quoted.
 std::string write_yaml_doc(const DocNode& node);
 
+// The same, but a scalar read unquoted (DocNode::Kind::Plain) is written unquoted, so that a
+// document read and written back (a kubeconfig with new tokens) keeps its numbers and bools.
+std::string write_yaml_doc_as_read(const DocNode& node);
+
 }  // namespace ksc

@@ -386,11 +386,10 @@ Result<std::vector<std::string>> ApiClient::auth_headers(bool refresh) {
     // client-go's file token source: read at most once a minute, and again after a 401 (a
     // projected service-account token rotates); a failed read keeps the token we have.
     if (!config_.token_file.empty() &&
-        (refresh || Clock::now() - token_read_at_ >= std::chrono::minutes(1))) {
-        std::ifstream in(config_.token_file);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        if (in && !trim(ss.str()).empty()) config_.token = trim(ss.str());
+        (refresh || Clock::now() - token_read_at_ >= options_.token_file_max_age)) {
+        // Bounded, as every file we read (a wrong path to /dev/zero must not fill memory).
+        if (auto text = read_file(config_.token_file); text && !trim(*text).empty())
+            config_.token = trim(*text);
         token_read_at_ = Clock::now();
     }
     if (!config_.token.empty()) {
@@ -401,6 +400,10 @@ Result<std::vector<std::string>> ApiClient::auth_headers(bool refresh) {
         if (!cred->token.empty()) headers.push_back("Authorization: Bearer " + cred->token);
         exec_cert_pem_ = cred->client_cert_pem;
         exec_key_pem_ = cred->client_key_pem;
+    } else if (config_.oidc) {
+        auto token = oidc_id_token(*config_.oidc, refresh, options_.request_timeout);
+        if (!token) return token.error();
+        headers.push_back("Authorization: Bearer " + *token);
     } else if (!config_.username.empty()) {
         headers.push_back("Authorization: Basic " +
                           ksc::base64_encode(config_.username + ":" + config_.password));
@@ -548,7 +551,7 @@ Result<Response> ApiClient::request(std::string_view method, const std::string& 
         if (options_.verbosity >= 8) fmt::print(stderr, "response body: {}\n", printable(resp.body));
         show_warnings(resp.headers);
 
-        if (resp.status == 401 && !refreshed && (config_.exec || !config_.token_file.empty())) {
+        if (resp.status == 401 && !refreshed && refreshable_credentials()) {
             refreshed = true;  // a rotated token or an expired exec credential: fetch it again, once
             continue;
         }
@@ -772,7 +775,7 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
             resource_version.clear();
             continue;
         }
-        if (st.status == 401 && !refreshed && (config_.exec || !config_.token_file.empty())) {
+        if (st.status == 401 && !refreshed && refreshable_credentials()) {
             refreshed = true;
             continue;
         }
@@ -801,8 +804,12 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
     }
 }
 
-Result<std::unique_ptr<ByteStream>> ApiClient::connect_raw(std::vector<std::string>& headers) {
-    auto auth = auth_headers(false);
+bool ApiClient::refreshable_credentials() const {
+    return config_.exec || !config_.token_file.empty() || config_.oidc;
+}
+
+Result<std::unique_ptr<ByteStream>> ApiClient::connect_raw(std::vector<std::string>& headers, bool refresh) {
+    auto auth = auth_headers(refresh);
     if (!auth) return auth.error();
     headers = *auth;
     headers.push_back("User-Agent: kubectl-seccomp/" + std::string(kVersion));

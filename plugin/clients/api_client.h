@@ -28,6 +28,8 @@ struct ClientOptions {
     int verbosity = 0;                 // -v: 6 logs each request and its status, 8 bodies too (as kubectl)
     bool disable_compression = false;  // --disable-compression: no Accept-Encoding: gzip
     bool warnings_as_errors = false;   // --warnings-as-errors
+    // How long a tokenFile's token is used before the file is read again (client-go: a minute).
+    std::chrono::milliseconds token_file_max_age{60000};
 };
 
 struct Response {
@@ -111,8 +113,13 @@ class ApiClient {
 
     // Opens a TLS (or plain) connection to the server with curl's CONNECT_ONLY and our TLS
     // settings, for a protocol we speak ourselves over it. `headers` gets what authenticates a
-    // request on it (Authorization), for the caller's own request.
-    Result<std::unique_ptr<ByteStream>> connect_raw(std::vector<std::string>& headers);
+    // request on it (Authorization), for the caller's own request. `refresh`: after a 401, the
+    // credentials fetched again (tokenFile re-read, exec plugin run, oidc token refreshed).
+    Result<std::unique_ptr<ByteStream>> connect_raw(std::vector<std::string>& headers, bool refresh = false);
+
+    // Whether a 401 is worth one more try with credentials fetched again: a tokenFile (rotated),
+    // an exec plugin or an oidc auth-provider (expired).
+    bool refreshable_credentials() const;
 
     // "host:port" as the Host header must name it.
     std::string host_header() const;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "http_text.h"
 #include "test_http_server.h"
@@ -166,6 +167,132 @@ TEST_CASE("the bearer token is sent, and a 401 re-reads tokenFile once") {
     auto body = client_for(server, config)->get("/api");
     CHECK(body.ok());
     CHECK(seen == std::vector<std::string>{"Bearer old-token", "Bearer new-token"});
+    ::unlink(path);
+}
+
+namespace {
+
+// A token file that tests rewrite: the rotation of a projected service-account token.
+struct TokenFile {
+    std::string path;
+    explicit TokenFile(const std::string& token) {
+        char tmpl[] = "/tmp/ksc-token-XXXXXX";
+        int fd = ::mkstemp(tmpl);
+        REQUIRE(fd >= 0);
+        ::close(fd);
+        path = tmpl;
+        write(token);
+    }
+    ~TokenFile() { ::unlink(path.c_str()); }
+    void write(const std::string& token) const { std::ofstream(path) << token << "\n"; }
+};
+
+// A server that accepts one bearer token (changed by the test) and records what it got.
+struct OneTokenServer {
+    std::mutex m;
+    std::string accepted;
+    std::vector<std::string> seen;
+    TestHttpServer server{[this](int c, const HttpRequest& req) {
+        std::string auth = req.headers.count("authorization") ? req.headers.at("authorization") : "";
+        bool ok;
+        {
+            std::lock_guard lock(m);
+            seen.push_back(auth);
+            ok = auth == "Bearer " + accepted;
+        }
+        send_all(c, ok ? http_response(200, "{}")
+                       : http_response(401, R"({"kind":"Status","message":"Unauthorized","code":401})"));
+    }};
+    std::vector<std::string> tokens_seen() {
+        std::lock_guard lock(m);
+        return seen;
+    }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a tokenFile is read again only once its token is older than the cache's age (client-go: a minute)") {
+    TokenFile file("one");
+    OneTokenServer s;
+    s.accepted = "two";
+    RestConfig config;
+    config.server = s.server.url();
+    config.token = "one";
+    config.token_file = file.path;
+    ClientOptions options;
+    options.retry_backoff = 5ms;
+    SUBCASE("within the minute the cached token is sent, until a 401") {
+        auto c = ApiClient::create(config, options);
+        REQUIRE(c);
+        file.write("two");
+        CHECK((*c)->get("/api"));  // "one" refused; the file, read again after the 401, has "two"
+        CHECK(s.tokens_seen() == std::vector<std::string>{"Bearer one", "Bearer two"});
+    }
+    SUBCASE("past the cache's age the file is read before the request") {
+        options.token_file_max_age = 1ms;
+        auto c = ApiClient::create(config, options);
+        REQUIRE(c);
+        file.write("two");
+        std::this_thread::sleep_for(5ms);
+        CHECK((*c)->get("/api"));
+        CHECK(s.tokens_seen() == std::vector<std::string>{"Bearer two"});
+    }
+}
+
+TEST_CASE("a watch answered 401 re-reads tokenFile and watches again, once") {
+    TokenFile file("one");
+    OneTokenServer s;
+    s.accepted = "none";
+    RestConfig config;
+    config.token = "one";
+    config.token_file = file.path;
+    auto c = client_for(s.server, config);
+    file.write("two");
+    auto st = c->watch(
+        "/api/v1/pods", "", [](const WatchEvent&) { return false; }, 5s);
+    REQUIRE_FALSE(st);
+    CHECK(s.tokens_seen() == std::vector<std::string>{"Bearer one", "Bearer two"});
+}
+
+TEST_CASE("an oidc user's id-token is refreshed after a 401, once, and the request repeated") {
+    std::mutex m;
+    std::vector<std::string> seen;
+    TestHttpServer server([&](int fd, const HttpRequest& req) {
+        std::lock_guard lock(m);
+        if (req.target == "/.well-known/openid-configuration") {
+            send_all(fd, http_response(200, R"({"token_endpoint":"http://127.0.0.1:)" +
+                                                req.headers.at("host").substr(10) + R"(/token"})"));
+            return;
+        }
+        if (req.target == "/token") {
+            send_all(fd, http_response(200, R"({"access_token":"a","id_token":"x.eyJleHAiOjF9.y"})"));
+            return;
+        }
+        std::string auth = req.headers.count("authorization") ? req.headers.at("authorization") : "";
+        seen.push_back(auth);
+        send_all(fd, auth == "Bearer x.eyJleHAiOjF9.y"
+                         ? http_response(200, "{}")
+                         : http_response(401, R"({"kind":"Status","message":"Unauthorized","code":401})"));
+    });
+    char path[] = "/tmp/ksc-oidc-XXXXXX";
+    int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    std::ofstream(path)
+        << "users:\n- name: u\n  user: {auth-provider: {name: oidc, config: {client-id: c}}}\n";
+    RestConfig config;
+    OidcConfig oidc;
+    oidc.issuer_url = server.url();
+    oidc.client_id = "c";
+    oidc.id_token = "x.eyJleHAiOjQwMDAwMDAwMDB9.y";  // exp 4000000000: valid, but revoked
+    oidc.refresh_token = "r";
+    oidc.kubeconfig_file = path;
+    oidc.user_name = "u";
+    config.oidc = oidc;
+    auto body = client_for(server, config)->get("/api");
+    CHECK(body.ok());
+    CHECK(seen == std::vector<std::string>{"Bearer x.eyJleHAiOjQwMDAwMDAwMDB9.y", "Bearer x.eyJleHAiOjF9.y"});
     ::unlink(path);
 }
 

@@ -544,15 +544,43 @@ Result<RestConfig> resolve(const Merged& merged, const LoadOptions& options) {
         rc.token = trim_token(*t);
     }
     if (auth_provider && !rc.exec && rc.token.empty()) {
-        // kubectl 1.26 dropped the gcp and azure providers; client-go still has oidc, which
-        // this plugin does not implement yet: both are served by exec credential plugins.
-        std::string name = uf.str(*auth_provider, "name", upath + "auth-provider.name");
-        if (name == "oidc")
-            return make_error(uorigin + ": user \"" + rc.user_name +
-                              "\" uses the oidc auth-provider, which kubectl-seccomp does not support "
-                              "yet: use an exec credential plugin for your issuer (e.g. kubelogin)");
-        return make_error(uorigin + ": user \"" + rc.user_name + "\" uses auth-provider \"" + name +
-                          "\", which kubectl dropped in 1.26: switch to its exec credential plugin");
+        // kubectl 1.26 dropped the gcp and azure providers (exec credential plugins replace
+        // them); client-go still has oidc.
+        const std::string apath = upath + "auth-provider.";
+        std::string name = uf.str(*auth_provider, "name", apath + "name");
+        const DocNode& cfg = uf.object(*auth_provider, "config", apath + "config");
+        if (uf.error()) return *uf.error();
+        if (name != "oidc")
+            return make_error(uorigin + ": user \"" + rc.user_name + "\" uses auth-provider \"" + name +
+                              "\", which kubectl dropped in 1.26: switch to its exec credential plugin");
+        OidcConfig oidc;
+        const std::string opath = apath + "config.";
+        oidc.issuer_url = uf.str(cfg, "idp-issuer-url", opath + "idp-issuer-url");
+        oidc.client_id = uf.str(cfg, "client-id", opath + "client-id");
+        oidc.client_secret = uf.str(cfg, "client-secret", opath + "client-secret");
+        oidc.id_token = uf.str(cfg, "id-token", opath + "id-token");
+        oidc.refresh_token = uf.str(cfg, "refresh-token", opath + "refresh-token");
+        oidc.ca_file = uf.str(cfg, "idp-certificate-authority", opath + "idp-certificate-authority");
+        std::string idp_ca_data =
+            uf.str(cfg, "idp-certificate-authority-data", opath + "idp-certificate-authority-data");
+        (void)uf.str(cfg, "extra-scopes", opath + "extra-scopes");  // client-go sends no scopes on refresh
+        if (uf.error()) return *uf.error();
+        // client-go's checks, in its order and words.
+        for (const auto& [field, value] :
+             {std::pair{"idp-issuer-url", &oidc.issuer_url}, std::pair{"client-id", &oidc.client_id}})
+            if (value->empty())
+                return make_error(uorigin + ": user \"" + rc.user_name +
+                                  "\": the oidc auth-provider must provide " + field +
+                                  ": add it under auth-provider.config");
+        if (!idp_ca_data.empty()) {
+            auto pem =
+                decode_data(idp_ca_data, "idp-certificate-authority-data of user " + rc.user_name, uorigin);
+            if (!pem) return pem.error();
+            oidc.ca_pem = *pem;
+        }
+        oidc.kubeconfig_file = uorigin;
+        oidc.user_name = rc.user_name;
+        rc.oidc = std::move(oidc);
     }
     // client-go sends no credentials at all (impersonation included) to a plain-http server.
     if (rc.server.rfind("http://", 0) == 0) {
@@ -565,11 +593,12 @@ Result<RestConfig> resolve(const Merged& merged, const LoadOptions& options) {
         rc.username.clear();
         rc.password.clear();
         rc.exec.reset();
+        rc.oidc.reset();
         rc.impersonate = Impersonation{};
         return rc;
     }
     // Nothing that identifies the user: kubectl asks for a username and password on stdin.
-    if (rc.token.empty() && rc.username.empty() && !has_cert && !rc.exec) {
+    if (rc.token.empty() && rc.username.empty() && !has_cert && !rc.exec && !rc.oidc) {
         if (!options.prompt)
             return make_error("no credentials for " + who + " (in " + files +
                               "), and stdin is not a terminal to ask for a username and password as "

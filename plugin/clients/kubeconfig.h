@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "oidc_auth.h"
 #include "result.h"
 
 namespace ksc::kube {
@@ -69,10 +70,12 @@ struct RestConfig {
     std::string tls_server_name;
     std::string proxy_url;
 
-    // Credentials, in the order client-go prefers them: token / tokenFile, then exec, then basic.
+    // Credentials, in the order client-go prefers them: token / tokenFile, then exec, then the
+    // oidc auth-provider, then basic.
     std::string token;
     std::string token_file;  // wins over `token`; re-read each minute and after a 401 (rotation)
     std::optional<ExecConfig> exec;
+    std::optional<OidcConfig> oidc;  // auth-provider: {name: oidc}
     std::string username, password;
     Impersonation impersonate;
     // For exec plugins that set provideClusterInfo.

@@ -256,16 +256,60 @@ TEST_CASE("auth-provider users are told to use an exec plugin") {
           std::string::npos);
 }
 
-TEST_CASE("an oidc auth-provider is not said to be dropped by kubectl: client-go still has it") {
+TEST_CASE(
+    "an oidc auth-provider is read: issuer, client, tokens, the issuer's CA and the file it came from") {
     auto rc = rest_config_from_text(
         "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
         "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
-        "users:\n- name: u\n  user: {auth-provider: {name: oidc, config: {client-id: c}}}\n",
+        "users:\n- name: u\n  user: {auth-provider: {name: oidc, config: {idp-issuer-url: https://idp/, "
+        "client-id: c, client-secret: s, id-token: a.b.c, refresh-token: r, "
+        "idp-certificate-authority-data: UEVN, extra-scopes: groups}}}\n",
+        "/home/me/config", "", "");
+    REQUIRE_MESSAGE(rc.ok(), rc.error().message);
+    REQUIRE(rc->oidc);
+    CHECK(rc->oidc->issuer_url == "https://idp/");
+    CHECK(rc->oidc->client_id == "c");
+    CHECK(rc->oidc->client_secret == "s");
+    CHECK(rc->oidc->id_token == "a.b.c");
+    CHECK(rc->oidc->refresh_token == "r");
+    CHECK(rc->oidc->ca_pem == "PEM");
+    CHECK(rc->oidc->kubeconfig_file == "/home/me/config");
+    CHECK(rc->oidc->user_name == "u");
+}
+
+TEST_CASE("an oidc auth-provider without client-id or idp-issuer-url is refused in one line, as client-go") {
+    const std::string head =
+        "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
+        "contexts:\n- name: x\n  context: {cluster: k, user: u}\n";
+    auto no_client = rest_config_from_text(
+        head +
+            "users:\n- name: u\n  user: {auth-provider: {name: oidc, config: {idp-issuer-url: https://i}}}\n",
         "/c", "", "");
-    REQUIRE_FALSE(rc.ok());
-    CHECK(rc.error().message.find("oidc auth-provider, which kubectl-seccomp does not support yet") !=
+    REQUIRE_FALSE(no_client.ok());
+    CHECK(no_client.error().message.find("must provide client-id") != std::string::npos);
+    CHECK(no_client.error().message.find('\n') == std::string::npos);
+    auto no_issuer = rest_config_from_text(
+        head + "users:\n- name: u\n  user: {auth-provider: {name: oidc, config: {client-id: c}}}\n", "/c", "",
+        "");
+    REQUIRE_FALSE(no_issuer.ok());
+    CHECK(no_issuer.error().message.find("must provide idp-issuer-url") != std::string::npos);
+    auto wrong_type = rest_config_from_text(
+        head + "users:\n- name: u\n  user: {auth-provider: {name: oidc, config: {client-id: [c]}}}\n", "/c",
+        "", "");
+    REQUIRE_FALSE(wrong_type.ok());
+    CHECK(wrong_type.error().message.find("auth-provider.config.client-id: expected a string") !=
           std::string::npos);
-    CHECK(rc.error().message.find("dropped") == std::string::npos);
+}
+
+TEST_CASE("a token beside an oidc auth-provider wins, as client-go's bearer token does") {
+    auto rc = rest_config_from_text(
+        "current-context: x\nclusters:\n- name: k\n  cluster: {server: https://h}\n"
+        "contexts:\n- name: x\n  context: {cluster: k, user: u}\n"
+        "users:\n- name: u\n  user: {token: t, auth-provider: {name: oidc, config: {client-id: c}}}\n",
+        "/c", "", "");
+    REQUIRE_MESSAGE(rc.ok(), rc.error().message);
+    CHECK_FALSE(rc->oidc);
+    CHECK(rc->token == "t");
 }
 
 TEST_CASE("exec plugins: v1 needs interactiveMode, v1beta1 defaults to IfAvailable") {

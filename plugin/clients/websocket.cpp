@@ -234,7 +234,8 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
                                                       const std::string& host, const std::string& path,
                                                       const std::vector<std::string>& protocols,
                                                       const std::vector<std::string>& extra_headers,
-                                                      std::chrono::milliseconds timeout) {
+                                                      std::chrono::milliseconds timeout,
+                                                      long* refused_status) {
     std::array<std::uint8_t, 16> nonce{};
     for (std::size_t i = 0; i < nonce.size(); i += 4) {
         auto m = random_mask();
@@ -291,6 +292,7 @@ Result<std::unique_ptr<WebSocket>> WebSocket::connect(std::unique_ptr<ByteStream
                           "\"");
     const long status = *status_code;
     if (status != 101) {
+        if (refused_status) *refused_status = status;
         // A refusal: the body is usually a Status object.
         // The refusal's body is read for its message only: at most 64 KiB, and a Content-Length
         // that is not a number (or does not fit) reads what has come.
@@ -424,6 +426,23 @@ std::optional<ChannelData> parse_channel_message(std::string_view message) {
     d.channel = static_cast<std::uint8_t>(message[0]);
     d.data = std::string(message.substr(1));
     return d;
+}
+
+Result<std::unique_ptr<WebSocket>> open_websocket(ApiClient& client, const std::string& path,
+                                                  const std::vector<std::string>& protocols,
+                                                  std::chrono::milliseconds timeout) {
+    for (bool refresh : {false, true}) {
+        std::vector<std::string> headers;
+        auto stream = client.connect_raw(headers, refresh);
+        if (!stream) return stream.error();
+        long refused = 0;
+        auto ws = WebSocket::connect(std::move(*stream), client.host_header(), path, protocols, headers,
+                                     timeout, &refused);
+        // As for requests: a rotated tokenFile or an expired exec or oidc credential gets one
+        // more try with the credentials fetched again.
+        if (ws || refused != 401 || refresh || !client.refreshable_credentials()) return ws;
+    }
+    return make_error("unreachable");
 }
 
 }  // namespace ksc::kube

@@ -114,7 +114,8 @@ class WebSocket {
                                                       const std::string& host, const std::string& path,
                                                       const std::vector<std::string>& protocols,
                                                       const std::vector<std::string>& extra_headers,
-                                                      std::chrono::milliseconds timeout);
+                                                      std::chrono::milliseconds timeout,
+                                                      long* refused_status = nullptr);
 
     const std::string& protocol() const { return protocol_; }
 
@@ -167,5 +168,11 @@ struct ChannelData {
 std::string channel_message(std::uint8_t channel, std::string_view data);
 // nullopt for an empty message (the server's "this channel is ready" hello carries no byte).
 std::optional<ChannelData> parse_channel_message(std::string_view message);
+
+// client.connect_raw, then WebSocket::connect with its credentials, as attach and exec need; a
+// 401 is tried once more with the credentials fetched again (ApiClient::refreshable_credentials).
+Result<std::unique_ptr<WebSocket>> open_websocket(ApiClient& client, const std::string& path,
+                                                  const std::vector<std::string>& protocols,
+                                                  std::chrono::milliseconds timeout);
 
 }  // namespace ksc::kube

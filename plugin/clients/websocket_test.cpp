@@ -1,9 +1,11 @@
 #include "websocket.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 
+#include <fstream>
 #include <functional>
 #include <mutex>
 
@@ -616,6 +618,53 @@ TEST_CASE("text messages must be UTF-8 (1007); a character split between fragmen
     CHECK_FALSE(valid_utf8("\xed\xa0\x80"));      // a surrogate
     CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // over U+10FFFF
     CHECK_FALSE(valid_utf8("\xe2\x82"));          // cut short
+}
+
+TEST_CASE("a WebSocket upgrade answered 401 re-reads tokenFile and upgrades again, once") {
+    char path[] = "/tmp/ksc-ws-token-XXXXXX";
+    int tfd = ::mkstemp(path);
+    REQUIRE(tfd >= 0);
+    ::close(tfd);
+    std::mutex m;
+    std::vector<std::string> seen;
+    TestHttpServer server([&](int fd, const HttpRequest& req) {
+        std::string auth = req.headers.count("authorization") ? req.headers.at("authorization") : "";
+        {
+            std::lock_guard lock(m);
+            seen.push_back(auth);
+        }
+        if (auth != "Bearer rotated") {
+            send_all(fd, http_response(401, R"({"kind":"Status","message":"Unauthorized","code":401})"));
+            return;
+        }
+        send_all(fd,
+                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Accept: " +
+                     websocket_accept(req.headers.at("sec-websocket-key")) +
+                     "\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n");
+    });
+    RestConfig config;
+    config.server = server.url();
+    config.token = "old";
+    config.token_file = path;
+    auto client = ApiClient::create(config);
+    REQUIRE(client);
+    { std::ofstream(path) << "rotated\n"; }
+    SUBCASE("a tokenFile: one more try with the file read again") {
+        auto ws = open_websocket(**client, "/api/v1/namespaces/d/pods/p/attach", {kChannelV5}, 5s);
+        REQUIRE_MESSAGE(ws, ws.error().message);
+        CHECK(seen == std::vector<std::string>{"Bearer old", "Bearer rotated"});
+    }
+    SUBCASE("a fixed token: the 401 is reported, not repeated") {
+        config.token_file.clear();
+        auto fixed = ApiClient::create(config);
+        REQUIRE(fixed);
+        auto ws = open_websocket(**fixed, "/api/v1/namespaces/d/pods/p/attach", {kChannelV5}, 5s);
+        REQUIRE_FALSE(ws);
+        CHECK(ws.error().message.find("Unauthorized") != std::string::npos);
+        CHECK(seen == std::vector<std::string>{"Bearer old"});
+    }
+    ::unlink(path);
 }
 
 }  // namespace ksc::kube

@@ -349,16 +349,8 @@ class CopyRecording {
     bool connect() {
         if (++connects_ > 20)
             throw UserError("cannot reach the tracer in " + copy_.name() + ": " + end_reason());
-        std::vector<std::string> headers;
-        auto stream = client_.connect_raw(headers);
-        Result<std::unique_ptr<kube::WebSocket>> ws = make_error("no connection");
-        if (!stream) {
-            ws = stream.error();
-        } else {
-            ws = kube::WebSocket::connect(std::move(*stream), client_.host_header(), exec_path_,
-                                          {kube::kChannelV5, kube::kChannelV4}, headers, 30s);
-            if (!ws) ws = make_error("cannot exec into the copy: " + ws.error().message);
-        }
+        auto ws = kube::open_websocket(client_, exec_path_, {kube::kChannelV5, kube::kChannelV4}, 30s);
+        if (!ws) ws = make_error("cannot exec into the copy: " + ws.error().message);
         Status connected =
             ws ? session_.connect(std::make_unique<rec::WebSocketChannel>(std::move(*ws))) : ws.error();
         if (connected) return true;

@@ -71,13 +71,9 @@ Status wait_for_recorder(kube::ApiClient& client, const Target& t, const std::st
 
 Result<std::unique_ptr<kube::WebSocket>> attach(kube::ApiClient& client, const Target& t,
                                                 const std::string& name) {
-    std::vector<std::string> headers;
-    auto stream = client.connect_raw(headers);
-    if (!stream) return stream.error();
     std::string path =
         t.pod_path() + "/attach?container=" + kube::url_encode(name) + "&stdin=true&stdout=true&stderr=true";
-    auto ws = kube::WebSocket::connect(std::move(*stream), client.host_header(), path,
-                                       {kube::kChannelV5, kube::kChannelV4}, headers, 30s);
+    auto ws = kube::open_websocket(client, path, {kube::kChannelV5, kube::kChannelV4}, 30s);
     if (!ws) return make_error("cannot attach to the recorder: " + ws.error().message);
     return ws;
 }
