@@ -45,9 +45,11 @@ std::string version_json(const std::optional<std::string>& server) {
 }
 
 // Whether there is a cluster to ask at all: like kubectl, `version` with no kubeconfig anywhere
-// just prints the client's version, while a kubeconfig that is there but broken is an error.
+// just prints the client's version, while a kubeconfig that is there but broken is an error; a
+// --server flag names a cluster with no kubeconfig at all.
 bool cluster_configured(const CommonFlags& common) {
-    if (!common.kubeconfig.empty() || !common.context.empty()) return true;
+    if (!common.kubeconfig.empty() || !common.context.empty() || !common.connection.server.empty())
+        return true;
     kube::LoadOptions lo;
     for (const auto& path : kube::kubeconfig_paths(lo))
         if (access(path.c_str(), R_OK) == 0) return true;
