@@ -22,6 +22,7 @@ from . import apps as appslib
 from . import hostile
 from . import patch as patchlib
 from . import tables
+from . import tokens as token_rotation
 from . import validation
 from . import websocket as ws
 from .runtime import read_log_lines
@@ -1036,6 +1037,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         raise bad_request("unknown hostile mode %r (known: %s)" % (v, ", ".join(hostile.MODES)))
                     cfg.switches[k] = v
                 return self.send_json(200, {"switches": cfg.switches})
+        if what == "tokens":
+            return self.send_json(200, token_rotation.apply(cfg, body))
         if what == "drop":
             kinds = body.get("what") or ["attach", "exec", "log", "watch"]
             n = self.server.sessions.drop(kinds)
