@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "base64.h"
@@ -151,7 +152,7 @@ std::string form_value(std::string_view form, std::string_view key) {
             };
             if (v[i] == '+') {
                 out += ' ';
-            } else if (v[i] == '%' && i + 2 < v.size() + 0 && hex(v[i + 1]) >= 0 && hex(v[i + 2]) >= 0) {
+            } else if (v[i] == '%' && i + 2 < v.size() && hex(v[i + 1]) >= 0 && hex(v[i + 2]) >= 0) {
                 out += static_cast<char>(hex(v[i + 1]) * 16 + hex(v[i + 2]));
                 i += 2;
             } else {
@@ -319,6 +320,10 @@ Status write_back_oidc_tokens(const std::string& file, const std::string& user_n
 
 Result<std::string> oidc_id_token(OidcConfig& config, bool force, std::chrono::milliseconds timeout,
                                   Clock::time_point now) {
+    // One refresh at a time (client-go's provider holds a mutex too): two requests that find the
+    // token expired together must not both spend the refresh-token and write the file.
+    static std::mutex refreshing;
+    std::lock_guard lock(refreshing);
     const std::string who = "the oidc id-token of user \"" + config.user_name + "\"";
     if (!config.id_token.empty() && !(force && !config.refresh_token.empty())) {
         auto exp = jwt_expiry(config.id_token);
