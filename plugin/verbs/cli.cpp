@@ -44,6 +44,8 @@ constexpr std::array kVerbs{
          cmd_pull, kExitFailure},
     Verb{"rbac", "Print the Role a verb's invocation needs (rbac record POD -n NS | kubectl apply -f -)",
          cmd_rbac, kExitFailure},
+    Verb{"completion", "Set up Tab completion: completion install puts kubectl_complete-seccomp on PATH",
+         cmd_completion, kExitFailure},
     Verb{"version", "Print the plugin's version, tracer image and protocol version", cmd_version,
          kExitFailure},
 };

@@ -14,5 +14,6 @@ int cmd_recover(int argc, char** argv);
 int cmd_push(int argc, char** argv);
 int cmd_pull(int argc, char** argv);
 int cmd_rbac(int argc, char** argv);
+int cmd_completion(int argc, char** argv);
 
 }  // namespace ksc::cli
