@@ -211,8 +211,6 @@ class PodCopy {
         if (!created->ok()) {
             auto st = kube::api_status(*created);
             std::string msg = st.message.empty() ? fmt::format("HTTP {}", st.code) : st.message;
-            if (st.code == 403 && st.message.find("violates PodSecurity") == std::string::npos)
-                msg += " (--from-start needs `create` and `delete` on pods and `create` on pods/exec)";
             throw UserError("cannot create the copy of " + target + ": " + msg);
         }
         created_ = true;

@@ -398,12 +398,8 @@ std::string explain_patch_refusal(const kube::ApiStatus& status, const std::stri
                 "namespace that allows SYS_PTRACE (baseline and restricted do not)";
         return msg;
     }
-    if (status.code == 403)
-        return msg +
-               ". Recording needs: get and watch on pods, patch on pods/ephemeralcontainers, create on "
-               "pods/attach, get on pods/log (ask your cluster admin, or check with kubectl auth can-i "
-               "patch pods/ephemeralcontainers -n " +
-               ns + ")";
+    // An RBAC refusal is the server's message alone: main adds `kubectl seccomp rbac record ...`.
+    if (status.code == 403) return msg;
     if (status.code == 404)
         return msg + ". The API server has no pods/ephemeralcontainers: it needs Kubernetes 1.25 or newer";
     return msg;

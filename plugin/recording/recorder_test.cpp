@@ -208,8 +208,7 @@ TEST_CASE("refusals of the PATCH say what to do") {
     rbac.message =
         R"(pods "web-0" is forbidden: User "bob" cannot patch resource "pods/ephemeralcontainers")";
     m = explain_patch_refusal(rbac, "shop", Privileges::Ptrace);
-    CHECK(m.find("patch on pods/ephemeralcontainers") != std::string::npos);
-    CHECK(m.find("kubectl auth can-i") != std::string::npos);
+    CHECK(m == rbac.message);  // main adds the pointer to kubectl seccomp rbac (rbac_rules.h)
 }
 
 }  // namespace ksc::rec

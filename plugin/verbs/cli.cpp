@@ -14,6 +14,7 @@
 #include "completion.h"
 #include "exit_status.h"
 #include "printable.h"
+#include "rbac_rules.h"
 #include "user_error.h"
 #include "verbs.h"
 
@@ -41,6 +42,10 @@ constexpr std::array kVerbs{
          kExitFailure},
     Verb{"pull", "Pull a profile from an OCI registry (the runtimes' format or the operator's older one)",
          cmd_pull, kExitFailure},
+    Verb{"rbac", "Print the Role a verb's invocation needs (rbac record POD -n NS | kubectl apply -f -)",
+         cmd_rbac, kExitFailure},
+    Verb{"completion", "Set up Tab completion: completion install puts kubectl_complete-seccomp on PATH",
+         cmd_completion, kExitFailure},
     Verb{"version", "Print the plugin's version, tracer image and protocol version", cmd_version,
          kExitFailure},
 };
@@ -54,6 +59,12 @@ void print_usage(std::FILE* out) {
 }
 
 }  // namespace
+
+const Verb* find_verb(std::string_view name) {
+    for (const auto& verb : kVerbs)
+        if (verb.name == name) return &verb;
+    return nullptr;
+}
 
 int main(int argc, char** argv) {
     // kubectl runs kubectl_complete-seccomp (this program under that name) with the words typed.
@@ -90,7 +101,10 @@ int main(int argc, char** argv) {
             }
             return status;
         } catch (const UserError& e) {
-            fmt::print(stderr, "error: {}\n", printable(e.what()));
+            // An RBAC refusal says which command prints the RBAC this invocation needs.
+            std::string message =
+                with_rbac_hint(e.what(), verb_name, std::vector<std::string>(argv + 2, argv + argc));
+            fmt::print(stderr, "error: {}\n", printable(message));
             return verb.error_exit;
         } catch (const std::bad_alloc&) {
             // Whatever input got this far past the caps: one line, not an abort with a core.

@@ -16,4 +16,7 @@ struct Verb {
 
 int main(int argc, char** argv);
 
+// The verb of that name in the table; nullptr if there is none.
+const Verb* find_verb(std::string_view name);
+
 }  // namespace ksc::cli

@@ -273,6 +273,10 @@ void VerbFlags::parse(int argc, char** argv) {
         CollectedFlags collected;
         collected.common = common_;
         collected.output_formats = formats_.allowed;
+        for (const auto& kv : result_.arguments())
+            if (kv.key() != positional_name_) collected.given.emplace_back(kv.key(), kv.value());
+        if (!positional_name_.empty() && result_.count(positional_name_))
+            collected.positionals = result_[positional_name_].as<std::vector<std::string>>();
         static const std::vector<std::string> file_flags{
             "output-file",      "kubeconfig", "certificate-authority", "client-certificate", "client-key",
             "registry-ca-file", "tracer"};

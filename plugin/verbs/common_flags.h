@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <fmt/core.h>
@@ -121,6 +122,10 @@ struct CollectedFlags {
     std::vector<CollectedFlag> flags;
     std::vector<std::string> output_formats;
     CommonFlags common;  // as the words typed so far set them
+    // The verb's own flags as given (long name, value; "true" for a switch), and its positional
+    // arguments: what `kubectl seccomp rbac VERB ...` reads (cmd_rbac.cpp).
+    std::vector<std::pair<std::string, std::string>> given;
+    std::vector<std::string> positionals;
 };
 void start_collecting_flags();
 

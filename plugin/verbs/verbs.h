@@ -13,5 +13,7 @@ int cmd_record(int argc, char** argv);
 int cmd_recover(int argc, char** argv);
 int cmd_push(int argc, char** argv);
 int cmd_pull(int argc, char** argv);
+int cmd_rbac(int argc, char** argv);
+int cmd_completion(int argc, char** argv);
 
 }  // namespace ksc::cli

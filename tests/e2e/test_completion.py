@@ -2,8 +2,10 @@
 """Tab completion through the real kubectl: `kubectl __complete seccomp ...` runs
 kubectl_complete-seccomp from PATH (beside the built plugin) and prints cobra's format."""
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -71,6 +73,39 @@ class Completion(unittest.TestCase):
         names, directive, elapsed = self.complete("record", "", kubeconfig=kc)
         self.assertEqual(names, ["deploy/"])
         self.assertLess(elapsed, 10)
+
+    def test_completion_install_puts_it_beside_the_plugin_on_path(self):
+        # As krew lays it out: only the plugin linked into a bin directory on PATH.
+        root = tempfile.mkdtemp(prefix="ksc-completion-")
+        self.addCleanup(shutil.rmtree, root, True)
+        bin_dir = os.path.join(root, "bin")
+        os.mkdir(bin_dir)
+        os.symlink(os.path.join(e2e.plugin_dir(), "kubectl-seccomp"), os.path.join(bin_dir, "kubectl-seccomp"))
+        path = bin_dir + os.pathsep + os.path.dirname(KUBECTL) + os.pathsep + "/usr/bin:/bin"
+        env = dict(os.environ, PATH=path, KUBECONFIG=self.d.kubeconfig)
+        before = subprocess.run([KUBECTL, "__complete", "seccomp", "rec"], capture_output=True, text=True, env=env,
+                                timeout=60, stdin=subprocess.DEVNULL)
+        self.assertNotIn("record", before.stdout)  # kubectl finds no kubectl_complete-seccomp yet
+        for expected in ("linked %s/kubectl_complete-seccomp -> kubectl-seccomp" % bin_dir, "already there"):
+            r = subprocess.run([KUBECTL, "seccomp", "completion", "install"], capture_output=True, text=True,
+                               env=env, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(expected, r.stdout)
+            self.assertEqual(r.stdout.count("\n"), 1, r.stdout)
+        after = subprocess.run([KUBECTL, "__complete", "seccomp", "rec"], capture_output=True, text=True, env=env,
+                               timeout=60, stdin=subprocess.DEVNULL)
+        self.assertEqual(after.stdout.splitlines()[:-1], ["record", "recover"], after.stderr)
+        pods = subprocess.run([KUBECTL, "__complete", "seccomp", "record", ""], capture_output=True, text=True,
+                              env=env, timeout=60, stdin=subprocess.DEVNULL)
+        self.assertIn("web", pods.stdout.splitlines())
+        # Someone else's file there is left alone.
+        os.unlink(os.path.join(bin_dir, "kubectl_complete-seccomp"))
+        with open(os.path.join(bin_dir, "kubectl_complete-seccomp"), "w") as f:
+            f.write("#!/bin/sh\necho mine\n")
+        r = subprocess.run([KUBECTL, "seccomp", "completion", "install"], capture_output=True, text=True,
+                           env=env, timeout=60, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("is not kubectl-seccomp's: remove it, or give --dir", r.stderr)
 
 
 if __name__ == "__main__":

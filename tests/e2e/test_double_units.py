@@ -10,8 +10,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from apidouble import patch, validation, websocket  # noqa: E402
-from apidouble.status import ApiError  # noqa: E402
+from apidouble import patch, rbac, validation, websocket  # noqa: E402
+from apidouble.status import ApiError, rbac_forbidden  # noqa: E402
 from apidouble.server import selector  # noqa: E402
 import e2e_support  # noqa: E402
 
@@ -213,6 +213,96 @@ class WebSocketFraming(unittest.TestCase):
         self.assertEqual(websocket.choose_protocol(["v5.channel.k8s.io", "v4.channel.k8s.io"]), "v5.channel.k8s.io")
         self.assertEqual(websocket.choose_protocol(["bogus", "v4.channel.k8s.io"]), "v4.channel.k8s.io")
         self.assertIsNone(websocket.choose_protocol(["bogus"]))
+
+
+class Rbac(unittest.TestCase):
+    """The authorizer of apidouble/rbac.py, against the rule semantics of "Using RBAC Authorization"."""
+
+    def strict(self):
+        r = rbac.Rbac(permissive=False)
+        r._put("roles", "shop", {"kind": "Role", "metadata": {"name": "rec"}, "rules": [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "watch"]},
+            {"apiGroups": [""], "resources": ["pods/ephemeralcontainers"], "verbs": ["patch"]},
+            {"apiGroups": [""], "resources": ["*/attach"], "verbs": ["get", "create"]},
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"], "resourceNames": ["web"]}]})
+        r._put("rolebindings", "shop", {"kind": "RoleBinding", "metadata": {"name": "rec"},
+                                        "roleRef": {"apiGroup": rbac.GROUP, "kind": "Role", "name": "rec"},
+                                        "subjects": [{"kind": "User", "name": "alice"}]})
+        r._put("clusterroles", "", {"kind": "ClusterRole", "metadata": {"name": "node-reader"},
+                                    "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}]})
+        r._put("clusterrolebindings", "", r.binding("ClusterRoleBinding", "nodes", "node-reader",
+                                                    [{"kind": "Group", "name": "devs"}]))
+        return r
+
+    def test_system_masters_is_cluster_admin_and_others_get_nothing_without_the_permissive_binding(self):
+        r = rbac.Rbac(permissive=False)
+        self.assertTrue(r.allows("admin", ["system:masters"], "delete", "apps", "deployments", "", "x", "y"))
+        self.assertTrue(r.allows("admin", ["system:masters"], "impersonate", "", "users", "", "", "bob"))
+        self.assertFalse(r.allows("bob", ["system:authenticated"], "get", "", "pods", "", "default", "p"))
+
+    def test_the_permissive_binding_keeps_the_tests_identities_working(self):
+        r = rbac.Rbac()
+        self.assertTrue(r.allows("token-user", ["system:authenticated"], "create", "", "pods", "exec", "ns", "p"))
+
+    def test_a_role_grants_its_verbs_and_subresources_in_its_namespace_only(self):
+        r = self.strict()
+        u = ("alice", ["system:authenticated"])
+        self.assertTrue(r.allows(*u, "get", "", "pods", "", "shop", "p"))
+        self.assertFalse(r.allows(*u, "list", "", "pods", "", "shop"))
+        self.assertFalse(r.allows(*u, "get", "", "pods", "", "other", "p"))
+        self.assertFalse(r.allows(*u, "get", "", "pods", "log", "shop", "p"))  # pods does not cover pods/log
+        self.assertTrue(r.allows(*u, "patch", "", "pods", "ephemeralcontainers", "shop", "p"))
+        self.assertFalse(r.allows(*u, "update", "", "pods", "ephemeralcontainers", "shop", "p"))
+        self.assertTrue(r.allows(*u, "create", "", "pods", "attach", "shop", "p"))  # */attach
+        self.assertFalse(r.allows(*u, "create", "", "pods", "exec", "shop", "p"))
+        self.assertFalse(r.allows(*u, "get", "apps", "pods", "", "shop", "p"))  # another API group
+
+    def test_resource_names_and_cluster_role_bindings(self):
+        r = self.strict()
+        self.assertTrue(r.allows("alice", [], "get", "apps", "deployments", "", "shop", "web"))
+        self.assertFalse(r.allows("alice", [], "get", "apps", "deployments", "", "shop", "db"))
+        self.assertTrue(r.allows("carol", ["devs"], "get", "", "nodes", "", "", "n1"))
+        self.assertTrue(r.allows("carol", ["devs"], "get", "", "nodes", "", "any-ns", "n1"))
+        self.assertFalse(r.allows("alice", [], "get", "", "nodes", "", "", "n1"))
+
+    def test_a_binding_to_a_missing_role_grants_nothing_and_service_accounts_match_by_user_name(self):
+        r = rbac.Rbac(permissive=False)
+        r._put("rolebindings", "ns", {"kind": "RoleBinding", "metadata": {"name": "b"},
+                                      "roleRef": {"apiGroup": rbac.GROUP, "kind": "Role", "name": "gone"},
+                                      "subjects": [{"kind": "User", "name": "alice"}]})
+        self.assertFalse(r.allows("alice", [], "get", "", "pods", "", "ns", "p"))
+        r._put("rolebindings", "ns", r.binding("RoleBinding", "sa", "cluster-admin",
+                                               [{"kind": "ServiceAccount", "name": "rec"}], "ns"))
+        self.assertTrue(r.allows("system:serviceaccount:ns:rec", [], "get", "", "pods", "", "ns", "p"))
+        self.assertFalse(r.allows("system:serviceaccount:other:rec", [], "get", "", "pods", "", "ns", "p"))
+
+    def test_rules_review_lists_the_rules_that_apply_in_the_namespace(self):
+        review = self.strict().rules_review("alice", [], "shop")
+        self.assertFalse(review["incomplete"])
+        self.assertIn({"verbs": ["patch"], "apiGroups": [""], "resources": ["pods/ephemeralcontainers"]},
+                      review["resourceRules"])
+        self.assertEqual(self.strict().rules_review("alice", [], "other")["resourceRules"], [])
+
+    def test_validation_words_a_bad_binding_as_the_api_server(self):
+        with self.assertRaises(ApiError) as e:
+            rbac.validate("RoleBinding", {"metadata": {"name": "b"}, "roleRef": {"kind": "Secret", "name": "x",
+                                                                                  "apiGroup": rbac.GROUP}}, "ns")
+        self.assertEqual(e.exception.code, 422)
+        self.assertIn('roleRef.kind: Unsupported value: "Secret"', e.exception.message)
+        with self.assertRaises(ApiError):
+            rbac.validate("Role", {"metadata": {"name": "r"}, "rules": [{"resources": ["pods"], "apiGroups": [""]}]},
+                          "ns")
+
+    def test_the_refusal_is_worded_as_the_rbac_authorizer_words_it(self):
+        self.assertEqual(rbac_forbidden("alice", "create", "pods", "ephemeralcontainers", "shop", "web").message,
+                         'pods "web" is forbidden: User "alice" cannot create resource "pods/ephemeralcontainers" '
+                         'in API group "" in the namespace "shop"')
+        self.assertEqual(rbac_forbidden("alice", "get", "nodes", "", "", "n1").message,
+                         'nodes "n1" is forbidden: User "alice" cannot get resource "nodes" in API group "" '
+                         'at the cluster scope')
+        self.assertEqual(rbac_forbidden("alice", "get", "deployments", "", "shop", "web", "apps").message,
+                         'deployments.apps "web" is forbidden: User "alice" cannot get resource "deployments" '
+                         'in API group "apps" in the namespace "shop"')
 
 
 if __name__ == "__main__":

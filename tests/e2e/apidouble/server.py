@@ -3,7 +3,7 @@
 Endpoints (all JSON unless said): /version, /api, /apis, /api/v1 (discovery), /openapi/v2|v3 (404,
 as on a server without them: kubectl copes), namespaces, pods (list, watch, get, create, patch,
 update, delete), pods/ephemeralcontainers (get, patch, update), pods/status (get), pods/log,
-pods/attach and pods/exec (WebSocket), and /_double/ (the test's control endpoint, see README).
+pods/attach and pods/exec (WebSocket), RBAC (rbac.py), and /_double/ (the test's control endpoint, see README).
 """
 import copy
 import http.server
@@ -21,6 +21,7 @@ import uuid
 from . import apps as appslib
 from . import hostile
 from . import patch as patchlib
+from . import rbac as rbaclib
 from . import tables
 from . import tokens as token_rotation
 from . import validation
@@ -59,7 +60,8 @@ AUTHZ_GROUP = {"name": "authorization.k8s.io",
 DISCOVERY_AUTHZ_V1 = {
     "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "authorization.k8s.io/v1",
     "resources": [{"name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview",
-                   "namespaced": False, "kind": "SelfSubjectAccessReview", "verbs": ["create"]}],
+                   "namespaced": False, "kind": "SelfSubjectAccessReview", "verbs": ["create"]},
+                  rbaclib.RULES_REVIEW_RESOURCE],
 }
 
 POD_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/pods(?:/([^/]+)(?:/([^/]+))?)?$")
@@ -453,6 +455,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if r.get("namespace") and r["namespace"] != namespace:
                 continue
             raise rbac_forbidden(self.user, verb, resource, subresource, namespace, name, group)
+        if not self.server.rbac.allows(self.user, self.groups, verb, group, resource, subresource, namespace, name):
+            raise rbac_forbidden(self.user, verb, resource, subresource, namespace, name, group)
 
     # ---- routing
     def _route(self):
@@ -468,13 +472,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                                         "serverAddress": host}]})
         if p == "/apis":
             return self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1",
-                                        "groups": [appslib.APPS_GROUP, AUTHZ_GROUP]})
+                                        "groups": [appslib.APPS_GROUP, AUTHZ_GROUP, rbaclib.API_GROUP]})
         if p == "/apis/authorization.k8s.io":
             return self.send_json(200, dict(AUTHZ_GROUP, kind="APIGroup", apiVersion="v1"))
         if p == "/apis/authorization.k8s.io/v1":
             return self.send_json(200, DISCOVERY_AUTHZ_V1)
         if p == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews":
             return self._access_review()
+        if p.startswith("/apis/rbac.authorization.k8s.io") or p.endswith("/selfsubjectrulesreviews"):
+            if self.server.rbac.serve(self, p):
+                return None
         if p == "/apis/apps":
             return self.send_json(200, dict(appslib.APPS_GROUP, kind="APIGroup", apiVersion="v1"))
         if p == "/apis/apps/v1":
@@ -487,12 +494,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if p == "/openapi/v3":
             return self.send_json(200, {"paths": {
                 "api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=" + OPENAPI_HASH},
-                "apis/apps/v1": {"serverRelativeURL": "/openapi/v3/apis/apps/v1?hash=" + OPENAPI_HASH}}})
+                "apis/apps/v1": {"serverRelativeURL": "/openapi/v3/apis/apps/v1?hash=" + OPENAPI_HASH},
+                "apis/rbac.authorization.k8s.io/v1": {
+                    "serverRelativeURL": "/openapi/v3/apis/rbac.authorization.k8s.io/v1?hash=" + OPENAPI_HASH}}})
         if p == "/openapi/v3/api/v1":
             return self.send_json(200, openapi_doc("", "v1", [("/api/v1/namespaces/{namespace}/pods", "Pod")]))
         if p == "/openapi/v3/apis/apps/v1":
             return self.send_json(200, openapi_doc("apps", "v1", [
                 ("/apis/apps/v1/namespaces/{namespace}/deployments", "Deployment")]))
+        if p == "/openapi/v3/apis/rbac.authorization.k8s.io/v1":
+            return self.send_json(200, openapi_doc(rbaclib.GROUP, "v1", rbaclib.OPENAPI_CREATABLE))
         if p.startswith("/_double/"):
             return self._control(p[len("/_double/"):])
         m = NODE_PATH.match(p)
@@ -765,7 +776,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.authorize("get", "pods", "log", ns, name)
             return self._logs(ns, name)
         if sub in ("attach", "exec"):
-            # Since 1.30 (AuthorizePodWebsocketUpgradeCreatePermission) a WebSocket GET needs "create".
+            # The upgrade is a GET (verb get); AuthorizePodWebsocketUpgradeCreatePermission adds "create".
+            self.authorize("get", "pods", sub, ns, name)
             self.authorize("create", "pods", sub, ns, name)
             return self._stream(ns, name, sub)
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -1374,6 +1386,7 @@ def make_server(address, pki, store, runtime, config):
     srv.create_pod = create_pod_fn(srv)
     srv.delete_pod = delete_pod_fn(srv)
     srv.apps = appslib.Apps(store)
+    srv.rbac = rbaclib.Rbac()
     started = now_rfc3339()
 
     def node():
