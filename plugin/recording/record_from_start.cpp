@@ -199,6 +199,8 @@ class PodCopy {
     ~PodCopy() { remove(); }
 
     const std::string& name() const { return spec_.name; }
+    // Another spec, before create() succeeded.
+    void reset(fromstart::CopySpec spec) { spec_ = std::move(spec); }
     const std::string& container() const { return spec_.container; }
     std::string path() const { return "/api/v1/namespaces/" + ns_ + "/pods/" + spec_.name; }
 
@@ -397,7 +399,7 @@ class CopyRecording {
 
 }  // namespace
 
-int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
+std::optional<FromStartRun> run_from_start(const CommonFlags& common, const FromStartOptions& o) {
     // 1. The cluster.
     install_interrupt_handlers();
     Cluster cluster = connect_for_recording(common);
@@ -416,37 +418,75 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
     fromstart::CopySpec cs;
     cs.launch = launch_command(client, ns, pod_json, container, common, o);
 
-    // 4. The copy (deleted when this function leaves, unless --keep).
+    // 4. The copy (deleted when this function leaves, unless --keep). A check's copy is as close
+    // to the pod as the namespace's Pod Security level lets it be (docs/check.md).
+    FromStartRun run;
+    run.pod = name;
+    run.container = container;
     cs.name = fromstart::copy_name(name);
     cs.container = container;
     cs.tracer_image = o.image;
     cs.image_pull_policy = o.image_pull_policy;
     cs.no_filter = o.no_filter;
+    cs.tracer_args = o.tracer_args;
+    std::optional<std::string> level;
+    if (o.check_copy) {
+        auto ns_json = client.get("/api/v1/namespaces/" + ns);
+        if (ns_json) level = fromstart::pod_security_level(*ns_json);
+        auto plan = fromstart::plan_check_copy(pod_json, container, level);
+        cs.unconfined = plan.unconfined;
+        cs.add_sys_admin = plan.add_sys_admin;
+        run.caveats = plan.caveats;
+    }
+    run.copy = cs.name;
     PodCopy copy(client, ns, cs, o.keep);
-    copy.create(pod_json, o.target);
+    try {
+        copy.create(pod_json, o.target);
+    } catch (const UserError& e) {
+        // No label, and an admission configuration whose default level is stricter: once more as
+        // the restricted level allows.
+        if (!o.check_copy || !level || !level->empty() ||
+            std::string(e.what()).find("violates PodSecurity") == std::string::npos)
+            throw;
+        auto plan = fromstart::plan_check_copy(pod_json, container, std::string("restricted"));
+        cs.unconfined = plan.unconfined;
+        cs.add_sys_admin = plan.add_sys_admin;
+        run.caveats = plan.caveats;
+        warn("Pod Security refused the copy's Unconfined profile or CAP_SYS_ADMIN: trying without them");
+        copy.reset(cs);
+        copy.create(pod_json, o.target);
+    }
 
     // 5. Until the app container runs under the tracer.
-    if (!wait_for_copy(client, ns, copy, o.start_timeout)) return kExitInterrupted;
+    if (!wait_for_copy(client, ns, copy, o.start_timeout)) return std::nullopt;
 
     // 6. The recording.
     CopyRecording recording(client, copy, common);
-    if (!recording.run(o.duration)) {
-        fmt::print(stderr, "interrupted: no profile written\n");
-        return kExitInterrupted;
-    }
+    if (!recording.run(o.duration)) return std::nullopt;
 
-    // 7. The profile, then the copy goes.
-    const Recording& recorded = recording.session().recording();
+    // 7. The copy's end (the app's exit, when it exited), read before the copy goes.
+    run.recording = recording.session().recording();
+    if (auto p = client.get(copy.path())) run.end = fromstart::copy_state(*p, container);
+    run.seconds = std::chrono::duration<double>(Clock::now() - recording.started()).count();
     const std::string why = recording.end_reason();
-    if (recorded.syscalls.empty())
+    // With a check filter the tracer stops only at refused calls: an empty recording is normal then.
+    if (run.recording.syscalls.empty() && (o.tracer_args.empty() || !recording.session().hello_seen()))
         throw UserError("the tracer sent nothing" + (why.empty() ? std::string() : ": " + why) +
                         fmt::format(": see kubectl logs {} -c {} -n {} (run with --keep to look)",
                                     copy.name(), container, ns));
-    write_recording_profile(common, recorded, o.record_options, name + "-" + container);
-    note(fmt::format(
-        "recorded {} syscalls of {} from its first one, in {}s{}", recorded.syscalls.size(), container,
-        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - recording.started()).count(),
-        common.output_file.empty() ? "" : "; profile written to " + common.output_file));
+    return run;
+}
+
+int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
+    auto run = run_from_start(common, o);
+    if (!run) {
+        fmt::print(stderr, "interrupted: no profile written\n");
+        return kExitInterrupted;
+    }
+    write_recording_profile(common, run->recording, o.record_options, run->pod + "-" + run->container);
+    note(fmt::format("recorded {} syscalls of {} from its first one, in {:.0f}s{}",
+                     run->recording.syscalls.size(), run->container, run->seconds,
+                     common.output_file.empty() ? "" : "; profile written to " + common.output_file));
     return kExitSuccess;
 }
 

@@ -166,6 +166,7 @@ void RecorderRun::add() {
     spec_.image = settings_.image;
     spec_.image_pull_policy = settings_.image_pull_policy;
     spec_.target = t_.container;
+    spec_.extra_args = settings_.tracer_args;
     spec_.container_id = rec::bare_container_id(container_.container_id);
     spec_.uid = container_.run_as_user;
     spec_.gid = container_.run_as_group;

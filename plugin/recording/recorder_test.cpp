@@ -154,6 +154,20 @@ TEST_CASE("the recorder's ephemeral container follows docs/design.md") {
     CHECK(recorder_patch(spec).rfind(R"({"spec":{"ephemeralContainers":[{)", 0) == 0);
 }
 
+TEST_CASE("a check's recorder passes the check flags after its own") {
+    RecorderSpec spec;
+    spec.name = "seccomp-recorder-abcde";
+    spec.target = "app";
+    spec.container_id = "abc";
+    spec.extra_args = {"--check-program", "AAAA", "--check-mode", "eval"};
+    rapidjson::Document d;
+    d.Parse(recorder_container_json(spec).c_str());
+    REQUIRE(d["args"].Size() == 8);
+    CHECK(std::string(d["args"][0].GetString()) == "--container-id");
+    CHECK(std::string(d["args"][4].GetString()) == "--check-program");
+    CHECK(std::string(d["args"][7].GetString()) == "eval");
+}
+
 TEST_CASE("the recorder's image is used as given, tag, digest or both") {
     RecorderSpec spec;
     spec.name = "seccomp-recorder-abcde";
