@@ -166,7 +166,7 @@ TEST_CASE("read_recording: a stream of another protocol major is refused, naming
     auto r = read_recording(text);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message ==
-          "line 2: the recording speaks stream protocol 9.1, this kubectl-seccomp speaks 1.1: read it with "
+          "line 2: the recording speaks stream protocol 9.1, this kubectl-seccomp speaks 1.2: read it with "
           "the kubectl-seccomp of its tracer's release");
     hello.protocol_minor = 7;  // another minor of our major: read
     hello.protocol_major = stream::kProtocolMajor;
