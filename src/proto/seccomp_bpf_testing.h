@@ -54,8 +54,10 @@ inline std::uint32_t random_constant(std::mt19937& rng) {
 }
 
 // A random program the kernel accepts: every seccomp opcode, jumps forward, memory cells read only
-// after they were stored on every path (retried until validate() agrees).
-inline Program random_program(std::mt19937& rng, std::size_t max_length = 40) {
+// after they were stored on every path (retried until validate() agrees). With `distinct_errnos`,
+// a RET K returns ERRNO with its own position, a RET A mostly ERRNO with A's low 11 bits, so that
+// most paths end in a verdict of their own and a wrong step shows.
+inline Program random_program(std::mt19937& rng, std::size_t max_length = 40, bool distinct_errnos = false) {
     static const std::uint16_t codes[] = {
         kLdWAbs,  kLdWAbs,  kLdWAbs,  kLdWLen,  kLdxWLen, kLdImm,   kLdxImm,  kLdMem,   kLdxMem,
         kSt,      kStx,     kAluAddK, kAluAddX, kAluSubK, kAluSubX, kAluMulK, kAluMulX, kAluDivK,
@@ -96,7 +98,15 @@ inline Program random_program(std::mt19937& rng, std::size_t max_length = 40) {
                               : static_cast<std::uint32_t>(rng() % (std::min<std::size_t>(room, 6) + 1));
                     break;
                 case kRetK:
-                    i.k = random_verdict(rng);
+                    i.k = distinct_errnos ? kRetErrno | static_cast<std::uint32_t>(1 + pc)
+                                          : random_verdict(rng);
+                    break;
+                case kRetA:
+                    if (distinct_errnos && pc + 3 < n) {
+                        p.push_back(insn(kAluAndK, 0x7ff));
+                        p.push_back(insn(kAluOrK, kRetErrno));
+                        pc += 2;
+                    }
                     break;
                 default:
                     break;
@@ -109,7 +119,13 @@ inline Program random_program(std::mt19937& rng, std::size_t max_length = 40) {
             }
             p.push_back(i);
         }
-        p.push_back(rng() % 4 == 0 ? ret_a() : ret_k(random_verdict(rng)));
+        if (distinct_errnos) {
+            p.push_back(insn(kAluAndK, 0x7ff));
+            p.push_back(insn(kAluOrK, kRetErrno));
+            p.push_back(ret_a());
+        } else {
+            p.push_back(rng() % 4 == 0 ? ret_a() : ret_k(random_verdict(rng)));
+        }
         if (validate(p).ok()) return p;
     }
 }
