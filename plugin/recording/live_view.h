@@ -9,6 +9,11 @@
 
 #include "stream.h"
 
+namespace ksc {
+// "would refuse socket (x86_64) with SCMP_ACT_ERRNO(EPERM): curl (/usr/bin/curl) [pid 12]"
+std::string denial_line(const stream::Denial& d);
+}  // namespace ksc
+
 namespace ksc::cli {
 
 // 59s, 4m05s, 1h02m03s.
@@ -23,6 +28,8 @@ class LiveView {
     // Syscalls seen before we attached arrive in the snapshot's summary, not as events.
     void set_total(std::uint64_t n) { syscalls_ = std::max(syscalls_, n); }
     void progress(const stream::Progress& p);
+    // check: a call the profile would refuse, one line above the view.
+    void denial(const stream::Denial& d);
     void tick() { redraw(false); }
     void message(const std::string& line);
     void clear();

@@ -22,6 +22,7 @@
 #include "from_start.h"
 #include "interrupts.h"
 #include "kubeconfig.h"
+#include "live_view.h"
 #include "profile_output.h"
 #include "recording.h"
 #include "recording_session.h"
@@ -340,6 +341,9 @@ class CopyRecording {
             events.syscall = [](const stream::Syscall& sc, bool) {
                 note("new syscall: " + (sc.name.empty() ? std::to_string(sc.nr) : sc.name));
             };
+        events.denial = [](const stream::Denial& d, bool first) {
+            if (first) note(denial_line(d));
+        };
         events.diagnostics = [this](const std::string& text) {
             stderr_ = text;
             if (session_.hello_seen()) warn("tracer: " + text);

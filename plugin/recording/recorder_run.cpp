@@ -94,6 +94,9 @@ rec::RecordingSession recorder_session(LiveView& view) {
         if (first) view.new_syscall(sc);
     };
     events.progress = [&view](const stream::Progress& p) { view.progress(p); };
+    events.denial = [&view](const stream::Denial& d, bool first) {
+        if (first) view.denial(d);
+    };
     events.message = [&view](const stream::Message& m) {
         view.message(std::string(m.is_error ? "recorder error: " : "recorder warning: ") + m.message);
     };

@@ -1,4 +1,5 @@
 #include "recorder.h"
+#include "live_view.h"
 
 #include "version.h"
 
@@ -227,3 +228,24 @@ TEST_CASE("refusals of the PATCH say what to do") {
 }
 
 }  // namespace ksc::rec
+
+namespace ksc {
+TEST_CASE("a check's live line names the call, its verdict and the process") {
+    stream::Denial d;
+    d.nr = 41;
+    d.name = "socket";
+    d.action = "SCMP_ACT_ERRNO";
+    d.errno_value = 1;
+    d.comm = "curl";
+    d.exe = "/usr/bin/curl";
+    d.pid = 12;
+    d.arch = native_arch();
+    CHECK(denial_line(d) == "would refuse socket with SCMP_ACT_ERRNO(EPERM): curl (/usr/bin/curl) [pid 12]");
+    d.enforced = true;
+    d.name.clear();
+    d.action = "SCMP_ACT_KILL_PROCESS";
+    d.errno_value.reset();
+    d.exe.clear();
+    CHECK(denial_line(d) == "refused #41 with SCMP_ACT_KILL_PROCESS: curl [pid 12]");
+}
+}  // namespace ksc
