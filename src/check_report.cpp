@@ -52,6 +52,34 @@ std::string signal_text(int sig) {
 
 }  // namespace
 
+std::vector<CheckDenial> check_denials(const Recording& rec, std::optional<double> ready_after,
+                                       bool startup_when_unknown) {
+    std::vector<CheckDenial> out;
+    for (const auto& [key, d] : rec.denials) {
+        CheckDenial c;
+        c.arch = d.arch;
+        c.nr = d.nr;
+        c.name = d.name;
+        c.action = d.action;
+        c.errno_value = d.errno_value;
+        c.args = d.args;
+        c.comm = d.comm;
+        c.exe = d.exe;
+        c.count = std::max<std::uint64_t>(d.count, 1);
+        c.first_t = d.first_t;
+        if (ready_after)
+            c.startup = d.first_t < *ready_after;
+        else if (startup_when_unknown)
+            c.startup = true;
+        for (const auto& [err, n] : d.seen_errors) {
+            auto name = errno_name(err);
+            c.seen_errors[name ? std::string(*name) : std::to_string(err)] += n;
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 std::vector<std::uint32_t> deciding_args(const Profile& profile, std::string_view name) {
     std::vector<std::uint32_t> out;
     for (const auto& rule : profile.syscalls) {

@@ -14,6 +14,7 @@
 
 #include "arch.h"
 #include "profile.h"
+#include "recording.h"
 
 namespace ksc {
 
@@ -54,6 +55,12 @@ struct CheckResult {
     std::optional<AppEnd> app_end;
     bool complete = true;  // false when the tracer's final summary did not arrive (counts may be low)
 };
+
+// A recording's denials (Recording::denials) as the report's, each placed before or after Ready:
+// `ready_after` is when the container became Ready (seconds since the tracer started); without it,
+// every denial is start-up when `startup_when_unknown` (it never became Ready), else unknown.
+std::vector<CheckDenial> check_denials(const Recording& recording, std::optional<double> ready_after,
+                                       bool startup_when_unknown);
 
 // For a rule with conditions on `name`: the argument indices its conditions test, in order (the
 // arguments that decided a denial). Empty when no rule naming it has conditions.

@@ -119,4 +119,33 @@ TEST_CASE("check report: json has every field a script needs, deciding args apar
     CHECK_FALSE(doc.HasMember("app"));
 }
 
+TEST_CASE("check report: a recording's denials, placed before or after Ready, errno names for seen errors") {
+    Recording rec;
+    stream::DenialCount early, late;
+    early.nr = 41;
+    early.name = "socket";
+    early.action = "SCMP_ACT_ERRNO";
+    early.errno_value = 1;
+    early.first_t = 1.0;
+    early.count = 0;  // a first-seen event without a summary yet: at least once
+    early.seen_errors = {{97, 2}, {4000, 1}};
+    late = early;
+    late.nr = 42;
+    late.name = "connect";
+    late.first_t = 9.0;
+    late.count = 5;
+    rec.denials[{Arch::X86_64, 41, "SCMP_ACT_ERRNO", 1, ""}] = early;
+    rec.denials[{Arch::X86_64, 42, "SCMP_ACT_ERRNO", 1, ""}] = late;
+    auto ds = check_denials(rec, 5.0, true);
+    REQUIRE(ds.size() == 2);
+    CHECK(ds[0].startup == true);
+    CHECK(ds[0].count == 1);
+    CHECK(ds[0].seen_errors.at("EAFNOSUPPORT") == 2);
+    CHECK(ds[0].seen_errors.at("4000") == 1);
+    CHECK(ds[1].startup == false);
+    CHECK(ds[1].count == 5);
+    CHECK(check_denials(rec, std::nullopt, true)[1].startup == true);  // never Ready: all start-up
+    CHECK_FALSE(check_denials(rec, std::nullopt, false)[1].startup);   // attached: unknown
+}
+
 }  // namespace ksc

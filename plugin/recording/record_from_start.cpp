@@ -17,13 +17,17 @@
 
 #include "api_client.h"
 #include "base64.h"
+#include "check_report.h"
 #include "cluster.h"
 #include "exit_status.h"
 #include "from_start.h"
 #include "interrupts.h"
 #include "kubeconfig.h"
 #include "live_view.h"
+#include "profile_fix.h"
+#include "profile_json.h"
 #include "profile_output.h"
+#include "profile_spo.h"
 #include "recording.h"
 #include "recording_session.h"
 #include "registry_client.h"
@@ -401,6 +405,50 @@ class CopyRecording {
     Clock::time_point last_view_ = Clock::now();
 };
 
+// record --baseline: the baseline plus what it refused, in -o's format (report: the check's report).
+int write_grown_baseline(const CommonFlags& common, const FromStartOptions& o, const FromStartRun& run) {
+    if (!run.recording.check)
+        throw UserError(
+            fmt::format("the tracer did not run the baseline's filter (its image speaks stream "
+                        "protocol before 1.2): use --image {}",
+                        kDefaultTracerImage));
+    CheckResult r;
+    r.target = fmt::format("{}/{} (a copy of {})", run.copy, run.container, run.pod);
+    r.profile_path = o.baseline_path;
+    r.mode = "complain";
+    r.seconds = run.seconds;
+    r.complete = run.recording.final_summary;
+    r.instructions = run.recording.check->instructions;
+    r.denials = check_denials(run.recording, run.end.ready_after, true);
+    r.caveats = run.caveats;
+    r.caveats.push_back(
+        "calls inside the baseline are never seen (its filter lets them through without a "
+        "stop): the result can only grow");
+    FixedProfile grown = fix_profile(*o.baseline, r.denials);
+    for (const auto& n : grown.notes) note(n);
+    std::string out;
+    if (common.output_format == "report") {
+        out = write_check_report(r, *o.baseline);
+    } else if (common.output_format == "yaml") {
+        SeccompProfileDoc doc;
+        doc.name = to_object_name(run.pod + "-" + run.container);
+        doc.profile = grown.profile;
+        auto y = write_seccomp_profiles_yaml({doc});
+        if (!y) throw UserError(y.error().message);
+        out = *y;
+    } else {
+        out = write_profile_json(grown.profile);
+    }
+    if (auto st = write_output(common, out); !st) throw UserError(st.error().message);
+    note(
+        fmt::format("the baseline {} plus {} new call{}{}; calls inside the baseline are never seen, so the "
+                    "profile only grows",
+                    o.baseline_path, r.denials.size(), r.denials.size() == 1 ? "" : "s",
+                    common.output_file.empty() ? "" : ", written to " + common.output_file));
+    for (const auto& c : run.caveats) note(c);
+    return kExitSuccess;
+}
+
 }  // namespace
 
 std::optional<FromStartRun> run_from_start(const CommonFlags& common, const FromStartOptions& o) {
@@ -487,6 +535,7 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
         fmt::print(stderr, "interrupted: no profile written\n");
         return kExitInterrupted;
     }
+    if (o.baseline) return write_grown_baseline(common, o, *run);
     write_recording_profile(common, run->recording, o.record_options, run->pod + "-" + run->container);
     note(fmt::format("recorded {} syscalls of {} from its first one, in {:.0f}s{}",
                      run->recording.syscalls.size(), run->container, run->seconds,

@@ -29,6 +29,10 @@ struct FromStartOptions {
     // copy set by fromstart::plan_check_copy (the namespace's Pod Security level read).
     std::vector<std::string> tracer_args;
     bool check_copy = false;
+    // record --baseline: the profile whose program runs in complain mode; the result is it plus
+    // what it refused (profile_fix.h).
+    std::optional<Profile> baseline;
+    std::string baseline_path;
 };
 
 // What a run of the copy leaves: the recording, the copy's last state (Ended: the app's end),

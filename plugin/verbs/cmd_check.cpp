@@ -12,11 +12,10 @@
 
 #include <fmt/core.h>
 
-#include "base64.h"
+#include "check_program.h"
 #include "check_report.h"
 #include "cluster.h"
 #include "common_flags.h"
-#include "errno_names.h"
 #include "exit_status.h"
 #include "interrupts.h"
 #include "output_file.h"
@@ -126,64 +125,6 @@ CheckFlags check_flags(const VerbFlags& flags) {
     return c;
 }
 
-// Interim, until compile_program (src/profile_compile, branch i13a) is merged: refuses in one line.
-Result<bpf::Program> compile_program(const Profile& profile) {
-    auto compiled = compile_profile(profile);
-    if (!compiled) return compiled.error();
-    return make_error("this build cannot hand a compiled profile to the tracer yet");
-}
-
-// The profile as the node's runtime would load it, compiled; refused in one line when it cannot
-// be loaded (SCMP_ACT_NOTIFY: no listener; over the kernel's 4,096 instructions).
-bpf::Program compile_checked(const Profile& profile, const std::string& path) {
-    auto uses_notify = [&] {
-        if (profile.default_action == Action::Notify) return true;
-        for (const auto& r : profile.syscalls)
-            if (r.action == Action::Notify) return true;
-        return false;
-    };
-    if (uses_notify())
-        throw UserError(path +
-                        ": SCMP_ACT_NOTIFY needs a seccomp agent listening, which a check has not: replace "
-                        "it with the action the agent would take");
-    auto program = compile_program(profile);
-    if (!program) throw UserError(path + ": " + program.error().message);
-    return *program;
-}
-
-std::vector<std::string> tracer_check_args(const bpf::Program& program, const std::string& mode) {
-    return {"--check-program", base64_encode(bpf::pack(program)), "--check-mode", mode};
-}
-
-// The tracer's denials as the report's, each placed before or after Ready.
-std::vector<CheckDenial> denials_of(const Recording& rec, std::optional<double> ready_after,
-                                    bool all_startup_when_unknown) {
-    std::vector<CheckDenial> out;
-    for (const auto& [key, d] : rec.denials) {
-        CheckDenial c;
-        c.arch = d.arch;
-        c.nr = d.nr;
-        c.name = d.name;
-        c.action = d.action;
-        c.errno_value = d.errno_value;
-        c.args = d.args;
-        c.comm = d.comm;
-        c.exe = d.exe;
-        c.count = std::max<std::uint64_t>(d.count, 1);
-        c.first_t = d.first_t;
-        if (ready_after)
-            c.startup = d.first_t < *ready_after;
-        else if (all_startup_when_unknown)
-            c.startup = true;
-        for (const auto& [err, n] : d.seen_errors) {
-            auto name = errno_name(err);
-            c.seen_errors[name ? std::string(*name) : std::to_string(err)] += n;
-        }
-        out.push_back(std::move(c));
-    }
-    return out;
-}
-
 // A tracer that ignored --check-program (an image before stream protocol 1.2) checked nothing.
 void require_check(const Recording& rec) {
     if (!rec.check)
@@ -247,7 +188,7 @@ std::optional<CheckResult> check_attached(const CommonFlags& common, const cxxop
     r.mode = "eval";
     r.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     r.complete = rec.final_summary;
-    r.denials = denials_of(rec, std::nullopt, false);
+    r.denials = check_denials(rec, std::nullopt, false);
     r.caveats.push_back(
         "attached to the running app: its start-up was not checked (check --from-start runs a copy from its "
         "first syscall)");
@@ -279,7 +220,7 @@ std::optional<CheckResult> check_from_start(const CommonFlags& common, const cxx
     r.seconds = run->seconds;
     r.complete = run->recording.final_summary;
     // Never Ready while checked: every denial came during its start-up.
-    r.denials = denials_of(run->recording, run->end.ready_after, true);
+    r.denials = check_denials(run->recording, run->end.ready_after, true);
     r.caveats = run->caveats;
     r.caveats.push_back(
         "the tracer's filter cannot be removed: had the tracer died, the app's refused calls would have "
@@ -339,7 +280,7 @@ int cmd_check(int argc, char** argv) {
     // 1. The profile, as the runtime would load it, and its program.
     ProfileInputOptions inputs;
     Profile profile = effective_profile(load_profiles(c.profile_path, inputs, true), "", inputs);
-    const bpf::Program program = compile_checked(profile, c.profile_path);
+    const bpf::Program program = compile_for_check(profile, c.profile_path);
     verbose(1, fmt::format("{}: {} BPF instructions", c.profile_path, program.size()));
 
     // 2. The check.
