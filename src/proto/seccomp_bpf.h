@@ -26,6 +26,53 @@ static_assert(sizeof(Instruction) == 8);
 
 using Program = std::vector<Instruction>;
 
+// Classic-BPF opcodes (linux/filter.h, linux/bpf_common.h): every one a seccomp filter may use.
+namespace op {
+enum : std::uint16_t {
+    kLdWAbs = 0x20,   // A = seccomp_data[k]
+    kLdWLen = 0x80,   // A = sizeof(seccomp_data)
+    kLdxWLen = 0x81,  // X = sizeof(seccomp_data)
+    kLdImm = 0x00,    // A = k
+    kLdxImm = 0x01,   // X = k
+    kLdMem = 0x60,    // A = M[k]
+    kLdxMem = 0x61,   // X = M[k]
+    kSt = 0x02,       // M[k] = A
+    kStx = 0x03,      // M[k] = X
+    kAluAddK = 0x04,
+    kAluAddX = 0x0c,
+    kAluSubK = 0x14,
+    kAluSubX = 0x1c,
+    kAluMulK = 0x24,
+    kAluMulX = 0x2c,
+    kAluDivK = 0x34,
+    kAluDivX = 0x3c,
+    kAluOrK = 0x44,
+    kAluOrX = 0x4c,
+    kAluAndK = 0x54,
+    kAluAndX = 0x5c,
+    kAluLshK = 0x64,
+    kAluLshX = 0x6c,
+    kAluRshK = 0x74,
+    kAluRshX = 0x7c,
+    kAluNeg = 0x84,
+    kAluXorK = 0xa4,
+    kAluXorX = 0xac,
+    kJa = 0x05,
+    kJeqK = 0x15,
+    kJeqX = 0x1d,
+    kJgtK = 0x25,
+    kJgtX = 0x2d,
+    kJgeK = 0x35,
+    kJgeX = 0x3d,
+    kJsetK = 0x45,
+    kJsetX = 0x4d,
+    kRetK = 0x06,
+    kRetA = 0x16,
+    kTax = 0x07,
+    kTxa = 0x87,
+};
+}  // namespace op
+
 // BPF_MAXINSNS: the kernel refuses a seccomp filter longer than this.
 inline constexpr std::size_t kMaxInstructions = 4096;
 
@@ -59,6 +106,12 @@ Status validate(std::span<const Instruction> program);
 // kernel computes it. Undefined for a program validate() refused.
 std::uint32_t run(std::span<const Instruction> program, const SeccompData& data);
 
+// The action the kernel takes for a verdict: its SECCOMP_RET_ACTION_FULL bits, or kRetKillProcess
+// for an action no kernel knows (the kernel kills the process for those).
+std::uint32_t verdict_action(std::uint32_t verdict);
+// The errno an ERRNO verdict sets: its data, clamped to 4095 (MAX_ERRNO) as the kernel does.
+std::uint16_t verdict_errno(std::uint32_t verdict);
+
 // The program as bytes (native byte order, as the tracer reads it) and back; base64 of these
 // bytes is how the plugin hands a program to the tracer (`--check-program`).
 std::string pack(std::span<const Instruction> program);
@@ -67,7 +120,11 @@ Result<Program> unpack(std::string_view bytes);  // validated
 // A verdict the tracer stops at instead of the original: every return other than ALLOW and LOG
 // becomes SECCOMP_RET_TRACE whose 16-bit data carries the original action and errno, so that the
 // kernel evaluates every call and the tracer wakes only for the calls the profile refuses.
-// A program that returns SECCOMP_RET_TRACE or USER_NOTIF itself is refused (no listener).
+// A program that returns SECCOMP_RET_TRACE or USER_NOTIF itself is refused (no listener). Each
+// RET A becomes a jump to a tail appended to the program that rewrites the verdict at run time
+// (a computed TRACE or USER_NOTIF becomes ERRNO ENOSYS, what the kernel answers with no tracer
+// or listener). A program that divides by X is refused: a zero X ends it with KILL_THREAD in the
+// kernel, which no TRACE would report (libseccomp never writes a division).
 Result<Program> transform_for_trace(std::span<const Instruction> program);
 
 // What a SECCOMP_RET_TRACE data value written by transform_for_trace() stood for: the original
