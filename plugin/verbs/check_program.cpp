@@ -5,16 +5,6 @@
 #include "user_error.h"
 
 namespace ksc::cli {
-namespace {
-
-// Interim, until compile_program (src/profile_compile, branch i13a) is merged: refuses in one line.
-Result<bpf::Program> compile_program(const Profile& profile) {
-    auto compiled = compile_profile(profile);
-    if (!compiled) return compiled.error();
-    return make_error("this build cannot hand a compiled profile to the tracer yet");
-}
-
-}  // namespace
 
 bpf::Program compile_for_check(const Profile& profile, const std::string& path) {
     bool notify = profile.default_action == Action::Notify;
