@@ -27,7 +27,8 @@ std::optional<Verdict> refusal_of(std::uint32_t ret) {
 }
 
 Denials::Entry* Denials::note(Arch arch, std::uint32_t nr, const Verdict& verdict, const std::string& exe,
-                              const std::string& comm, const std::uint64_t (&args)[6], double t, bool& first) {
+                              const std::string& comm, const std::uint64_t (&args)[6], double t,
+                              bool& first) {
     first = false;
     Key key{arch, nr, verdict.action, verdict.errno_value.value_or(-1), exe};
     auto it = entries_.find(key);

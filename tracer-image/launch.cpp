@@ -26,6 +26,8 @@ namespace {
 
 // Marks, in the exec error pipe, that the filter (not the exec) failed.
 constexpr int kFilterFailed = -1;
+// ... or that the check's filter (--check-program) did.
+constexpr int kCheckFilterFailed = -2;
 
 bool is_executable_file(const std::string& path) {
     struct stat st;
@@ -65,10 +67,14 @@ std::string find_program(const std::string& name) {
     // the tracer found it needed (CheckFilter), so that the app runs as the pod would run it.
     bool nnp = check.program ? check.no_new_privs : filter;
     sock_fprog prog = seccomp_trace_program();
+    int failed = 0;
     if ((nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ||
-        (filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) ||
-        (check.program && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, check.program) != 0)) {
-        int report[2] = {kFilterFailed, errno};
+        (filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0))
+        failed = kFilterFailed;
+    else if (check.program && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, check.program) != 0)
+        failed = kCheckFilterFailed;
+    if (failed) {
+        int report[2] = {failed, errno};
         (void)!write(err_fd, report, sizeof report);
         _exit(kExitTracerFailed);
     }
@@ -158,6 +164,12 @@ LaunchError exec_failure(int exec_error_fd, const std::string& program) {
     int report[2] = {0, 0};
     ssize_t n = read(exec_error_fd, report, sizeof report);
     if (n != sizeof report) return LaunchError{kExitTracerFailed, program + " ended before it could be run"};
+    if (report[0] == kCheckFilterFailed)
+        return LaunchError{kExitTracerFailed,
+                           std::string("cannot install the checked profile's filter: ") +
+                               std::strerror(report[1]) +
+                               (report[1] == EACCES ? " (needs CAP_SYS_ADMIN or no_new_privs)"
+                                                    : " (the kernel refused the program)")};
     if (report[0] == kFilterFailed)
         return LaunchError{kExitTracerFailed, std::string("cannot install the seccomp filter: ") +
                                                   std::strerror(report[1]) + " (use --no-filter)"};

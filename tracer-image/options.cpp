@@ -22,6 +22,7 @@ enum class FlagId {
     NoFilter,
     CheckProgram,
     CheckMode,
+    CheckOnly,
     Install,
     Version,
     Help
@@ -61,6 +62,9 @@ constexpr Flag kFlags[] = {
     {FlagId::CheckMode, "--check-mode", "eval|complain|enforce",
      "attach mode: eval (the default; the app is untouched); launch mode: complain (the default; "
      "refused calls run) or enforce (refused as the kernel would)"},
+    {FlagId::CheckOnly, "--check-only", "",
+     "launch mode with --check-program: no recording filter; only the calls the profile refuses "
+     "stop the app (and are recorded)"},
     {FlagId::Install, "--install", "DIR",
      "copy this binary to DIR/seccomp-tracer and exit (an init container's job: the image has no cp)"},
     {FlagId::Version, "--version", "", "print the version and exit"},
@@ -251,6 +255,9 @@ Result<Options> parse_options(int argc, char** argv) {
                     return usage("--check-mode wants eval, complain or enforce, not '" + std::string(value) +
                                  "'");
                 break;
+            case FlagId::CheckOnly:
+                opts.check_only = true;
+                break;
             case FlagId::Install:
                 if (value.empty()) return usage("--install needs a directory");
                 opts.install_dir = value;
@@ -279,6 +286,12 @@ Result<Options> parse_options(int argc, char** argv) {
     if (opts.no_filter && !opts.launch()) return usage("--no-filter only applies to launch mode (-- CMD)");
     if (opts.output.starts_with("unix:") && !opts.control.empty())
         return usage("--output unix:PATH already carries the commands; drop --control");
+    if (opts.check_only && (opts.check_program.empty() || !opts.launch()))
+        return usage("--check-only needs launch mode (-- CMD) and --check-program");
+    if (opts.check_only && opts.no_filter)
+        return usage(
+            "--check-only and --no-filter exclude each other: --check-only has no recording filter "
+            "and stops only at refused calls");
     if (opts.check_program.empty() && opts.check_mode != CheckMode::None)
         return usage("--check-mode needs --check-program, the program to check");
     if (!opts.check_program.empty()) {

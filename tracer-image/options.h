@@ -35,6 +35,7 @@ struct Options {
     bool no_filter = false;
     bpf::Program check_program;  // --check-program, validated
     CheckMode check_mode = CheckMode::None;
+    bool check_only = false;  // --check-only: launch mode without the recording filter
     bool version = false;
     bool help = false;
     std::vector<std::string> command;  // after "--": launch mode

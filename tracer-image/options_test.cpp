@@ -177,3 +177,17 @@ TEST_CASE("a program over the kernel's 4096 instructions is refused in one line,
     CHECK(error_of(r).find("4097 instructions, more than the kernel's 4096") != std::string::npos);
     CHECK(error_of(r).find('\n') == std::string::npos);
 }
+
+TEST_CASE("--check-only: launch mode with a program, not with --no-filter") {
+    std::string prog = check_program();
+    auto ok = parse({"--output", "x", "--check-program", prog.c_str(), "--check-only", "--", "true"});
+    REQUIRE(ok.ok());
+    CHECK(ok->check_only);
+    CHECK(error_of(parse({"--output", "x", "--check-only", "--", "true"})).find("--check-program") !=
+          std::string::npos);
+    CHECK(error_of(parse({"--pid", "1", "--check-program", prog.c_str(), "--check-only"}))
+              .find("launch mode") != std::string::npos);
+    CHECK(error_of(parse({"--output", "x", "--check-program", prog.c_str(), "--check-only", "--no-filter",
+                          "--", "true"}))
+              .find("exclude each other") != std::string::npos);
+}

@@ -264,10 +264,10 @@ bool Tracer::launch(const std::vector<std::string>& command) {
                               "the tracer set no_new_privs, which the pod did not ask for, to install the "
                               "profile without CAP_SYS_ADMIN: setuid and file-capability programs do not "
                               "gain privileges here, unlike under the runtime's enforcement");
-        else if (method_ == stream::Method::Seccomp && !had_nnp)
-            check.no_new_privs = false;  // CAP_SYS_ADMIN installs both filters
     }
-    auto started = start_child(command, method_ == stream::Method::Seccomp, ptrace_options_, check);
+    // --check-only: the check's filter alone, so that only refused calls stop the app.
+    bool recording_filter = method_ == stream::Method::Seccomp && !options_.check_only;
+    auto started = start_child(command, recording_filter, ptrace_options_, check);
     if (auto* err = std::get_if<LaunchError>(&started)) {
         reporter_.error(err->exit_status == 127   ? "not-found"
                         : err->exit_status == 126 ? "cannot-run"
@@ -728,8 +728,15 @@ void Tracer::on_check_seccomp_stop(pid_t tid, Tracee& t) {
     // the original program is what the kernel computed for the check's filter.
     auto data = seccomp_data(info.arch, info.seccomp.nr, info.instruction_pointer, args);
     std::uint32_t ret = bpf::run(options_.check_program, data);
-    if (auto verdict = refusal_of(ret)) [[unlikely]]
-        refuse(tid, t, data, *verdict, ret);
+    auto verdict = refusal_of(ret);
+    if (!verdict) return;
+    // The stop's data is the check filter's (the kernel keeps, among equal actions, the most
+    // recently installed filter's data: seccomp_run_filters): anything else means that a filter
+    // of the app's own, stacked later, returned SECCOMP_RET_TRACE for this call too.
+    if (static_cast<std::uint16_t>(info.seccomp.ret_data) !=
+        bpf::encode_trace_data(verdict->action, static_cast<std::uint16_t>(ret & bpf::kRetData))) [[unlikely]]
+        recording_.lose("check stop of another filter");
+    refuse(tid, t, data, *verdict, ret);
 }
 
 Denials::Entry* Tracer::note_denial(pid_t tid, const Tracee& t, const bpf::SeccompData& data,

@@ -1972,6 +1972,10 @@ class CheckCase(TracerCase):
         self.assertEqual(hello.get("check"), {"mode": mode, "instructions": 6}, f"hello: {hello}")
         sd = self.summary_denials(s)
         self.assertEqual([(x["nr"], x["count"]) for x in sd], [(self.GETSID, 2)], f"summary denials: {sd}")
+        # Launch mode: each refused call's stop carried the check filter's data, not the recording
+        # filter's (installed first): among equal actions the kernel keeps the newest filter's data.
+        final = [e for e in s.stream.events if e["type"] == "summary" and e.get("final")][-1]
+        self.assertEqual(final.get("lost", []), [], "lost: a stop's data was not the check filter's")
         return sd[0]
 
 
@@ -2051,6 +2055,31 @@ class CheckEnforce(CheckCase):
         with self.subTest("kill_process"):
             s, _ = self.compare(mode, RET_KILL_PROCESS, dies=True)
             self.assertEqual(self.denials(s)[0]["action"], "SCMP_ACT_KILL_PROCESS")
+
+
+class CheckOnly(CheckCase):
+    """--check-only: no recording filter; the app stops only at the calls the profile refuses, which
+    are all the recording holds; complain and enforce work as with the recording filter."""
+
+    def test_launch(self):
+        _, b64 = self.program(RET_ERRNO | errno.EACCES)
+        base = self.run_to_end("untraced", [prog("tt_check")])
+        s = self.run_to_end(LAUNCH, [prog("tt_check")], ["--check-program", b64, "--check-only"])
+        self.assertEqual(s.output, base.output, "complain: the app behaves as unfiltered")
+        s.summary = self.stream_final(s)
+        self.assertEqual(s.counts(), {(X86_64, self.GETSID): 2}, "only the refused calls stopped the app")
+        self.assertEqual(s.stream.of("syscall")[0]["nr"], self.GETSID)
+        d = self.assert_one_getsid_denial(s, "SCMP_ACT_ERRNO", errno.EACCES, False, "complain")
+        self.assertEqual(d.get("seen_errors"), {"ESRCH": 2})
+        path, b64 = self.program(RET_ERRNO | errno.EACCES)
+        kernel = self.run_to_end("untraced", [prog("tt_filter_exec"), path, prog("tt_check")])
+        s = self.run_to_end(LAUNCH, [prog("tt_check")],
+                            ["--check-program", b64, "--check-only", "--check-mode", "enforce"])
+        self.assertEqual(s.output, kernel.output, "enforce: the kernel filter's errno")
+        self.assertIn("getsid -1 EACCES", s.output)
+
+    def stream_final(self, s):
+        return [e for e in s.stream.events if e["type"] == "summary" and e.get("final")][-1]
 
 
 class CheckNoNewPrivs(CheckCase):

@@ -2,6 +2,7 @@
 // classic-BPF seccomp program in FILE (raw struct sock_filter bytes) and execs CMD. Without
 // CAP_SYS_ADMIN the kernel needs no_new_privs first; with it, none is set (as runc does).
 // Usage: tt_filter_exec FILE CMD ARGS...
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -9,7 +10,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <errno.h>
 
 int main(int argc, char** argv) {
     static struct sock_filter insns[4096];
