@@ -296,7 +296,12 @@ class CopyRecording {
         using State = rec::RecordingSession::State;
         for (;;) {
             if (interrupts() >= 2) return false;
-            if (!session_.connected() && !connect()) continue;
+            if (!session_.connected() && !connect()) {
+                // The app may have ended before any exec reached the tracer (an app that fails at
+                // once under an enforced check): then only its termination message is left.
+                if (connects_ % 4 == 0 && app_ended()) return true;
+                continue;
+            }
             auto now = Clock::now();
             if (!session_.stopping() && (interrupts() == 1 || (duration && now - started_ >= *duration))) {
                 note(interrupts() ? "stopping: waiting for the tracer's summary"
@@ -315,7 +320,10 @@ class CopyRecording {
                     continue;
                 case State::Done:
                     // A final summary unasked for: the app exited and the tracer is done.
-                    if (!session_.stopping()) note("the app exited: the recording ends there");
+                    if (!session_.stopping()) {
+                        note("the app exited: the recording ends there");
+                        app_exited_ = true;
+                    }
                     return true;
                 case State::StopTimedOut:
                     warn("the tracer sent no final summary in 30s: writing what was streamed");
@@ -332,6 +340,8 @@ class CopyRecording {
     const rec::RecordingSession& session() const { return session_; }
     std::string end_reason() const { return stderr_.empty() ? session_.end_reason() : stderr_; }
     Clock::time_point started() const { return started_; }
+    // The app exited by itself (not stopped by Ctrl-C or --duration).
+    bool app_exited() const { return app_exited_; }
 
   private:
     rec::RecordingSession make_session(const CommonFlags& common) {
@@ -378,17 +388,22 @@ class CopyRecording {
         return false;
     }
 
+    // Whether the app ended; its termination message (the compact summary) then joins the recording.
+    bool app_ended() {
+        auto p = client_.get(copy_.path());
+        auto st = p ? fromstart::copy_state(*p, copy_.container()) : fromstart::CopyState{};
+        if (st.kind != fromstart::CopyState::Ended) return false;
+        app_exited_ = true;
+        note(st.why + ": the recording ends there");
+        (void)session_.add_compact_summary(st.termination_message);
+        return true;
+    }
+
     // The app ended (the tracer with it, as PID 1), or only the connection did. False: the
     // recording is over.
     bool on_lost() {
         session_.disconnect();
-        auto p = client_.get(copy_.path());
-        auto st = p ? fromstart::copy_state(*p, copy_.container()) : fromstart::CopyState{};
-        if (st.kind == fromstart::CopyState::Ended) {
-            note(st.why + ": the recording ends there");
-            (void)session_.add_compact_summary(st.termination_message);
-            return false;
-        }
+        if (app_ended()) return false;
         if (!session_.hello_seen()) return true;  // not connected yet: try again (bounded in connect)
         if (connects_ > 20) return false;
         warn("the exec connection broke (" + end_reason() + "): connecting again");
@@ -401,6 +416,7 @@ class CopyRecording {
     std::string exec_path_;
     std::string stderr_;  // the last the tracer or the exec said
     int connects_ = 0;
+    bool app_exited_ = false;
     const Clock::time_point started_ = Clock::now();
     Clock::time_point last_view_ = Clock::now();
 };
@@ -518,11 +534,22 @@ std::optional<FromStartRun> run_from_start(const CommonFlags& common, const From
 
     // 7. The copy's end (the app's exit, when it exited), read before the copy goes.
     run.recording = recording.session().recording();
-    if (auto p = client.get(copy.path())) run.end = fromstart::copy_state(*p, container);
+    // The kubelet reports the container's end a moment after the tracer's last line: wait for it
+    // (up to 10 s) when the app exited by itself.
+    for (auto deadline = Clock::now() + 10s;;) {
+        if (auto p = client.get(copy.path())) run.end = fromstart::copy_state(*p, container);
+        if (!recording.app_exited() || run.end.kind == fromstart::CopyState::Ended ||
+            Clock::now() > deadline || interrupts())
+            break;
+        std::this_thread::sleep_for(300ms);
+    }
     run.seconds = std::chrono::duration<double>(Clock::now() - recording.started()).count();
     const std::string why = recording.end_reason();
-    // With a check filter the tracer stops only at refused calls: an empty recording is normal then.
-    if (run.recording.syscalls.empty() && (o.tracer_args.empty() || !recording.session().hello_seen()))
+    run.stream_read = recording.session().hello_seen();
+    // With a check filter the tracer stops only at refused calls: an empty recording is normal then;
+    // and an app that ended before its stream was read left its termination message.
+    const bool app_ended = run.end.kind == fromstart::CopyState::Ended;
+    if (run.recording.syscalls.empty() && (o.tracer_args.empty() || (!run.stream_read && !app_ended)))
         throw UserError("the tracer sent nothing" + (why.empty() ? std::string() : ": " + why) +
                         fmt::format(": see kubectl logs {} -c {} -n {} (run with --keep to look)",
                                     copy.name(), container, ns));

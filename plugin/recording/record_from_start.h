@@ -43,6 +43,9 @@ struct FromStartRun {
     std::string pod, copy, container;
     std::vector<std::string> caveats;
     double seconds = 0;
+    // The tracer's stream was read (its hello arrived); false when the app ended before any exec
+    // reached it: the recording then holds only its termination message's syscalls.
+    bool stream_read = false;
 };
 
 // The copy from its creation to its deletion (unless --keep). nullopt when interrupted; throws

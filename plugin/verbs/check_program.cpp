@@ -19,7 +19,31 @@ bpf::Program compile_for_check(const Profile& profile, const std::string& path) 
 }
 
 std::vector<std::string> tracer_check_args(const bpf::Program& program, const std::string& mode) {
-    return {"--check-program", base64_encode(bpf::pack(program)), "--check-mode", mode};
+    std::vector<std::string> args{"--check-program", base64_encode(bpf::pack(program)), "--check-mode", mode};
+    if (mode != "eval") args.emplace_back("--check-only");
+    return args;
+}
+
+std::vector<CheckDenial> denials_from_syscalls(const Recording& rec, const bpf::Program& program) {
+    std::vector<CheckDenial> out;
+    for (const auto& [key, sc] : rec.syscalls) {
+        bpf::SeccompData data;
+        // x32 calls are x86_64's AUDIT_ARCH with the x32 bit in the number.
+        data.arch = static_cast<std::uint32_t>(sc.arch == Arch::X32 ? Arch::X86_64 : sc.arch);
+        data.nr = static_cast<std::int32_t>(sc.arch == Arch::X32 ? sc.nr | kX32SyscallBit : sc.nr);
+        const std::uint32_t verdict = bpf::run(program, data);
+        const std::uint32_t action = verdict & bpf::kRetActionFull;
+        if (action == bpf::kRetAllow || action == bpf::kRetLog) continue;
+        CheckDenial d;
+        d.arch = sc.arch;
+        d.nr = sc.nr;
+        d.name = sc.name;
+        d.action = std::string(bpf::action_name(action));
+        if (action == bpf::kRetErrno) d.errno_value = static_cast<int>(verdict & bpf::kRetData);
+        d.count = 1;
+        out.push_back(std::move(d));
+    }
+    return out;
 }
 
 }  // namespace ksc::cli

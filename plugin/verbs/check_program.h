@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "check_report.h"
 #include "profile.h"
+#include "recording.h"
 #include "seccomp_bpf.h"
 
 namespace ksc::cli {
@@ -15,7 +17,13 @@ namespace ksc::cli {
 // than the kernel's 4,096 instructions.
 bpf::Program compile_for_check(const Profile& profile, const std::string& path);
 
-// --check-program BASE64 --check-mode MODE (eval, complain, enforce).
+// --check-program BASE64 --check-mode MODE (eval, complain, enforce); launch mode (complain,
+// enforce) also --check-only: no recording filter, only the refused calls stop the app.
 std::vector<std::string> tracer_check_args(const bpf::Program& program, const std::string& mode);
+
+// The verdicts of an app that ended before its stream was read: the refused calls its tracer's
+// termination message lists (with --check-only, only those), each judged by the program with
+// zero arguments (the arguments are not known). Unnamed process, count 1 (at least once).
+std::vector<CheckDenial> denials_from_syscalls(const Recording& recording, const bpf::Program& program);
 
 }  // namespace ksc::cli

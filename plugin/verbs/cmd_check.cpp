@@ -213,15 +213,22 @@ std::optional<CheckResult> check_from_start(const CommonFlags& common, const cxx
     fs.check_copy = true;
     auto run = run_from_start(common, fs);
     if (!run) return std::nullopt;
-    require_check(run->recording);
+    const bool only_termination_message = !run->stream_read && run->end.kind == fromstart::CopyState::Ended;
+    if (!only_termination_message) require_check(run->recording);
     CheckResult r;
     r.target = fmt::format("{}/{} (a copy of {})", run->copy, run->container, run->pod);
     r.mode = c.mode;
     r.seconds = run->seconds;
     r.complete = run->recording.final_summary;
     // Never Ready while checked: every denial came during its start-up.
-    r.denials = check_denials(run->recording, run->end.ready_after, true);
+    r.denials = only_termination_message ? denials_from_syscalls(run->recording, program)
+                                         : check_denials(run->recording, run->end.ready_after, true);
     r.caveats = run->caveats;
+    if (only_termination_message)
+        r.caveats.push_back(
+            "the app ended before its tracer's stream could be read: the refused calls come from the "
+            "tracer's "
+            "termination message (no process, count, time or arguments; verdicts for zero arguments)");
     r.caveats.push_back(
         "the tracer's filter cannot be removed: had the tracer died, the app's refused calls would have "
         "failed with ENOSYS");
