@@ -4,7 +4,8 @@ containers (docs/check.md, issue 13 item 7). A Python program that binds sockets
 first syscall; its own profile checks clean (exit 0); with bind removed, the attached check and the
 from-start check in complain mode report exactly bind (exit 1); enforce makes the app fail as runc's
 enforcement does (PermissionError, EPERM); the fixed profile --output-file writes checks clean; a
-NOTIFY profile and a missing one are one line and exit 2.
+NOTIFY profile and a missing one are one line and exit 2; `record --from-start --baseline` of the
+profile without bind adds exactly bind.
 
 Needs podman, kubectl, the built plugin and a static seccomp-tracer (put into a FROM scratch image as
 test_record_from_start.py does), and the local bookworm image (tests/containers/build-images)."""
@@ -138,6 +139,21 @@ class Check(unittest.TestCase):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn(words, r.stderr)
 
+
+    def test_6_record_with_a_baseline_adds_only_what_the_baseline_lacks(self):
+        grown = self.path("grown.json")
+        r = self.plugin("record", "brief", "-c", "app", "--from-start", "--baseline", self.no_bind,
+                        "--output-file", grown)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("calls inside the baseline are never seen", r.stderr)
+        with open(self.no_bind) as f:
+            base = json.load(f)
+        with open(grown) as f:
+            prof = json.load(f)
+        allowed = {n for rule in prof["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
+        base_allowed = {n for rule in base["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
+        self.assertEqual(allowed - base_allowed, {"bind"})
+        self.assertLessEqual(base_allowed, allowed)
 
 if __name__ == "__main__":
     e2e.require()
