@@ -70,4 +70,24 @@ TEST_CASE("check program: an ended app's syscalls are judged by the program, all
     CHECK_FALSE(find("ptrace").errno_value);
 }
 
+TEST_CASE("check program: a program over the kernel's 4,096 instructions is refused in one line") {
+    Profile p = read_write_only();
+    SyscallRule many;
+    many.names = {"ioctl"};
+    for (std::uint64_t v = 0; v < 4500; ++v) {
+        SyscallRule r = many;
+        r.args = {ArgRule{1, v, 0, ArgOp::EqualTo}};
+        p.syscalls.push_back(r);
+    }
+    try {
+        auto program = compile_for_check(p, "big.json");
+        FAIL("a program of " << program.size() << " instructions compiled");
+    } catch (const UserError& e) {
+        std::string what = e.what();
+        CHECK(what.rfind("big.json: ", 0) == 0);
+        CHECK(what.find("4096") != std::string::npos);
+        CHECK(what.find('\n') == std::string::npos);
+    }
+}
+
 }  // namespace ksc::cli

@@ -111,6 +111,10 @@ FromStartOptions from_start_options(const cxxopts::ParseResult& result, const st
     fs.start_timeout = duration_flag(result, "timeout");
     fs.record_options = profile_options_from(result);
     if (result.count("baseline")) {
+        if (fs.no_filter)
+            throw UserError(
+                "--baseline and --no-filter: the baseline's filter is what keeps the app fast; drop "
+                "--no-filter");
         // The baseline's filter in complain mode: only calls it would refuse stop the app.
         fs.baseline_path = result["baseline"].as<std::string>();
         ProfileInputOptions inputs;
