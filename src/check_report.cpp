@@ -125,8 +125,9 @@ std::string write_check_report(const CheckResult& r, const Profile& profile) {
             if (arch.rfind("SCMP_ARCH_", 0) == 0) arch = arch.substr(10);
             std::string process = printable(d->comm);
             if (!d->exe.empty()) process += " (" + printable(d->exe) + ")";
-            line("  {:<8} {:<18} {:<30} {:>8}  {:<11} {:>7.2f}s  {}", arch, name_of(*d), verdict_of(*d),
-                 d->count, when_of(*d), d->first_t, process);
+            std::string first = d->first_t < 0 ? "-" : fmt::format("{:.2f}s", d->first_t);
+            line("  {:<8} {:<18} {:<30} {:>8}  {:<11} {:>8}  {}", arch, name_of(*d), verdict_of(*d), d->count,
+                 when_of(*d), first, process.empty() ? "-" : process);
             std::string args;
             for (std::uint32_t i : deciding_args(profile, d->name))
                 args += fmt::format("{}arg{}={:#x}", args.empty() ? "" : " ", i, d->args[i]);
@@ -211,8 +212,10 @@ std::string write_check_json(const CheckResult& r, const Profile& profile) {
         w.String(d->exe);
         w.Key("count");
         w.Uint64(d->count);
-        w.Key("firstSeconds");
-        w.Double(d->first_t);
+        if (d->first_t >= 0) {
+            w.Key("firstSeconds");
+            w.Double(d->first_t);
+        }
         w.Key("when");
         w.String(!d->startup ? "unknown" : *d->startup ? "start-up" : "after-ready");
         if (!d->seen_errors.empty()) {

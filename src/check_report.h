@@ -27,7 +27,7 @@ struct CheckDenial {
     std::array<std::uint64_t, 6> args{};  // of the first such call
     std::string comm, exe;                // of the first such call's process
     std::uint64_t count = 0;              // all such calls (at least 1)
-    double first_t = 0;                   // seconds since the tracer started
+    double first_t = 0;                   // seconds since the tracer started; negative: unknown
     // Before the container was Ready (start-up), after, or unknown (attach: it was Ready already).
     std::optional<bool> startup;
     // complain mode: what the app got back when the call ran anyway ("EPERM" -> n); "0" is never

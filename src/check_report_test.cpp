@@ -115,6 +115,7 @@ TEST_CASE("check report: json has every field a script needs, deciding args apar
     CHECK(std::string(d["when"].GetString()) == "start-up");
     CHECK(std::string(d["exe"].GetString()) == "/usr/bin/curl");
     CHECK(d["seenErrors"]["EAFNOSUPPORT"].GetUint64() == 3);
+    CHECK(d.HasMember("firstSeconds"));
     CHECK(doc["caveats"].Size() == 0);
     CHECK_FALSE(doc.HasMember("app"));
 }
@@ -146,6 +147,20 @@ TEST_CASE("check report: a recording's denials, placed before or after Ready, er
     CHECK(ds[1].count == 5);
     CHECK(check_denials(rec, std::nullopt, true)[1].startup == true);  // never Ready: all start-up
     CHECK_FALSE(check_denials(rec, std::nullopt, false)[1].startup);   // attached: unknown
+}
+
+TEST_CASE("check report: a denial whose time and process are unknown shows dashes, not zeros") {
+    CheckResult r = one_denial();
+    r.denials[0].first_t = -1;
+    r.denials[0].comm.clear();
+    r.denials[0].exe.clear();
+    std::string text = write_check_report(r, socket_inet_only());
+    CHECK(text.find("0.00s") == std::string::npos);
+    CHECK(text.find("start-up" + std::string(11, ' ') + "-  -\n") != std::string::npos);
+    rapidjson::Document doc;
+    std::string json = write_check_json(r, socket_inet_only());
+    REQUIRE_FALSE(doc.Parse(json.c_str()).HasParseError());
+    CHECK_FALSE(doc["denials"][0].HasMember("firstSeconds"));
 }
 
 }  // namespace ksc

@@ -74,7 +74,7 @@ void LiveView::redraw(bool force) {
         syscalls_ == 0 ? ""
                        : fmt::format(", last new: {} {} ago", last_name_, format_elapsed(now - last_new_));
     std::string line =
-        printable(fmt::format("recording {}: {}, {} syscalls, {} threads in {} processes{}", what_,
+        printable(fmt::format("{} {}: {}, {} syscalls, {} threads in {} processes{}", activity_, what_,
                               format_elapsed(now - start_), syscalls_, threads_, processes_, since));
     if (terminal_) {
         fmt::print(stderr, "\r\033[K{}", line);

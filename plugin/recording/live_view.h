@@ -22,7 +22,9 @@ std::string format_elapsed(std::chrono::steady_clock::duration d);
 class LiveView {
   public:
     using Clock = std::chrono::steady_clock;
-    LiveView(bool terminal, std::string what) : terminal_(terminal), what_(std::move(what)) {}
+    // `activity` starts the line: "recording", or "checking" for `check`.
+    LiveView(bool terminal, std::string what, std::string activity = "recording")
+        : terminal_(terminal), what_(std::move(what)), activity_(std::move(activity)) {}
 
     void new_syscall(const stream::Syscall& sc);
     // Syscalls seen before we attached arrive in the snapshot's summary, not as events.
@@ -39,6 +41,7 @@ class LiveView {
 
     bool terminal_;
     std::string what_;
+    std::string activity_;
     Clock::time_point start_ = Clock::now();
     Clock::time_point last_draw_{};
     Clock::time_point last_new_ = Clock::now();

@@ -158,7 +158,8 @@ RecorderRun::RecorderRun(kube::ApiClient& client, Target t, rec::ContainerFacts 
       t_(std::move(t)),
       container_(std::move(container)),
       settings_(settings),
-      view_(settings.terminal, t_.pod + "/" + t_.container),
+      view_(settings.terminal, t_.pod + "/" + t_.container,
+            settings.tracer_args.empty() ? "recording" : "checking"),
       session_(recorder_session(view_)) {}
 
 // 3. The recorder: PATCH it in, with the privileges --privileges asks for. auto: the app's own

@@ -41,6 +41,7 @@ std::vector<CheckDenial> denials_from_syscalls(const Recording& rec, const bpf::
         d.action = std::string(bpf::action_name(action));
         if (action == bpf::kRetErrno) d.errno_value = static_cast<int>(verdict & bpf::kRetData);
         d.count = 1;
+        d.first_t = -1;  // not known
         out.push_back(std::move(d));
     }
     return out;

@@ -23,7 +23,8 @@ std::vector<std::string> tracer_check_args(const bpf::Program& program, const st
 
 // The verdicts of an app that ended before its stream was read: the refused calls its tracer's
 // termination message lists (with --check-only, only those), each judged by the program with
-// zero arguments (the arguments are not known). Unnamed process, count 1 (at least once).
+// zero arguments (the arguments are not known). Unnamed process, count 1 (at least once), time
+// unknown (first_t -1), start-up unknown.
 std::vector<CheckDenial> denials_from_syscalls(const Recording& recording, const bpf::Program& program);
 
 }  // namespace ksc::cli

@@ -223,6 +223,9 @@ std::optional<CheckResult> check_from_start(const CommonFlags& common, const cxx
     // Never Ready while checked: every denial came during its start-up.
     r.denials = only_termination_message ? denials_from_syscalls(run->recording, program)
                                          : check_denials(run->recording, run->end.ready_after, true);
+    // An app that ended before its stream was read and never became Ready failed in its start-up.
+    if (only_termination_message && !run->end.ready_after)
+        for (auto& d : r.denials) d.startup = true;
     r.caveats = run->caveats;
     if (only_termination_message)
         r.caveats.push_back(
