@@ -11,9 +11,15 @@
 static void on_sigsys(int sig, siginfo_t* si, void* ctx) {
     ucontext_t* uc = ctx;
     (void)sig;
+#if defined(__x86_64__)
+    long long ret = uc->uc_mcontext.gregs[REG_RAX];
+#elif defined(__aarch64__)
+    long long ret = uc->uc_mcontext.regs[0];
+#else
+    long long ret = 0;
+#endif
     tt_say("sigsys code %d errno %d syscall %d arch %x addr %s rax %lld\n", si->si_code, si->si_errno,
-           si->si_syscall, si->si_arch, si->si_call_addr ? "set" : "null",
-           (long long)uc->uc_mcontext.gregs[REG_RAX]);
+           si->si_syscall, si->si_arch, si->si_call_addr ? "set" : "null", ret);
 }
 
 int main(int argc, char** argv) {
