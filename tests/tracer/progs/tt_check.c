@@ -1,7 +1,7 @@
 // A program a checked profile refuses a call of: getsid(-1), twice (untraced it fails with ESRCH).
 // Prints whether it runs with no_new_privs, what each call returned, and, with "handler", what its
 // SIGSYS handler received (the kernel's SYS_SECCOMP siginfo, and the return register the kernel
-// rolled back), so that the tracer's enforce mode is compared with the kernel's filter line by line.
+// rolled back; with "blocked", SIGSYS is blocked), so that the tracer's enforce mode is compared with the kernel's filter line by line.
 #include "tt.h"
 
 #include <signal.h>
@@ -29,6 +29,12 @@ int main(int argc, char** argv) {
         sa.sa_sigaction = on_sigsys;
         sa.sa_flags = SA_SIGINFO;
         sigaction(SIGSYS, &sa, NULL);
+    }
+    if (argc > 1 && strcmp(argv[1], "blocked") == 0) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGSYS);
+        sigprocmask(SIG_BLOCK, &set, NULL);
     }
     tt_ready();
     tt_say("nnp %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
