@@ -1,7 +1,8 @@
 // A program a checked profile refuses a call of: getsid(-1), twice (untraced it fails with ESRCH).
 // Prints whether it runs with no_new_privs, what each call returned, and, with "handler", what its
 // SIGSYS handler received (the kernel's SYS_SECCOMP siginfo, and the return register the kernel
-// rolled back; with "blocked", SIGSYS is blocked), so that the tracer's enforce mode is compared with the kernel's filter line by line.
+// rolled back; with "blocked", SIGSYS is blocked), so that the tracer's enforce mode is compared with the
+// kernel's filter line by line.
 #include "tt.h"
 
 #include <signal.h>
