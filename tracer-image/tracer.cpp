@@ -595,6 +595,11 @@ void Tracer::on_exec(pid_t tid, Tracee& t) {
             t.flags = old->flags;
             table_.remove(static_cast<pid_t>(former));
         }
+        // A check's refused execve (complain mode) still has its exit stop due, under the new tid.
+        if (auto node = pending_checks_.extract(static_cast<pid_t>(former))) {
+            node.key() = tid;
+            pending_checks_.insert(std::move(node));
+        }
     }
     t.flags &= static_cast<std::uint8_t>(~(kPreExec | kExiting));
     if (tid == child_) child_execed_ = true;

@@ -2049,6 +2049,15 @@ class CheckEnforce(CheckCase):
             self.assert_one_getsid_denial(s, "SCMP_ACT_TRAP", None, True, "enforce")
         with self.subTest("trap unhandled"):
             self.compare(mode, RET_TRAP, dies=True)
+        with self.subTest("trap with SIGSYS blocked: the documented difference"):
+            path, b64 = self.program(RET_TRAP)
+            argv = [prog("tt_check"), "blocked"]
+            kernel = self.run_to_end("untraced", [prog("tt_filter_exec"), path] + argv)
+            self.assertEqual(kernel.app_status, -signal.SIGSYS, "the kernel forces its SIGSYS")
+            s = self.run_to_end(mode, argv, ["--check-program", b64, "--check-mode", "enforce"])
+            self.assertEqual(s.output, kernel.output, "the app stops at the same call")
+            self.assertEqual(s.app_status, -signal.SIGKILL, "a tracer cannot force SIGSYS: SIGKILL instead")
+            self.assertEqual([w.get("code") for w in s.stream.of("warning")], ["sigsys-handled"])
         with self.subTest("kill_thread"):
             s, _ = self.compare(mode, RET_KILL_THREAD, dies=True)
             self.assertEqual(self.denials(s)[0]["action"], "SCMP_ACT_KILL_THREAD")
