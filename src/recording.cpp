@@ -62,6 +62,22 @@ void RecordingBuilder::add(const stream::Event& event) {
                 rec_.kernel = e.kernel;
                 if (e.method == stream::Method::Ptrace) rec_.returns_seen = true;
                 rec_.args_recorded = e.protocol_major > 1 || (e.protocol_major == 1 && e.protocol_minor >= 1);
+                if (e.check) rec_.check = e.check;
+            } else if constexpr (std::is_same_v<T, stream::Denial>) {
+                Recording::DenialKey key{e.arch, e.nr, e.action, e.errno_value.value_or(-1), e.exe};
+                if (!rec_.denials.contains(key)) {
+                    stream::DenialCount& d = rec_.denials[key];
+                    d.arch = e.arch;
+                    d.nr = e.nr;
+                    d.name = e.name;
+                    d.action = e.action;
+                    d.errno_value = e.errno_value;
+                    d.count = 1;
+                    d.first_t = e.t;
+                    d.comm = e.comm;
+                    d.exe = e.exe;
+                    d.args = e.args;
+                }
             } else if constexpr (std::is_same_v<T, stream::Attached>) {
                 pids_.insert(e.pid);
                 tids_.insert(e.tid);
@@ -102,6 +118,11 @@ void RecordingBuilder::add(const stream::Event& event) {
                     }
                 }
                 rec_.lost = e.lost;
+                if (rec_.check || !e.denials.empty()) {
+                    rec_.denials.clear();
+                    for (const auto& d : e.denials)
+                        rec_.denials[{d.arch, d.nr, d.action, d.errno_value.value_or(-1), d.exe}] = d;
+                }
                 rec_.processes_seen = std::max(rec_.processes_seen, e.processes_seen);
                 rec_.threads_seen = std::max(rec_.threads_seen, e.threads_seen);
             } else if constexpr (std::is_same_v<T, stream::Message>) {

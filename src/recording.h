@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,12 @@ struct Recording {
     std::uint64_t threads_seen = 0;
     std::vector<std::string> warnings;  // the tracer's `warning` lines and our own notes
     std::vector<std::string> errors;    // the tracer's `error` lines
+    // A check (protocol 1.2, `kubectl seccomp check`, `record --baseline`): the tracer ran a
+    // profile's program (hello.check), and the calls it would refuse. Denial events add first-seen
+    // entries (count 1); each summary, complete so far, replaces them all with its counts.
+    std::optional<stream::CheckInfo> check;
+    using DenialKey = std::tuple<Arch, std::uint32_t, std::string, int, std::string>;  // errno -1: none
+    std::map<DenialKey, stream::DenialCount> denials;
 
     // Architectures with at least one recorded syscall, in all_arches() order.
     std::vector<Arch> arches() const;

@@ -166,7 +166,7 @@ TEST_CASE("read_recording: a stream of another protocol major is refused, naming
     auto r = read_recording(text);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message ==
-          "line 2: the recording speaks stream protocol 9.1, this kubectl-seccomp speaks 1.1: read it with "
+          "line 2: the recording speaks stream protocol 9.1, this kubectl-seccomp speaks 1.2: read it with "
           "the kubectl-seccomp of its tracer's release");
     hello.protocol_minor = 7;  // another minor of our major: read
     hello.protocol_major = stream::kProtocolMajor;
@@ -182,6 +182,59 @@ TEST_CASE("looks_like_stream: tells a stream from a profile") {
     CHECK(looks_like_stream("{\"type\":\"hello\",\"protocol\":\"1.0\"}\n"));
     CHECK_FALSE(looks_like_stream("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\"\n}\n"));
     CHECK_FALSE(looks_like_stream("apiVersion: v1\n"));
+}
+
+TEST_CASE("recording: a check's denials: events first-seen, then each summary's counts replace them") {
+    RecordingBuilder b;
+    stream::Hello hello;
+    hello.check = stream::CheckInfo{"complain", 42};
+    b.add(hello);
+    stream::Denial d;
+    d.t = 0.5;
+    d.nr = 41;
+    d.name = "socket";
+    d.action = "SCMP_ACT_ERRNO";
+    d.errno_value = 1;
+    d.args = {10, 1, 0, 0, 0, 0};
+    d.comm = "curl";
+    d.exe = "/usr/bin/curl";
+    b.add(d);
+    b.add(d);  // the same key again adds nothing
+    d.exe = "/bin/other";
+    b.add(d);
+    Recording r = b.take();
+    REQUIRE(r.check);
+    CHECK(r.check->mode == "complain");
+    REQUIRE(r.denials.size() == 2);
+    const auto& first = r.denials.begin()->second;
+    CHECK(first.count == 1);
+    CHECK(first.first_t == 0.5);
+    CHECK(first.args[0] == 10);
+
+    stream::Summary s;
+    stream::DenialCount c;
+    c.nr = 41;
+    c.name = "socket";
+    c.action = "SCMP_ACT_ERRNO";
+    c.errno_value = 1;
+    c.exe = "/usr/bin/curl";
+    c.count = 7;
+    c.seen_errors = {{97, 7}};
+    s.denials = {c};
+    b.add(s);
+    r = b.take();
+    REQUIRE(r.denials.size() == 1);
+    CHECK(r.denials.begin()->second.count == 7);
+    CHECK(r.denials.begin()->second.seen_errors.at(97) == 7);
+    b.add(stream::Summary{});  // nothing denied any more is a count too: a summary is complete
+    CHECK(b.peek().denials.empty());
+}
+
+TEST_CASE("recording: without a check, summaries leave denials alone (there are none)") {
+    RecordingBuilder b;
+    b.add(stream::Summary{});
+    CHECK_FALSE(b.peek().check);
+    CHECK(b.peek().denials.empty());
 }
 
 }  // namespace ksc

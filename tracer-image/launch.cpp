@@ -26,6 +26,8 @@ namespace {
 
 // Marks, in the exec error pipe, that the filter (not the exec) failed.
 constexpr int kFilterFailed = -1;
+// ... or that the check's filter (--check-program) did.
+constexpr int kCheckFilterFailed = -2;
 
 bool is_executable_file(const std::string& path) {
     struct stat st;
@@ -53,21 +55,28 @@ std::string find_program(const std::string& name) {
     return first_existing;  // exists but cannot run: exec says why (126)
 }
 
-[[noreturn]] void child_main(int go_fd, int err_fd, const char* path, char* const* argv, bool filter) {
+[[noreturn]] void child_main(int go_fd, int err_fd, const char* path, char* const* argv, bool filter,
+                             const CheckFilter& check) {
     // Between fork and exec: async-signal-safe calls only, no allocation, no throwing.
     restore_signals_for_child();
     char byte;
     while (read(go_fd, &byte, 1) < 0 && errno == EINTR) {
     }
     close(go_fd);
-    if (filter) {
-        sock_fprog prog = seccomp_trace_program();
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-            syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-            int report[2] = {kFilterFailed, errno};
-            (void)!write(err_fd, report, sizeof report);
-            _exit(kExitTracerFailed);
-        }
+    // Without a check, the recording filter always comes with no_new_privs; with one, only where
+    // the tracer found it needed (CheckFilter), so that the app runs as the pod would run it.
+    bool nnp = check.program ? check.no_new_privs : filter;
+    sock_fprog prog = seccomp_trace_program();
+    int failed = 0;
+    if ((nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ||
+        (filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0))
+        failed = kFilterFailed;
+    else if (check.program && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, check.program) != 0)
+        failed = kCheckFilterFailed;
+    if (failed) {
+        int report[2] = {failed, errno};
+        (void)!write(err_fd, report, sizeof report);
+        _exit(kExitTracerFailed);
     }
     execv(path, argv);
     int report[2] = {0, errno};
@@ -113,7 +122,7 @@ sock_fprog seccomp_trace_program() {
 }
 
 std::variant<LaunchedChild, LaunchError> start_child(const std::vector<std::string>& command, bool filter,
-                                                     unsigned long ptrace_options) {
+                                                     unsigned long ptrace_options, CheckFilter check) {
     std::string path = find_program(command[0]);
     if (path.empty())
         return LaunchError{kExitNotFound, command[0] + ": command not found (check the name and PATH)"};
@@ -132,7 +141,7 @@ std::variant<LaunchedChild, LaunchError> start_child(const std::vector<std::stri
         // Never returns: the descriptors' owners are not destroyed here, so close what is not ours.
         close(go->write.get());
         close(err->read.get());
-        child_main(go->read.get(), err->write.get(), path.c_str(), argv.data(), filter);
+        child_main(go->read.get(), err->write.get(), path.c_str(), argv.data(), filter, check);
     }
     go->read.reset();
     err->write.reset();
@@ -146,8 +155,8 @@ std::variant<LaunchedChild, LaunchError> start_child(const std::vector<std::stri
                                "): is the tracer itself traced or refused ptrace by a seccomp "
                                "profile?"};
     }
-    if (!filter) ptrace(PTRACE_INTERRUPT, pid, 0, 0);
-    go->write.reset();  // the child goes on
+    if (!filter) ptrace(PTRACE_INTERRUPT, pid, 0, 0);  // (a check's filter alone changes nothing here)
+    go->write.reset();                                 // the child goes on
     return LaunchedChild{pid, err->read.release()};
 }
 
@@ -155,6 +164,12 @@ LaunchError exec_failure(int exec_error_fd, const std::string& program) {
     int report[2] = {0, 0};
     ssize_t n = read(exec_error_fd, report, sizeof report);
     if (n != sizeof report) return LaunchError{kExitTracerFailed, program + " ended before it could be run"};
+    if (report[0] == kCheckFilterFailed)
+        return LaunchError{kExitTracerFailed,
+                           std::string("cannot install the checked profile's filter: ") +
+                               std::strerror(report[1]) +
+                               (report[1] == EACCES ? " (needs CAP_SYS_ADMIN or no_new_privs)"
+                                                    : " (the kernel refused the program)")};
     if (report[0] == kFilterFailed)
         return LaunchError{kExitTracerFailed, std::string("cannot install the seccomp filter: ") +
                                                   std::strerror(report[1]) + " (use --no-filter)"};

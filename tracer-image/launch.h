@@ -51,11 +51,22 @@ struct LaunchError {
     std::string message;
 };
 
+// A check's filter (--check-mode complain|enforce): the profile's program as
+// bpf::transform_for_trace rewrote it, installed after the recording filter so that, among two
+// SECCOMP_RET_TRACE verdicts, its data is the one the tracer gets (the kernel keeps the most
+// recently installed filter's data among equal actions). `no_new_privs`: set it first (without
+// CAP_SYS_ADMIN the kernel refuses a filter otherwise).
+struct CheckFilter {
+    const sock_fprog* program = nullptr;  // null: no check
+    bool no_new_privs = true;
+};
+
 // Finds the program (PATH search, like execvp), forks, seizes the child with `ptrace_options`
-// and lets it install the filter (when `filter`) and exec. In no-filter mode the child is also
-// interrupted, so that its first stop lets us resume it with PTRACE_SYSCALL.
+// and lets it install the filter (when `filter`), the check's filter (when given) and exec. In
+// no-filter mode the child is also interrupted, so that its first stop lets us resume it with
+// PTRACE_SYSCALL.
 std::variant<LaunchedChild, LaunchError> start_child(const std::vector<std::string>& command, bool filter,
-                                                     unsigned long ptrace_options);
+                                                     unsigned long ptrace_options, CheckFilter check = {});
 
 // After the child ended without exec'ing: why (from the exec error pipe).
 LaunchError exec_failure(int exec_error_fd, const std::string& program);

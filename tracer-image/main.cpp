@@ -95,8 +95,11 @@ int main(int argc, char** argv) {
     SyscallCounts recording(!opts.launch() || opts.no_filter);
     Control control;
     Tracer tracer(opts, recording, reporter, control);
-    std::string hello =
-        Reporter::hello_line(opts.launch() ? stream::Mode::Launch : stream::Mode::Attach, tracer.method());
+    std::optional<stream::CheckInfo> check;
+    if (opts.checking())
+        check = stream::CheckInfo{std::string(check_mode_name(opts.check_mode)), opts.check_program.size()};
+    std::string hello = Reporter::hello_line(opts.launch() ? stream::Mode::Launch : stream::Mode::Attach,
+                                             tracer.method(), check);
     if (!output.serving()) output.write_line(hello);
 
     // 6. Commands, on a helper thread. Before the launch: the control fd must be close-on-exec by

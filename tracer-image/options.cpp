@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "base64.h"
+
 namespace ksc::tracer {
 
 namespace {
@@ -18,6 +20,9 @@ enum class FlagId {
     IdleTimeout,
     Duration,
     NoFilter,
+    CheckProgram,
+    CheckMode,
+    CheckOnly,
     Install,
     Version,
     Help
@@ -51,6 +56,15 @@ constexpr Flag kFlags[] = {
     {FlagId::Duration, "--duration", "DUR", "stop recording after DUR"},
     {FlagId::NoFilter, "--no-filter", "",
      "launch mode: no seccomp filter (two stops per syscall, returns seen, setuid programs work)"},
+    {FlagId::CheckProgram, "--check-program", "BASE64",
+     "check a profile: its compiled classic-BPF program (base64 of the raw instructions, at most "
+     "4096): would-be denials become `denial` lines"},
+    {FlagId::CheckMode, "--check-mode", "eval|complain|enforce",
+     "attach mode: eval (the default; the app is untouched); launch mode: complain (the default; "
+     "refused calls run) or enforce (refused as the kernel would)"},
+    {FlagId::CheckOnly, "--check-only", "",
+     "launch mode with --check-program: no recording filter; only the calls the profile refuses "
+     "stop the app (and are recorded)"},
     {FlagId::Install, "--install", "DIR",
      "copy this binary to DIR/seccomp-tracer and exit (an init container's job: the image has no cp)"},
     {FlagId::Version, "--version", "", "print the version and exit"},
@@ -86,7 +100,46 @@ Error usage(std::string message) {
     return make_error(message + " (see seccomp-tracer --help)");
 }
 
+// base64 of bpf::pack(program): decoded, bounded, validated as the kernel would, and refused if
+// the tracer could not install it for a from-start check (a TRACE or USER_NOTIF return).
+Result<bpf::Program> parse_check_program(std::string_view text) {
+    // 4096 instructions of 8 bytes are 43,692 base64 characters; anything much longer is no program.
+    if (text.size() > 64 * 1024)
+        return make_error("--check-program is " + std::to_string(text.size()) +
+                          " characters, far more than a program of 4096 instructions: pass the compiled "
+                          "profile's program");
+    auto bytes = base64_decode(text);
+    if (!bytes) return make_error("--check-program is not base64: " + bytes.error().message);
+    if (bytes->size() % sizeof(bpf::Instruction) != 0 || bytes->empty())
+        return make_error("--check-program holds " + std::to_string(bytes->size()) +
+                          " bytes, not a whole number of 8-byte BPF instructions");
+    std::size_t count = bytes->size() / sizeof(bpf::Instruction);
+    if (count > bpf::kMaxInstructions)
+        return make_error("the profile's compiled program has " + std::to_string(count) +
+                          " instructions, more than the kernel's 4096 (BPF_MAXINSNS): runc could not load "
+                          "it either; shorten the profile (fewer argument rules or architectures)");
+    auto program = bpf::unpack(*bytes);
+    if (!program) return make_error("--check-program is refused: " + program.error().message);
+    if (auto traced = bpf::transform_for_trace(*program); !traced)
+        return make_error("--check-program cannot be checked: " + traced.error().message);
+    return program;
+}
+
 }  // namespace
+
+std::string_view check_mode_name(CheckMode mode) {
+    switch (mode) {
+        case CheckMode::Eval:
+            return "eval";
+        case CheckMode::Complain:
+            return "complain";
+        case CheckMode::Enforce:
+            return "enforce";
+        case CheckMode::None:
+            break;
+    }
+    return "none";
+}
 
 Result<std::int64_t> parse_duration_ms(std::string_view text) {
     std::size_t i = 0;
@@ -185,6 +238,26 @@ Result<Options> parse_options(int argc, char** argv) {
             case FlagId::NoFilter:
                 opts.no_filter = true;
                 break;
+            case FlagId::CheckProgram: {
+                auto program = parse_check_program(value);
+                if (!program) return make_error(program.error().message);
+                opts.check_program = std::move(*program);
+                break;
+            }
+            case FlagId::CheckMode:
+                if (value == "eval")
+                    opts.check_mode = CheckMode::Eval;
+                else if (value == "complain")
+                    opts.check_mode = CheckMode::Complain;
+                else if (value == "enforce")
+                    opts.check_mode = CheckMode::Enforce;
+                else
+                    return usage("--check-mode wants eval, complain or enforce, not '" + std::string(value) +
+                                 "'");
+                break;
+            case FlagId::CheckOnly:
+                opts.check_only = true;
+                break;
             case FlagId::Install:
                 if (value.empty()) return usage("--install needs a directory");
                 opts.install_dir = value;
@@ -213,6 +286,25 @@ Result<Options> parse_options(int argc, char** argv) {
     if (opts.no_filter && !opts.launch()) return usage("--no-filter only applies to launch mode (-- CMD)");
     if (opts.output.starts_with("unix:") && !opts.control.empty())
         return usage("--output unix:PATH already carries the commands; drop --control");
+    if (opts.check_only && (opts.check_program.empty() || !opts.launch()))
+        return usage("--check-only needs launch mode (-- CMD) and --check-program");
+    if (opts.check_only && opts.no_filter)
+        return usage(
+            "--check-only and --no-filter exclude each other: --check-only has no recording filter "
+            "and stops only at refused calls");
+    if (opts.check_program.empty() && opts.check_mode != CheckMode::None)
+        return usage("--check-mode needs --check-program, the program to check");
+    if (!opts.check_program.empty()) {
+        if (!opts.connect.empty() || !opts.install_dir.empty())
+            return usage("--check-program applies to attach and launch mode only");
+        if (opts.check_mode == CheckMode::None)
+            opts.check_mode = opts.launch() ? CheckMode::Complain : CheckMode::Eval;
+        if (!opts.launch() && opts.check_mode != CheckMode::Eval)
+            return usage("--check-mode " + std::string(check_mode_name(opts.check_mode)) +
+                         " needs launch mode (-- CMD): an attached app's calls can only be evaluated (eval)");
+        if (opts.launch() && opts.check_mode == CheckMode::Eval)
+            return usage("launch mode checks with --check-mode complain or enforce, not eval");
+    }
     return opts;
 }
 

@@ -10,8 +10,15 @@
 #include <vector>
 
 #include "result.h"
+#include "seccomp_bpf.h"
 
 namespace ksc::tracer {
+
+// --check-mode: none without --check-program; eval in attach mode (the program is run over each
+// syscall stop); complain or enforce in launch mode (the program is installed, its refusals turned
+// into SECCOMP_RET_TRACE stops).
+enum class CheckMode { None, Eval, Complain, Enforce };
+std::string_view check_mode_name(CheckMode mode);
 
 struct Options {
     std::vector<pid_t> pids;   // --pid
@@ -26,11 +33,15 @@ struct Options {
     std::int64_t idle_timeout_ms = 60'000;  // 0 disables
     std::int64_t duration_ms = 0;           // 0: until stopped
     bool no_filter = false;
+    bpf::Program check_program;  // --check-program, validated
+    CheckMode check_mode = CheckMode::None;
+    bool check_only = false;  // --check-only: launch mode without the recording filter
     bool version = false;
     bool help = false;
     std::vector<std::string> command;  // after "--": launch mode
 
     bool launch() const { return !command.empty(); }
+    bool checking() const { return check_mode != CheckMode::None; }
     // Attach mode finds processes by scanning /proc (and keeps re-scanning for late comers).
     bool scans_proc() const { return all || !container_id.empty(); }
 };

@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "base64.h"
+
 using namespace ksc::tracer;
+using ksc::bpf::Instruction;
 
 namespace {
 
@@ -15,6 +18,20 @@ ksc::Result<Options> parse(std::initializer_list<const char*> args) {
     std::vector<char*> argv;
     for (auto& s : storage) argv.push_back(s.data());
     return parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+// getpid (39) gets EPERM, everything else is allowed; `extra` more instructions before it.
+std::string check_program(std::size_t extra = 0, std::uint32_t verdict = ksc::bpf::kRetErrno | 1) {
+    ksc::bpf::Program p(extra, Instruction{0x20, 0, 0, 0});  // ld [nr]
+    p.push_back({0x20, 0, 0, 0});
+    p.push_back({0x15, 0, 1, 39});  // jeq #39
+    p.push_back({0x06, 0, 0, verdict});
+    p.push_back({0x06, 0, 0, ksc::bpf::kRetAllow});
+    return ksc::base64_encode(ksc::bpf::pack(p));
+}
+
+std::string error_of(const ksc::Result<Options>& r) {
+    return r.ok() ? std::string("(accepted)") : r.error().message;
 }
 
 }  // namespace
@@ -102,4 +119,75 @@ TEST_CASE("the help lists every flag once") {
          {"--pid", "--all", "--container-id", "--output", "--control", "--connect", "--summary-file",
           "--idle-timeout", "--duration", "--no-filter", "--install", "--version", "--help"})
         CHECK_MESSAGE(help.find(std::string("  ") + flag + " ") != std::string::npos, flag);
+}
+
+TEST_CASE(
+    "--check-program takes a validated program; the mode defaults to eval (attach), complain (launch)") {
+    std::string prog = check_program();
+    auto attach = parse({"--pid", "1", "--check-program", prog.c_str()});
+    REQUIRE_MESSAGE(attach.ok(), error_of(attach));
+    CHECK(attach->check_mode == CheckMode::Eval);
+    CHECK(attach->check_program.size() == 4);
+    CHECK(attach->check_program[1].k == 39);
+    auto launch = parse({"--output", "x", "--check-program", prog.c_str(), "--", "true"});
+    REQUIRE(launch.ok());
+    CHECK(launch->check_mode == CheckMode::Complain);
+    auto enforce =
+        parse({"--output", "x", "--check-program", prog.c_str(), "--check-mode=enforce", "--", "true"});
+    REQUIRE(enforce.ok());
+    CHECK(enforce->check_mode == CheckMode::Enforce);
+    CHECK_FALSE(parse({"--pid", "1"})->checking());
+}
+
+TEST_CASE("check modes are refused where they cannot work, in one line") {
+    std::string prog = check_program();
+    auto complain = parse({"--pid", "1", "--check-program", prog.c_str(), "--check-mode", "complain"});
+    CHECK(error_of(complain).find("needs launch mode") != std::string::npos);
+    auto eval =
+        parse({"--output", "x", "--check-program", prog.c_str(), "--check-mode", "eval", "--", "true"});
+    CHECK(error_of(eval).find("complain or enforce") != std::string::npos);
+    auto bare = parse({"--pid", "1", "--check-mode", "eval"});
+    CHECK(error_of(bare).find("needs --check-program") != std::string::npos);
+    auto odd = parse({"--pid", "1", "--check-program", prog.c_str(), "--check-mode", "loud"});
+    CHECK(error_of(odd).find("eval, complain or enforce") != std::string::npos);
+    for (const auto& r : {complain, eval, bare, odd}) CHECK(error_of(r).find('\n') == std::string::npos);
+}
+
+TEST_CASE("--check-program refuses what is not a valid program, and says what") {
+    auto not_b64 = parse({"--pid", "1", "--check-program", "***"});
+    CHECK(error_of(not_b64).find("not base64") != std::string::npos);
+    std::string seven = ksc::base64_encode("1234567");
+    auto partial = parse({"--pid", "1", "--check-program", seven.c_str()});
+    CHECK(error_of(partial).find("8-byte") != std::string::npos);
+    // A jump out of the program: the kernel's checks refuse it, and so do we.
+    ksc::bpf::Program bad{{0x20, 0, 0, 0}, {0x15, 9, 0, 39}, {0x06, 0, 0, ksc::bpf::kRetAllow}};
+    std::string bad_text = ksc::base64_encode(ksc::bpf::pack(bad));
+    auto refused = parse({"--pid", "1", "--check-program", bad_text.c_str()});
+    CHECK(error_of(refused).find("refused") != std::string::npos);
+    // A program that returns SECCOMP_RET_USER_NOTIF has no listener.
+    std::string notif = check_program(0, ksc::bpf::kRetUserNotif);
+    CHECK_FALSE(parse({"--pid", "1", "--check-program", notif.c_str()}).ok());
+}
+
+TEST_CASE("a program over the kernel's 4096 instructions is refused in one line, with its size") {
+    std::string fits = check_program(4092);
+    CHECK(parse({"--pid", "1", "--check-program", fits.c_str()}).ok());
+    std::string big = check_program(4093);
+    auto r = parse({"--pid", "1", "--check-program", big.c_str()});
+    CHECK(error_of(r).find("4097 instructions, more than the kernel's 4096") != std::string::npos);
+    CHECK(error_of(r).find('\n') == std::string::npos);
+}
+
+TEST_CASE("--check-only: launch mode with a program, not with --no-filter") {
+    std::string prog = check_program();
+    auto ok = parse({"--output", "x", "--check-program", prog.c_str(), "--check-only", "--", "true"});
+    REQUIRE(ok.ok());
+    CHECK(ok->check_only);
+    CHECK(error_of(parse({"--output", "x", "--check-only", "--", "true"})).find("--check-program") !=
+          std::string::npos);
+    CHECK(error_of(parse({"--pid", "1", "--check-program", prog.c_str(), "--check-only"}))
+              .find("launch mode") != std::string::npos);
+    CHECK(error_of(parse({"--output", "x", "--check-program", prog.c_str(), "--check-only", "--no-filter",
+                          "--", "true"}))
+              .find("exclude each other") != std::string::npos);
 }

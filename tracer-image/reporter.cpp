@@ -19,7 +19,8 @@ double Reporter::seconds() const {
     return static_cast<double>(now_ms() - start_ms_) / 1000.0;
 }
 
-std::string Reporter::hello_line(stream::Mode mode, stream::Method method) {
+std::string Reporter::hello_line(stream::Mode mode, stream::Method method,
+                                 std::optional<stream::CheckInfo> check) {
     stream::Hello hello;
     hello.tracer_version = kVersion;
     utsname u{};
@@ -28,6 +29,7 @@ std::string Reporter::hello_line(stream::Mode mode, stream::Method method) {
     hello.mode = mode;
     hello.method = method;
     hello.pid = getpid();
+    hello.check = std::move(check);
     return stream::encode(hello);
 }
 

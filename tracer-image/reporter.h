@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -20,7 +21,8 @@ class Reporter {
 
     double seconds() const;  // since the tracer started
 
-    static std::string hello_line(stream::Mode mode, stream::Method method);
+    static std::string hello_line(stream::Mode mode, stream::Method method,
+                                  std::optional<stream::CheckInfo> check = std::nullopt);
     bool output_broken() const { return output_.broken(); }
     // Summaries are never dropped from a full queue (each is complete: the last one received is
     // the recording); progress and syscall lines may be (output.h).

@@ -6,6 +6,7 @@
 #include <sys/ptrace.h>
 #include <sys/types.h>
 
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "control.h"
+#include "denials.h"
 #include "options.h"
 #include "reporter.h"
 #include "syscall_counts.h"
@@ -64,6 +66,17 @@ class Tracer {
                 const std::uint64_t* args);
     void record_argument(pid_t tid, Tracee& t, Arch arch, std::uint32_t nr, SyscallStat& s,
                          const std::uint64_t* args);
+    // A check (--check-program): attach mode's evaluation at each syscall entry; launch mode's
+    // SECCOMP_RET_TRACE stops of the installed program, the exit stops that follow a refused
+    // call, and the SIGSYS of an enforced TRAP.
+    void check_entry(pid_t tid, Tracee& t, const __ptrace_syscall_info& info);
+    void on_check_seccomp_stop(pid_t tid, Tracee& t);
+    void refuse(pid_t tid, Tracee& t, const bpf::SeccompData& data, const Verdict& verdict,
+                std::uint32_t ret);
+    void on_check_exit(pid_t tid);
+    void end_with_sigsys(pid_t tid, const Tracee& t);
+    Denials::Entry* note_denial(pid_t tid, const Tracee& t, const bpf::SeccompData& data,
+                                const Verdict& verdict, bool enforced);
     void on_new_task(pid_t tid, Tracee& t, unsigned event);
     void on_exec(pid_t tid, Tracee& t);
     void resume(pid_t tid, Tracee& t, int sig);
@@ -111,6 +124,19 @@ class Tracer {
     bool child_execed_ = false;
     int exit_status_ = 0;
     int child_signal_ = 0;
+
+    // A check.
+    Denials denials_;
+    bpf::Program check_traced_;  // launch mode: what the child installs (transform_for_trace)
+    // A refused call between its seccomp stop and its exit stop (rare: only refusals).
+    struct PendingCheck {
+        enum Kind : std::uint8_t { SeeReturn, SetErrno, Trap } kind = SeeReturn;
+        Denials::Entry* entry = nullptr;  // null when the denial table was full
+        long return_value = 0;            // SetErrno: -errno; Trap: the kernel's rolled-back register
+        siginfo_t siginfo{};              // Trap: what the SIGSYS carries
+    };
+    std::unordered_map<pid_t, PendingCheck> pending_checks_;
+    std::unordered_map<pid_t, siginfo_t> pending_sigsys_;  // Trap: tgkill'ed, siginfo still to set
 
     // Threads that ended before their creator's fork/clone event was seen (tid -> when): that
     // event must not bring them back. Forgotten after a while (a creator killed before its event

@@ -12,6 +12,8 @@
 
 #include <fmt/core.h>
 
+#include "kubeconfig.h"
+
 namespace ksc::fromstart {
 namespace {
 
@@ -88,6 +90,7 @@ CopyState copy_state(const std::string& pod_json, const std::string& container) 
     const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, pod_json));
     const Value* status = doc_parsed ? json_object(doc, "status") : nullptr;
     if (!status) return st;
+    std::string started_at;
     auto check = [&](const char* field, bool init) {
         const Value* statuses = json_array(*status, field);
         if (!statuses) return;
@@ -118,15 +121,31 @@ CopyState copy_state(const std::string& pod_json, const std::string& container) 
                     st.kind = CopyState::Ended;
                     st.why = fmt::format("the app exited (exit code {}, {})", code, json_string(t, "reason"));
                     st.termination_message = json_string(t, "message");
+                    if (code >= 0) st.exit_code = code;
+                    const Value* signal = json_member(t, "signal");
+                    if (signal && signal->IsInt() && signal->GetInt() > 0) st.signal = signal->GetInt();
+                    st.reason = json_string(t, "reason");
                 }
-            } else if (!init && json_member(*state, "running") && st.kind == CopyState::Starting) {
-                st.kind = CopyState::Running;
+                if (!init) started_at = json_string(t, "startedAt");
+            } else if (const Value* running = json_member(*state, "running"); running && !init) {
+                started_at = json_string(*running, "startedAt");
+                if (st.kind == CopyState::Starting) st.kind = CopyState::Running;
             }
         }
     };
     check("initContainerStatuses", true);
     if (st.kind == CopyState::Failed) return st;
     check("containerStatuses", false);
+    // Ready: the pod's condition, after the app container started (a pod without a readiness probe
+    // is Ready as soon as it runs: no start-up then).
+    const Value* conditions = json_array(*status, "conditions");
+    auto started = started_at.empty() ? std::nullopt : kube::parse_rfc3339(started_at);
+    if (conditions && started)
+        for (const auto& c : conditions->GetArray()) {
+            if (json_string(c, "type") != "Ready" || json_string(c, "status") != "True") continue;
+            if (auto ready = kube::parse_rfc3339(json_string(c, "lastTransitionTime")))
+                st.ready_after = std::max(0.0, std::chrono::duration<double>(*ready - *started).count());
+        }
     return st;
 }
 
@@ -319,6 +338,7 @@ Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& c
     std::vector<std::string> args{"--output",      std::string(kSocketSpec), "--idle-timeout",
                                   cs.idle_timeout, "--summary-file",         summary_file};
     if (cs.no_filter) args.push_back("--no-filter");
+    args.insert(args.end(), cs.tracer_args.begin(), cs.tracer_args.end());
     args.push_back("--");
     args.insert(args.end(), cs.launch.begin(), cs.launch.end());
     set(*app, "command", string_array_value({std::string(kTracerPath)}, a), a);
@@ -330,8 +350,15 @@ Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& c
     app->RemoveMember("startupProbe");
     Value sc = object_of(*app, "securityContext", a);
     Value profile(rapidjson::kObjectType);
-    profile.AddMember("type", "RuntimeDefault", a);
+    profile.AddMember("type", rapidjson::StringRef(cs.unconfined ? "Unconfined" : "RuntimeDefault"), a);
     set(sc, "seccompProfile", std::move(profile), a);
+    if (cs.add_sys_admin) {
+        Value caps = object_of(sc, "capabilities", a);
+        if (!caps.HasMember("add") || !caps["add"].IsArray())
+            set(caps, "add", Value(rapidjson::kArrayType), a);
+        caps["add"].PushBack(Value("SYS_ADMIN"), a);
+        set(sc, "capabilities", std::move(caps), a);
+    }
     set(*app, "securityContext", std::move(sc), a);
 
     Value pod(rapidjson::kObjectType);
@@ -340,6 +367,49 @@ Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& c
     pod.AddMember("metadata", meta, a);
     pod.AddMember("spec", spec, a);
     return to_json(pod);
+}
+
+std::optional<std::string> pod_security_level(const std::string& namespace_json) {
+    rapidjson::Document doc;
+    if (!static_cast<bool>(parse_bounded_json(doc, namespace_json)) || !doc.IsObject()) return std::nullopt;
+    const Value* meta = json_object(doc, "metadata");
+    if (!meta) return std::nullopt;
+    const Value* labels = json_object(*meta, "labels");
+    return labels ? json_string(*labels, "pod-security.kubernetes.io/enforce") : std::string();
+}
+
+CheckCopyPlan plan_check_copy(const std::string& pod_json, const std::string& container,
+                              const std::optional<std::string>& level) {
+    CheckCopyPlan plan;
+    rapidjson::Document doc;
+    const bool parsed = static_cast<bool>(parse_bounded_json(doc, pod_json)) && doc.IsObject();
+    Value* spec = parsed ? json_object(doc, "spec") : nullptr;
+    Value* app = spec ? find_container(*spec, container) : nullptr;
+    const Value* sc = app ? json_object(*app, "securityContext") : nullptr;
+    const Value* escalation = sc ? json_member(*sc, "allowPrivilegeEscalation") : nullptr;
+    const bool no_new_privs = escalation && escalation->IsBool() && !escalation->GetBool();
+    // An absent label means the cluster's default, which is privileged unless an admission
+    // configuration says otherwise (then the copy is refused, and says so).
+    const bool privileged = level && (level->empty() || *level == "privileged");
+    const std::string where =
+        !level ? "the namespace could not be read (get on namespaces), so its Pod Security level is unknown"
+               : fmt::format("the namespace's Pod Security level is {}", *level);
+    if (!no_new_privs) {
+        if (privileged)
+            plan.add_sys_admin = true;
+        else
+            plan.caveats.push_back(
+                "the tracer ran the app with no_new_privs (its filter needs it or CAP_SYS_ADMIN, and " +
+                where + "): setuid and file-capability programs behaved differently than in the pod");
+    }
+    if (privileged) {
+        plan.unconfined = true;
+    } else {
+        plan.caveats.push_back("the copy ran under RuntimeDefault (" + where +
+                               "): calls RuntimeDefault refuses were refused before the profile under test "
+                               "saw them, so they were not checked");
+    }
+    return plan;
 }
 
 }  // namespace ksc::fromstart

@@ -52,7 +52,30 @@ struct CopySpec {
     std::vector<std::string> launch;  // the original entrypoint and arguments
     bool no_filter = false;
     std::string idle_timeout = "5m";
+    // check --from-start and record --baseline (docs/check.md): the tracer's own flags
+    // (--check-program, --check-mode), placed before "--".
+    std::vector<std::string> tracer_args;
+    bool unconfined = false;     // the app container's seccompProfile Unconfined, not RuntimeDefault
+    bool add_sys_admin = false;  // CAP_SYS_ADMIN added: the tracer installs its filter without no_new_privs
 };
+
+// How the copy of a checked pod is set (docs/check.md), from the pod and its namespace's Pod
+// Security level (the pod-security.kubernetes.io/enforce label: "privileged", "baseline",
+// "restricted", "" when the label is absent; nullopt when the namespace could not be read).
+// The tracer's filter needs no_new_privs or CAP_SYS_ADMIN: where the container sets
+// allowPrivilegeEscalation: false it has no_new_privs already; elsewhere CAP_SYS_ADMIN where the
+// level admits it (privileged), else the tracer sets no_new_privs and setuid and file-capability
+// programs behave differently (a caveat). The copy's own seccomp profile: Unconfined where the
+// level admits it, else RuntimeDefault, and calls RuntimeDefault refuses are not checked (a caveat).
+struct CheckCopyPlan {
+    bool unconfined = false;
+    bool add_sys_admin = false;
+    std::vector<std::string> caveats;  // one sentence each, for the report
+};
+CheckCopyPlan plan_check_copy(const std::string& pod_json, const std::string& container,
+                              const std::optional<std::string>& pod_security_level);
+// The namespace's enforced Pod Security level from its JSON: the label's value, "" when absent.
+std::optional<std::string> pod_security_level(const std::string& namespace_json);
 
 // "<pod>-seccomp-<5 random>", at most 63 characters (a pod's hostname is its name).
 std::string copy_name(const std::string& pod);
@@ -71,6 +94,13 @@ struct CopyState {
     enum Kind { Starting, Running, Failed, Ended } kind = Starting;
     std::string why;
     std::string termination_message;
+    // Ended: the app container's end as the kubelet reports it.
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    std::string reason;  // "Error", "Completed", "OOMKilled", ...
+    // Seconds from the app container's start to the pod's Ready condition, once it is Ready (what
+    // `check` calls start-up).
+    std::optional<double> ready_after;
 };
 CopyState copy_state(const std::string& pod_json, const std::string& container);
 

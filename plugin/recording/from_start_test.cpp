@@ -1,7 +1,9 @@
 #include "from_start.h"
 
 #include <doctest/doctest.h>
+
 #include <rapidjson/document.h>
+#include <algorithm>
 
 namespace ksc::fromstart {
 namespace {
@@ -211,6 +213,78 @@ TEST_CASE("pods of the wrong shape are refused or read as empty, never walked as
               .why == "the app exited (exit code -1, )");
     CHECK_FALSE(pod_from_template(R"({"spec":{"template":{"metadata":{}}}})").ok());
     CHECK_FALSE(pod_from_template(R"({"spec":{"template":{"spec":"x"}}})").ok());
+}
+
+TEST_CASE("check: the copy passes the tracer's check flags, Unconfined and SYS_ADMIN when asked") {
+    auto cs = spec_for_tests();
+    cs.tracer_args = {"--check-program", "AAAA", "--check-mode", "enforce"};
+    cs.unconfined = true;
+    cs.add_sys_admin = true;
+    auto d = parse(*copy_pod_json(kPod, cs));
+    const auto& app = container(d["spec"]["containers"], "app");
+    auto args = strings(app["args"]);
+    auto dashdash = std::find(args.begin(), args.end(), "--");
+    REQUIRE(dashdash != args.end());
+    CHECK(std::vector<std::string>(dashdash - 4, dashdash) ==
+          std::vector<std::string>{"--check-program", "AAAA", "--check-mode", "enforce"});
+    CHECK(std::string(app["securityContext"]["seccompProfile"]["type"].GetString()) == "Unconfined");
+    CHECK(strings(app["securityContext"]["capabilities"]["add"]) == std::vector<std::string>{"SYS_ADMIN"});
+    // The init container stays unprivileged.
+    const auto& init = container(d["spec"]["initContainers"], "seccomp-tracer-install");
+    CHECK(std::string(init["securityContext"]["seccompProfile"]["type"].GetString()) == "RuntimeDefault");
+}
+
+TEST_CASE("check: the copy's settings follow no_new_privs and the namespace's Pod Security level") {
+    const std::string nnp =
+        R"({"spec":{"containers":[{"name":"app","securityContext":{"allowPrivilegeEscalation":false}}]}})";
+    const std::string plain = R"({"spec":{"containers":[{"name":"app"}]}})";
+    // privileged (or no label): Unconfined, SYS_ADMIN unless the pod has no_new_privs already.
+    for (std::string level : {"privileged", ""}) {
+        auto p = plan_check_copy(plain, "app", level);
+        CHECK(p.unconfined);
+        CHECK(p.add_sys_admin);
+        CHECK(p.caveats.empty());
+        auto q = plan_check_copy(nnp, "app", level);
+        CHECK(q.unconfined);
+        CHECK_FALSE(q.add_sys_admin);
+    }
+    // baseline, restricted or unknown: RuntimeDefault and no capability, each said.
+    for (std::optional<std::string> level :
+         {std::optional<std::string>("baseline"), std::optional<std::string>("restricted"),
+          std::optional<std::string>()}) {
+        auto p = plan_check_copy(plain, "app", level);
+        CHECK_FALSE(p.unconfined);
+        CHECK_FALSE(p.add_sys_admin);
+        REQUIRE(p.caveats.size() == 2);
+        CHECK(p.caveats[0].find("setuid and file-capability programs") != std::string::npos);
+        CHECK(p.caveats[1].find("calls RuntimeDefault refuses") != std::string::npos);
+        auto q = plan_check_copy(nnp, "app", level);
+        CHECK(q.caveats.size() == 1);  // no_new_privs is the pod's own: nothing differs there
+    }
+    CHECK(pod_security_level(
+              R"({"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"baseline"}}})") == "baseline");
+    CHECK(pod_security_level(R"({"metadata":{"name":"x"}})") == "");
+    CHECK_FALSE(pod_security_level("[]"));
+}
+
+TEST_CASE("check: an ended copy gives the app's exit code, signal and reason; Ready gives start-up's end") {
+    auto ended = copy_state(
+        R"({"status":{"conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-01-01T10:00:07Z"}],
+            "containerStatuses":[{"name":"app","state":{"terminated":{"exitCode":159,"signal":31,
+            "reason":"Error","startedAt":"2026-01-01T10:00:02Z"}}}]}})",
+        "app");
+    CHECK(ended.kind == CopyState::Ended);
+    CHECK(ended.exit_code == 159);
+    CHECK(ended.signal == 31);
+    CHECK(ended.reason == "Error");
+    REQUIRE(ended.ready_after);
+    CHECK(*ended.ready_after == doctest::Approx(5.0));
+    auto running = copy_state(
+        R"({"status":{"conditions":[{"type":"Ready","status":"False"}],
+            "containerStatuses":[{"name":"app","state":{"running":{"startedAt":"2026-01-01T10:00:02Z"}}}]}})",
+        "app");
+    CHECK(running.kind == CopyState::Running);
+    CHECK_FALSE(running.ready_after);
 }
 
 }  // namespace ksc::fromstart

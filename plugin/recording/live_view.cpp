@@ -3,11 +3,32 @@
 #include <fmt/core.h>
 
 #include "arch.h"
+#include "errno_names.h"
 #include "printable.h"
+
+namespace ksc {
+
+std::string denial_line(const stream::Denial& d) {
+    std::string verdict = d.action;
+    if (d.errno_value) {
+        auto n = errno_name(*d.errno_value);
+        verdict += "(" + (n ? std::string(*n) : std::to_string(*d.errno_value)) + ")";
+    }
+    return printable(fmt::format("{} {}{} with {}: {}{} [pid {}]", d.enforced ? "refused" : "would refuse",
+                                 d.name.empty() ? "#" + std::to_string(d.nr) : d.name,
+                                 d.arch == native_arch() ? "" : " (" + std::string(arch_name(d.arch)) + ")",
+                                 verdict, d.comm, d.exe.empty() ? "" : " (" + d.exe + ")", d.pid));
+}
+
+}  // namespace ksc
 
 namespace ksc::cli {
 
 using namespace std::chrono_literals;
+
+void LiveView::denial(const stream::Denial& d) {
+    message(denial_line(d));
+}
 
 std::string format_elapsed(std::chrono::steady_clock::duration d) {
     auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
@@ -53,7 +74,7 @@ void LiveView::redraw(bool force) {
         syscalls_ == 0 ? ""
                        : fmt::format(", last new: {} {} ago", last_name_, format_elapsed(now - last_new_));
     std::string line =
-        printable(fmt::format("recording {}: {}, {} syscalls, {} threads in {} processes{}", what_,
+        printable(fmt::format("{} {}: {}, {} syscalls, {} threads in {} processes{}", activity_, what_,
                               format_elapsed(now - start_), syscalls_, threads_, processes_, since));
     if (terminal_) {
         fmt::print(stderr, "\r\033[K{}", line);

@@ -17,12 +17,17 @@
 
 #include "api_client.h"
 #include "base64.h"
+#include "check_report.h"
 #include "cluster.h"
 #include "exit_status.h"
 #include "from_start.h"
 #include "interrupts.h"
 #include "kubeconfig.h"
+#include "live_view.h"
+#include "profile_fix.h"
+#include "profile_json.h"
 #include "profile_output.h"
+#include "profile_spo.h"
 #include "recording.h"
 #include "recording_session.h"
 #include "registry_client.h"
@@ -199,6 +204,8 @@ class PodCopy {
     ~PodCopy() { remove(); }
 
     const std::string& name() const { return spec_.name; }
+    // Another spec, before create() succeeded.
+    void reset(fromstart::CopySpec spec) { spec_ = std::move(spec); }
     const std::string& container() const { return spec_.container; }
     std::string path() const { return "/api/v1/namespaces/" + ns_ + "/pods/" + spec_.name; }
 
@@ -287,7 +294,12 @@ class CopyRecording {
         using State = rec::RecordingSession::State;
         for (;;) {
             if (interrupts() >= 2) return false;
-            if (!session_.connected() && !connect()) continue;
+            if (!session_.connected() && !connect()) {
+                // The app may have ended before any exec reached the tracer (an app that fails at
+                // once under an enforced check): then only its termination message is left.
+                if (connects_ % 4 == 0 && app_ended()) return true;
+                continue;
+            }
             auto now = Clock::now();
             if (!session_.stopping() && (interrupts() == 1 || (duration && now - started_ >= *duration))) {
                 note(interrupts() ? "stopping: waiting for the tracer's summary"
@@ -306,7 +318,10 @@ class CopyRecording {
                     continue;
                 case State::Done:
                     // A final summary unasked for: the app exited and the tracer is done.
-                    if (!session_.stopping()) note("the app exited: the recording ends there");
+                    if (!session_.stopping()) {
+                        note("the app exited: the recording ends there");
+                        app_exited_ = true;
+                    }
                     return true;
                 case State::StopTimedOut:
                     warn("the tracer sent no final summary in 30s: writing what was streamed");
@@ -323,6 +338,8 @@ class CopyRecording {
     const rec::RecordingSession& session() const { return session_; }
     std::string end_reason() const { return stderr_.empty() ? session_.end_reason() : stderr_; }
     Clock::time_point started() const { return started_; }
+    // The app exited by itself (not stopped by Ctrl-C or --duration).
+    bool app_exited() const { return app_exited_; }
 
   private:
     rec::RecordingSession make_session(const CommonFlags& common) {
@@ -336,6 +353,9 @@ class CopyRecording {
             events.syscall = [](const stream::Syscall& sc, bool) {
                 note("new syscall: " + (sc.name.empty() ? std::to_string(sc.nr) : sc.name));
             };
+        events.denial = [](const stream::Denial& d, bool first) {
+            if (first) note(denial_line(d));
+        };
         events.diagnostics = [this](const std::string& text) {
             stderr_ = text;
             if (session_.hello_seen()) warn("tracer: " + text);
@@ -358,17 +378,22 @@ class CopyRecording {
         return false;
     }
 
+    // Whether the app ended; its termination message (the compact summary) then joins the recording.
+    bool app_ended() {
+        auto p = client_.get(copy_.path());
+        auto st = p ? fromstart::copy_state(*p, copy_.container()) : fromstart::CopyState{};
+        if (st.kind != fromstart::CopyState::Ended) return false;
+        app_exited_ = true;
+        note(st.why + ": the recording ends there");
+        (void)session_.add_compact_summary(st.termination_message);
+        return true;
+    }
+
     // The app ended (the tracer with it, as PID 1), or only the connection did. False: the
     // recording is over.
     bool on_lost() {
         session_.disconnect();
-        auto p = client_.get(copy_.path());
-        auto st = p ? fromstart::copy_state(*p, copy_.container()) : fromstart::CopyState{};
-        if (st.kind == fromstart::CopyState::Ended) {
-            note(st.why + ": the recording ends there");
-            (void)session_.add_compact_summary(st.termination_message);
-            return false;
-        }
+        if (app_ended()) return false;
         if (!session_.hello_seen()) return true;  // not connected yet: try again (bounded in connect)
         if (connects_ > 20) return false;
         warn("the exec connection broke (" + end_reason() + "): connecting again");
@@ -381,13 +406,58 @@ class CopyRecording {
     std::string exec_path_;
     std::string stderr_;  // the last the tracer or the exec said
     int connects_ = 0;
+    bool app_exited_ = false;
     const Clock::time_point started_ = Clock::now();
     Clock::time_point last_view_ = Clock::now();
 };
 
+// record --baseline: the baseline plus what it refused, in -o's format (report: the check's report).
+int write_grown_baseline(const CommonFlags& common, const FromStartOptions& o, const FromStartRun& run) {
+    if (!run.recording.check)
+        throw UserError(
+            fmt::format("the tracer did not run the baseline's filter (its image speaks stream "
+                        "protocol before 1.2): use --image {}",
+                        kDefaultTracerImage));
+    CheckResult r;
+    r.target = fmt::format("{}/{} (a copy of {})", run.copy, run.container, run.pod);
+    r.profile_path = o.baseline_path;
+    r.mode = "complain";
+    r.seconds = run.seconds;
+    r.complete = run.recording.final_summary;
+    r.instructions = run.recording.check->instructions;
+    r.denials = check_denials(run.recording, run.end.ready_after, true);
+    r.caveats = run.caveats;
+    r.caveats.push_back(
+        "calls inside the baseline are never seen (its filter lets them through without a "
+        "stop): the result can only grow");
+    FixedProfile grown = fix_profile(*o.baseline, r.denials);
+    for (const auto& n : grown.notes) note(n);
+    std::string out;
+    if (common.output_format == "report") {
+        out = write_check_report(r, *o.baseline);
+    } else if (common.output_format == "yaml") {
+        SeccompProfileDoc doc;
+        doc.name = to_object_name(run.pod + "-" + run.container);
+        doc.profile = grown.profile;
+        auto y = write_seccomp_profiles_yaml({doc});
+        if (!y) throw UserError(y.error().message);
+        out = *y;
+    } else {
+        out = write_profile_json(grown.profile);
+    }
+    if (auto st = write_output(common, out); !st) throw UserError(st.error().message);
+    note(
+        fmt::format("the baseline {} plus {} new call{}{}; calls inside the baseline are never seen, so the "
+                    "profile only grows",
+                    o.baseline_path, r.denials.size(), r.denials.size() == 1 ? "" : "s",
+                    common.output_file.empty() ? "" : ", written to " + common.output_file));
+    for (const auto& c : run.caveats) note(c);
+    return kExitSuccess;
+}
+
 }  // namespace
 
-int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
+std::optional<FromStartRun> run_from_start(const CommonFlags& common, const FromStartOptions& o) {
     // 1. The cluster.
     install_interrupt_handlers();
     Cluster cluster = connect_for_recording(common);
@@ -406,37 +476,87 @@ int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
     fromstart::CopySpec cs;
     cs.launch = launch_command(client, ns, pod_json, container, common, o);
 
-    // 4. The copy (deleted when this function leaves, unless --keep).
+    // 4. The copy (deleted when this function leaves, unless --keep). A check's copy is as close
+    // to the pod as the namespace's Pod Security level lets it be (docs/check.md).
+    FromStartRun run;
+    run.pod = name;
+    run.container = container;
     cs.name = fromstart::copy_name(name);
     cs.container = container;
     cs.tracer_image = o.image;
     cs.image_pull_policy = o.image_pull_policy;
     cs.no_filter = o.no_filter;
+    cs.tracer_args = o.tracer_args;
+    std::optional<std::string> level;
+    if (o.check_copy) {
+        auto ns_json = client.get("/api/v1/namespaces/" + ns);
+        if (ns_json) level = fromstart::pod_security_level(*ns_json);
+        auto plan = fromstart::plan_check_copy(pod_json, container, level);
+        cs.unconfined = plan.unconfined;
+        cs.add_sys_admin = plan.add_sys_admin;
+        run.caveats = plan.caveats;
+    }
+    run.copy = cs.name;
     PodCopy copy(client, ns, cs, o.keep);
-    copy.create(pod_json, o.target);
+    try {
+        copy.create(pod_json, o.target);
+    } catch (const UserError& e) {
+        // No label, and an admission configuration whose default level is stricter: once more as
+        // the restricted level allows.
+        if (!o.check_copy || !level || !level->empty() ||
+            std::string(e.what()).find("violates PodSecurity") == std::string::npos)
+            throw;
+        auto plan = fromstart::plan_check_copy(pod_json, container, std::string("restricted"));
+        cs.unconfined = plan.unconfined;
+        cs.add_sys_admin = plan.add_sys_admin;
+        run.caveats = plan.caveats;
+        warn("Pod Security refused the copy's Unconfined profile or CAP_SYS_ADMIN: trying without them");
+        copy.reset(cs);
+        copy.create(pod_json, o.target);
+    }
 
     // 5. Until the app container runs under the tracer.
-    if (!wait_for_copy(client, ns, copy, o.start_timeout)) return kExitInterrupted;
+    if (!wait_for_copy(client, ns, copy, o.start_timeout)) return std::nullopt;
 
     // 6. The recording.
     CopyRecording recording(client, copy, common);
-    if (!recording.run(o.duration)) {
-        fmt::print(stderr, "interrupted: no profile written\n");
-        return kExitInterrupted;
-    }
+    if (!recording.run(o.duration)) return std::nullopt;
 
-    // 7. The profile, then the copy goes.
-    const Recording& recorded = recording.session().recording();
+    // 7. The copy's end (the app's exit, when it exited), read before the copy goes.
+    run.recording = recording.session().recording();
+    // The kubelet reports the container's end a moment after the tracer's last line: wait for it
+    // (up to 10 s) when the app exited by itself.
+    for (auto deadline = Clock::now() + 10s;;) {
+        if (auto p = client.get(copy.path())) run.end = fromstart::copy_state(*p, container);
+        if (!recording.app_exited() || run.end.kind == fromstart::CopyState::Ended ||
+            Clock::now() > deadline || interrupts())
+            break;
+        std::this_thread::sleep_for(300ms);
+    }
+    run.seconds = std::chrono::duration<double>(Clock::now() - recording.started()).count();
     const std::string why = recording.end_reason();
-    if (recorded.syscalls.empty())
+    run.stream_read = recording.session().hello_seen();
+    // With a check filter the tracer stops only at refused calls: an empty recording is normal then;
+    // and an app that ended before its stream was read left its termination message.
+    const bool app_ended = run.end.kind == fromstart::CopyState::Ended;
+    if (run.recording.syscalls.empty() && (o.tracer_args.empty() || (!run.stream_read && !app_ended)))
         throw UserError("the tracer sent nothing" + (why.empty() ? std::string() : ": " + why) +
                         fmt::format(": see kubectl logs {} -c {} -n {} (run with --keep to look)",
                                     copy.name(), container, ns));
-    write_recording_profile(common, recorded, o.record_options, name + "-" + container);
-    note(fmt::format(
-        "recorded {} syscalls of {} from its first one, in {}s{}", recorded.syscalls.size(), container,
-        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - recording.started()).count(),
-        common.output_file.empty() ? "" : "; profile written to " + common.output_file));
+    return run;
+}
+
+int record_from_start(const CommonFlags& common, const FromStartOptions& o) {
+    auto run = run_from_start(common, o);
+    if (!run) {
+        fmt::print(stderr, "interrupted: no profile written\n");
+        return kExitInterrupted;
+    }
+    if (o.baseline) return write_grown_baseline(common, o, *run);
+    write_recording_profile(common, run->recording, o.record_options, run->pod + "-" + run->container);
+    note(fmt::format("recorded {} syscalls of {} from its first one, in {:.0f}s{}",
+                     run->recording.syscalls.size(), run->container, run->seconds,
+                     common.output_file.empty() ? "" : "; profile written to " + common.output_file));
     return kExitSuccess;
 }
 

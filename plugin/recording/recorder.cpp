@@ -292,6 +292,7 @@ std::string recorder_container_json(const RecorderSpec& spec) {
         args.push_back("--duration");
         args.push_back(spec.duration);
     }
+    args.insert(args.end(), spec.extra_args.begin(), spec.extra_args.end());
     for (const auto& a : args) w.String(a.c_str());
     w.EndArray();
     w.Key("stdin");

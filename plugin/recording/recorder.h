@@ -93,6 +93,8 @@ struct RecorderSpec {
     std::optional<std::int64_t> uid, gid;  // SameUser
     std::string idle_timeout = "60s";
     std::string duration;  // empty: until stopped
+    // The tracer's flags for `check` (--check-program, --check-mode), after the others.
+    std::vector<std::string> extra_args;
 };
 
 // "seccomp-recorder-" + 5 random lowercase letters and digits.

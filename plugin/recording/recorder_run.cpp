@@ -90,6 +90,9 @@ rec::RecordingSession recorder_session(LiveView& view) {
         if (first) view.new_syscall(sc);
     };
     events.progress = [&view](const stream::Progress& p) { view.progress(p); };
+    events.denial = [&view](const stream::Denial& d, bool first) {
+        if (first) view.denial(d);
+    };
     events.message = [&view](const stream::Message& m) {
         view.message(std::string(m.is_error ? "recorder error: " : "recorder warning: ") + m.message);
     };
@@ -151,7 +154,8 @@ RecorderRun::RecorderRun(kube::ApiClient& client, Target t, rec::ContainerFacts 
       t_(std::move(t)),
       container_(std::move(container)),
       settings_(settings),
-      view_(settings.terminal, t_.pod + "/" + t_.container),
+      view_(settings.terminal, t_.pod + "/" + t_.container,
+            settings.tracer_args.empty() ? "recording" : "checking"),
       session_(recorder_session(view_)) {}
 
 // 3. The recorder: PATCH it in, with the privileges --privileges asks for. auto: the app's own
@@ -162,6 +166,7 @@ void RecorderRun::add() {
     spec_.image = settings_.image;
     spec_.image_pull_policy = settings_.image_pull_policy;
     spec_.target = t_.container;
+    spec_.extra_args = settings_.tracer_args;
     spec_.container_id = rec::bare_container_id(container_.container_id);
     spec_.uid = container_.run_as_user;
     spec_.gid = container_.run_as_group;

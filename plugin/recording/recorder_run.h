@@ -45,7 +45,8 @@ Recovered recover_from_kubelet(kube::ApiClient& client, const Target& t, const s
 struct RecordSettings {
     std::string image, image_pull_policy, privileges;
     std::chrono::milliseconds start_timeout{};
-    bool terminal = false;  // one updating line: only when there is one recorder
+    bool terminal = false;                 // one updating line: only when there is one recorder
+    std::vector<std::string> tracer_args;  // check: --check-program and --check-mode
 };
 
 class RecorderRun {

@@ -1,4 +1,5 @@
 #include "recorder.h"
+#include "live_view.h"
 
 #include "version.h"
 
@@ -154,6 +155,20 @@ TEST_CASE("the recorder's ephemeral container follows docs/design.md") {
     CHECK(recorder_patch(spec).rfind(R"({"spec":{"ephemeralContainers":[{)", 0) == 0);
 }
 
+TEST_CASE("a check's recorder passes the check flags after its own") {
+    RecorderSpec spec;
+    spec.name = "seccomp-recorder-abcde";
+    spec.target = "app";
+    spec.container_id = "abc";
+    spec.extra_args = {"--check-program", "AAAA", "--check-mode", "eval"};
+    rapidjson::Document d;
+    d.Parse(recorder_container_json(spec).c_str());
+    REQUIRE(d["args"].Size() == 8);
+    CHECK(std::string(d["args"][0].GetString()) == "--container-id");
+    CHECK(std::string(d["args"][4].GetString()) == "--check-program");
+    CHECK(std::string(d["args"][7].GetString()) == "eval");
+}
+
 TEST_CASE("the recorder's image is used as given, tag, digest or both") {
     RecorderSpec spec;
     spec.name = "seccomp-recorder-abcde";
@@ -212,3 +227,24 @@ TEST_CASE("refusals of the PATCH say what to do") {
 }
 
 }  // namespace ksc::rec
+
+namespace ksc {
+TEST_CASE("a check's live line names the call, its verdict and the process") {
+    stream::Denial d;
+    d.nr = 41;
+    d.name = "socket";
+    d.action = "SCMP_ACT_ERRNO";
+    d.errno_value = 1;
+    d.comm = "curl";
+    d.exe = "/usr/bin/curl";
+    d.pid = 12;
+    d.arch = native_arch();
+    CHECK(denial_line(d) == "would refuse socket with SCMP_ACT_ERRNO(EPERM): curl (/usr/bin/curl) [pid 12]");
+    d.enforced = true;
+    d.name.clear();
+    d.action = "SCMP_ACT_KILL_PROCESS";
+    d.errno_value.reset();
+    d.exe.clear();
+    CHECK(denial_line(d) == "refused #41 with SCMP_ACT_KILL_PROCESS: curl [pid 12]");
+}
+}  // namespace ksc

@@ -125,6 +125,11 @@ void RecordingSession::add_event(const stream::Event& event, Live live) {
         if (on && events_.attached) events_.attached(*attached);
     } else if (const auto* sc = std::get_if<stream::Syscall>(&event)) {
         if (on && events_.syscall) events_.syscall(*sc, !recording().syscalls.count({sc->arch, sc->nr}));
+    } else if (const auto* denial = std::get_if<stream::Denial>(&event)) {
+        if (on && events_.denial)
+            events_.denial(*denial,
+                           !recording().denials.count({denial->arch, denial->nr, denial->action,
+                                                       denial->errno_value.value_or(-1), denial->exe}));
     } else if (const auto* progress = std::get_if<stream::Progress>(&event)) {
         if (on && events_.progress) events_.progress(*progress);
     } else if (const auto* message = std::get_if<stream::Message>(&event)) {

@@ -53,6 +53,8 @@ struct SessionEvents {
     // Every syscall event; `first`: its (arch, nr) was not in the recording yet.
     std::function<void(const stream::Syscall&, bool first)> syscall;
     std::function<void(const stream::Progress&)> progress;
+    // A check's would-be denial (protocol 1.2); `first`: its key was not in the recording yet.
+    std::function<void(const stream::Denial&, bool first)> denial;
     std::function<void(const stream::Message&)> message;  // the tracer's warning or error
     std::function<void(const std::string&)> diagnostics;  // a read's ChannelData::diagnostics
     // A line that is not an event (skipped), with the decoder's reason and how many so far.

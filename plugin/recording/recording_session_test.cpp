@@ -219,7 +219,7 @@ TEST_CASE("recording session: another protocol major fails the session, naming t
     CHECK(session.step(1ms) == State::Failed);
     REQUIRE(session.fatal());
     CHECK(*session.fatal() ==
-          "the recorder speaks stream protocol 2.1, this kubectl-seccomp speaks 1.1: use --image X");
+          "the recorder speaks stream protocol 2.2, this kubectl-seccomp speaks 1.2: use --image X");
     CHECK(session.recording().syscalls.empty());  // nothing after the refused hello is read
     CHECK(session.step(1ms) == State::Failed);
 }

@@ -34,6 +34,10 @@ constexpr std::array kVerbs{
     // diff's 1 means "different": its failures are 2, as diff(1)'s are.
     Verb{"diff", "Compare two profiles per architecture and action (exit 0 same, 1 different, 2 error)",
          cmd_diff, kExitDiffError},
+    // check's 1 means "the profile refused calls": its failures are 2, as diff's are.
+    Verb{"check",
+         "Check a profile against a running pod, or a copy from its start (exit 0 clean, 1 denials, 2 error)",
+         cmd_check, kExitDiffError},
     Verb{"explain", "Explain a profile by area, and how it compares with the runtime's default", cmd_explain,
          kExitFailure},
     Verb{"merge", "Merge profiles and recordings into one: the union of what they allow", cmd_merge,

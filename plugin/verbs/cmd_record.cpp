@@ -14,12 +14,14 @@
 #include <fmt/core.h>
 
 #include "api_client.h"
+#include "check_program.h"
 #include "cluster.h"
 #include "common_flags.h"
 #include "exit_status.h"
 #include "interrupts.h"
 #include "live_view.h"
 #include "pod_selection.h"
+#include "profile_inputs.h"
 #include "profile_output.h"
 #include "record_from_start.h"
 #include "recorder_run.h"
@@ -55,6 +57,10 @@ void declare_flags(VerbFlags& flags) {
         "--from-start: trace without the tracer's seccomp filter (two stops per syscall; setuid works)")(
         "registry-ca-file", "--from-start: a CA bundle for the image's registry",
         cxxopts::value<std::string>())(
+        "baseline",
+        "--from-start: record only what this profile lacks (its filter in complain mode); the result is the "
+        "baseline plus what is new (docs/check.md)",
+        cxxopts::value<std::string>())(
         "l,selector", "Record the Ready pods matching this label selector (one, or --replicas)",
         cxxopts::value<std::string>())(
         "replicas", "deploy/NAME or -l: how many Ready pods to record, a count or all (default 1); merged",
@@ -74,7 +80,9 @@ void declare_flags(VerbFlags& flags) {
         "  # Every container of the pods labelled app=web\n"
         "  kubectl seccomp record -l app=web --replicas all --all-containers --output-file web.json\n"
         "  # A copy of the pod recorded from its first syscall (its start-up included)\n"
-        "  kubectl seccomp record web-0 -c app --from-start --duration 1m --output-file web.json\n");
+        "  kubectl seccomp record web-0 -c app --from-start --duration 1m --output-file web.json\n"
+        "  # A new release re-recorded cheaply: only what v1.json lacks stops the app\n"
+        "  kubectl seccomp record web-0 -c app --from-start --baseline v1.json --output-file v2.json\n");
 }
 
 std::chrono::milliseconds duration_flag(const cxxopts::ParseResult& result, const char* name) {
@@ -102,6 +110,18 @@ FromStartOptions from_start_options(const cxxopts::ParseResult& result, const st
     if (result.count("duration")) fs.duration = duration_flag(result, "duration");
     fs.start_timeout = duration_flag(result, "timeout");
     fs.record_options = profile_options_from(result);
+    if (result.count("baseline")) {
+        if (fs.no_filter)
+            throw UserError(
+                "--baseline and --no-filter: the baseline's filter is what keeps the app fast; drop "
+                "--no-filter");
+        // The baseline's filter in complain mode: only calls it would refuse stop the app.
+        fs.baseline_path = result["baseline"].as<std::string>();
+        ProfileInputOptions inputs;
+        fs.baseline = effective_profile(load_profiles(fs.baseline_path, inputs, true), "", inputs);
+        fs.tracer_args = tracer_check_args(compile_for_check(*fs.baseline, fs.baseline_path), "complain");
+        fs.check_copy = true;
+    }
     return fs;
 }
 
@@ -258,7 +278,7 @@ int cmd_record(int argc, char** argv) {
     const std::string target = pods.empty() ? "" : strip_pod_prefix(pods.front());
     if (result.count("from-start"))
         return record_from_start(common, from_start_options(result, target, selector));
-    for (const char* only : {"keep", "command", "no-filter", "registry-ca-file"})
+    for (const char* only : {"keep", "command", "no-filter", "registry-ca-file", "baseline"})
         if (result.count(only)) throw UserError(std::string("--") + only + " goes with --from-start");
     const RecordOptions record_options = profile_options_from(result);
     RecordSettings settings = record_settings(result);

@@ -150,6 +150,9 @@ int complete(const std::vector<std::string>& words_in, const std::vector<Verb>& 
         if (n == "image-pull-policy")
             return print({"Always", "IfNotPresent", "Never"}, current, kDirectiveNoFileComp), 0;
         if (n == "base") return print({"runc", "crun", "both", "none"}, current, kDirectiveNoFileComp), 0;
+        if (n == "mode") return print({"complain", "enforce"}, current, kDirectiveNoFileComp), 0;
+        // check's --profile is the file to check (diff's names one profile inside a file).
+        if (n == "profile" && verb->name == "check") return print({}, current, kDirectiveDefault), 0;
         if (n == "context") return print(contexts(common), current, kDirectiveNoFileComp), 0;
         if (n == "namespace") {
             auto doc = cluster_get(common, "/api/v1/namespaces?limit=500");
@@ -179,7 +182,7 @@ int complete(const std::vector<std::string>& words_in, const std::vector<Verb>& 
         return 0;
     }
     // The positional argument: pods and deploy/ names for the verbs that take a pod; files else.
-    if (verb->name == "record" || verb->name == "recover") {
+    if (verb->name == "record" || verb->name == "recover" || verb->name == "check") {
         const std::string ns = kube::url_encode(namespace_of(common));
         if (starts_with(current, "deploy/")) {
             auto doc = cluster_get(common, "/apis/apps/v1/namespaces/" + ns + "/deployments?limit=500");
@@ -190,11 +193,11 @@ int complete(const std::vector<std::string>& words_in, const std::vector<Verb>& 
         }
         auto doc = cluster_get(common, "/api/v1/namespaces/" + ns + "/pods?limit=500");
         std::vector<std::string> names = doc ? item_names(*doc) : std::vector<std::string>{};
-        if (verb->name == "record") names.push_back("deploy/");
+        if (verb->name != "recover") names.push_back("deploy/");
         std::size_t shown = 0;
         for (const auto& n : names) shown += starts_with(n, current) ? 1 : 0;
         // "deploy/" alone: no space after it, the name comes next (cobra's NoSpace).
-        bool only_deploy = shown == 1 && starts_with("deploy/", current) && verb->name == "record";
+        bool only_deploy = shown == 1 && starts_with("deploy/", current) && verb->name != "recover";
         print(names, current, kDirectiveNoFileComp | (only_deploy ? 2 : 0));
         return 0;
     }

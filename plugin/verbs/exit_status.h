@@ -6,7 +6,7 @@ namespace ksc {
 enum ExitStatus : int {
     kExitSuccess = 0,
     kExitFailure = 1,        // any verb's error (diff: the profiles differ)
-    kExitDiffError = 2,      // diff: could not compare
+    kExitDiffError = 2,      // diff: could not compare; check: could not check
     kExitTraceFailed = 125,  // trace: our own failure, like env(1)
     kExitCannotRun = 126,    // trace: the command was found but cannot be run
     kExitNotFound = 127,     // trace: the command was not found

@@ -231,7 +231,7 @@ TEST_CASE("explain: groups by area and compares with runtime/default") {
 }
 
 TEST_CASE("every offline verb has --help with examples") {
-    for (auto verb : {"convert", "merge", "diff", "explain"}) {
+    for (auto verb : {"convert", "merge", "diff", "explain", "check"}) {
         CAPTURE(verb);
         TempDir d;
         // --help prints to stdout: send it to a file and look for the examples.
@@ -247,6 +247,26 @@ TEST_CASE("every offline verb has --help with examples") {
         CHECK(rc == 0);
         CHECK(d.read("help").find("Examples:\n  # ") != std::string::npos);
     }
+}
+
+TEST_CASE("check: what cannot be checked is one line and exit 2, before any cluster is asked") {
+    TempDir d;
+    // No kubeconfig anywhere: a run that got as far as the cluster would fail differently.
+    ::setenv("KUBECONFIG", (d.path + "/none").c_str(), 1);
+    auto fine = d.file(
+        "fine.json",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})");
+    auto notify = d.file(
+        "notify.json",
+        R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOTIFY"}]})");
+    CHECK(run({"check", "web-0"}) == 2);                                          // no --profile
+    CHECK(run({"check", "web-0", "--profile", d.path + "/missing.json"}) == 2);   // no such file
+    CHECK(run({"check", "web-0", "--profile", notify}) == 2);                     // no listener
+    CHECK(run({"check", "web-0", "--profile", fine, "--mode", "enforce"}) == 2);  // attach only evaluates
+    CHECK(run({"check", "web-0", "--profile", fine, "--from-start", "--mode", "warn"}) == 2);
+    CHECK(run({"check", "web-0", "--profile", fine, "--keep"}) == 2);  // a --from-start flag
+    CHECK(run({"check", "--profile", fine}) == 2);                     // no pod
+    ::unsetenv("KUBECONFIG");
 }
 
 }  // namespace ksc::cli

@@ -10,6 +10,7 @@ int cmd_diff(int argc, char** argv);
 int cmd_explain(int argc, char** argv);
 int cmd_trace(int argc, char** argv);
 int cmd_record(int argc, char** argv);
+int cmd_check(int argc, char** argv);
 int cmd_recover(int argc, char** argv);
 int cmd_push(int argc, char** argv);
 int cmd_pull(int argc, char** argv);

@@ -75,6 +75,14 @@ void write_event(Writer& w, const Hello& e) {
     str(w, "method", method_name(e.method));
     key(w, "pid");
     w.Int64(e.pid);
+    if (e.check) {
+        key(w, "check");
+        w.StartObject();
+        str(w, "mode", e.check->mode);
+        key(w, "instructions");
+        w.Uint64(e.check->instructions);
+        w.EndObject();
+    }
 }
 
 void write_event(Writer& w, const Attached& e) {
@@ -159,6 +167,40 @@ void write_event(Writer& w, const Argument& e) {
     str(w, "comm", e.comm);
 }
 
+void write_args(Writer& w, const std::array<std::uint64_t, 6>& args) {
+    key(w, "args");
+    w.StartArray();
+    for (auto a : args) w.Uint64(a);
+    w.EndArray();
+}
+
+void write_verdict(Writer& w, std::string_view action, const std::optional<int>& errno_value) {
+    str(w, "action", action);
+    if (errno_value) {
+        key(w, "errno");
+        w.Int(*errno_value);
+    }
+}
+
+void write_event(Writer& w, const Denial& e) {
+    str(w, "type", "denial");
+    time(w, e.t);
+    str(w, "arch", arch_name(e.arch));
+    key(w, "nr");
+    w.Uint(e.nr);
+    if (!e.name.empty()) str(w, "name", e.name);
+    write_verdict(w, e.action, e.errno_value);
+    write_args(w, e.args);
+    key(w, "pid");
+    w.Int64(e.pid);
+    key(w, "tid");
+    w.Int64(e.tid);
+    str(w, "comm", e.comm);
+    if (!e.exe.empty()) str(w, "exe", e.exe);
+    key(w, "enforced");
+    w.Bool(e.enforced);
+}
+
 void write_event(Writer& w, const Progress& e) {
     str(w, "type", "progress");
     time(w, e.t);
@@ -240,6 +282,37 @@ void write_event(Writer& w, const Summary& e) {
         w.EndObject();
     }
     w.EndArray();
+    if (!e.denials.empty()) {
+        key(w, "denials");
+        w.StartArray();
+        for (const auto& d : e.denials) {
+            w.StartObject();
+            str(w, "arch", arch_name(d.arch));
+            key(w, "nr");
+            w.Uint(d.nr);
+            if (!d.name.empty()) str(w, "name", d.name);
+            write_verdict(w, d.action, d.errno_value);
+            key(w, "count");
+            w.Uint64(d.count);
+            key(w, "first_t");
+            w.Double(d.first_t);
+            str(w, "comm", d.comm);
+            if (!d.exe.empty()) str(w, "exe", d.exe);
+            write_args(w, d.args);
+            if (!d.seen_errors.empty()) {
+                key(w, "seen_errors");
+                w.StartObject();
+                for (const auto& [err, n] : d.seen_errors) {
+                    std::string k = errno_key(err);
+                    w.Key(k.c_str());
+                    w.Uint64(n);
+                }
+                w.EndObject();
+            }
+            w.EndObject();
+        }
+        w.EndArray();
+    }
 }
 
 void write_event(Writer& w, const Message& e) {
@@ -329,6 +402,54 @@ struct Fields {
     }
 };
 
+// The six arguments of a call: exactly six non-negative integers.
+bool read_args(Fields& f, std::array<std::uint64_t, 6>& out) {
+    auto it = f.obj.FindMember("args");
+    if (it == f.obj.MemberEnd()) return true;
+    if (!it->value.IsArray() || it->value.Size() != 6) return f.fail("args", "an array of 6 numbers");
+    for (rapidjson::SizeType i = 0; i < 6; ++i) {
+        if (!it->value[i].IsUint64()) return f.fail("args", "an array of 6 non-negative integers");
+        out[i] = it->value[i].GetUint64();
+    }
+    return true;
+}
+
+// The verdict: a known OCI action name and, for SCMP_ACT_ERRNO only, an errno 0..4095.
+bool read_verdict(Fields& f, std::string& action, std::optional<int>& errno_value) {
+    if (!f.string("action", action, true) || !f.optional_int("errno", errno_value)) return false;
+    if (action != "SCMP_ACT_ERRNO" && action != "SCMP_ACT_TRAP" && action != "SCMP_ACT_KILL_THREAD" &&
+        action != "SCMP_ACT_KILL_PROCESS") {
+        f.error = "unknown action \"" + action + "\"";
+        return false;
+    }
+    if (errno_value && (action != "SCMP_ACT_ERRNO" || *errno_value < 0 || *errno_value > 4095))
+        return f.fail("errno", "0 to 4095, and only with SCMP_ACT_ERRNO");
+    return true;
+}
+
+// {"EPERM": 3, "42": 1}: errno names (or numbers the table lacks) to counts.
+bool read_errno_counts(const Value& obj, std::map<int, std::uint64_t>& out, std::string& error) {
+    for (const auto& m : obj.GetObject()) {
+        std::string_view name(m.name.GetString(), m.name.GetStringLength());
+        std::optional<int> err = errno_from_name(name);
+        if (!err) {
+            int v = 0;
+            auto r = std::from_chars(name.data(), name.data() + name.size(), v);
+            if (r.ec != std::errc() || r.ptr != name.data() + name.size() || v <= 0 || v > 4095) {
+                error = "unknown errno \"" + std::string(name) + "\"";
+                return false;
+            }
+            err = v;
+        }
+        if (!m.value.IsUint64()) {
+            error = "errno counts must be integers";
+            return false;
+        }
+        out[*err] += m.value.GetUint64();
+    }
+    return true;
+}
+
 bool parse_protocol(const std::string& text, int& major, int& minor) {
     auto dot = text.find('.');
     std::string_view maj = std::string_view(text).substr(0, dot);
@@ -349,6 +470,15 @@ Result<Event> decode_hello(Fields& f) {
         !f.string("method", method) || !f.int64("pid", h.pid))
         return make_error(f.error);
     if (f.obj.HasMember("arch") && !f.arch("arch", h.native_arch)) return make_error(f.error);
+    auto check = f.obj.FindMember("check");
+    if (check != f.obj.MemberEnd()) {
+        if (!check->value.IsObject()) return make_error("field \"check\" must be an object");
+        Fields g{check->value, {}};
+        CheckInfo c;
+        if (!g.string("mode", c.mode, true) || !g.uint64("instructions", c.instructions))
+            return make_error("in \"check\": " + g.error);
+        h.check = std::move(c);
+    }
     // Unknown modes and methods are kept as the defaults: a newer tracer may add some.
     h.mode = mode == "launch" ? Mode::Launch : Mode::Attach;
     h.method = method == "seccomp" ? Method::Seccomp : Method::Ptrace;
@@ -392,20 +522,9 @@ Result<Event> decode_summary(Fields& f) {
             if (errs != item.MemberEnd()) {
                 if (!errs->value.IsObject())
                     return make_error("in \"syscalls\": field \"errors\" must be an object");
-                for (const auto& m : errs->value.GetObject()) {
-                    std::string_view name(m.name.GetString(), m.name.GetStringLength());
-                    std::optional<int> err = errno_from_name(name);
-                    if (!err) {
-                        int v = 0;
-                        auto r = std::from_chars(name.data(), name.data() + name.size(), v);
-                        if (r.ec != std::errc() || r.ptr != name.data() + name.size() || v <= 0 || v > 4095)
-                            return make_error("in \"syscalls\": unknown errno \"" + std::string(name) + "\"");
-                        err = v;
-                    }
-                    if (!m.value.IsUint64())
-                        return make_error("in \"syscalls\": errno counts must be integers");
-                    c.errors[*err] += m.value.GetUint64();
-                }
+                std::string error;
+                if (!read_errno_counts(errs->value, c.errors, error))
+                    return make_error("in \"syscalls\": " + error);
             }
             s.syscalls.push_back(std::move(c));
         }
@@ -420,6 +539,31 @@ Result<Event> decode_summary(Fields& f) {
             if (!g.string("reason", l.reason) || !g.uint64("count", l.count))
                 return make_error("in \"lost\": " + g.error);
             s.lost.push_back(std::move(l));
+        }
+    }
+    auto denials = f.obj.FindMember("denials");
+    if (denials != f.obj.MemberEnd()) {
+        if (!denials->value.IsArray()) return make_error("field \"denials\" must be an array");
+        if (denials->value.Size() > kMaxDenials)
+            return make_error("field \"denials\" has more than " + std::to_string(kMaxDenials) + " entries");
+        for (const auto& item : denials->value.GetArray()) {
+            if (!item.IsObject()) return make_error("each of \"denials\" must be an object");
+            Fields g{item, {}};
+            DenialCount d;
+            if (!g.arch("arch", d.arch) || !g.nr("nr", d.nr) || !g.string("name", d.name) ||
+                !read_verdict(g, d.action, d.errno_value) || !g.uint64("count", d.count) ||
+                !g.number("first_t", d.first_t) || !g.string("comm", d.comm) || !g.string("exe", d.exe) ||
+                !read_args(g, d.args))
+                return make_error("in \"denials\": " + g.error);
+            auto seen = item.FindMember("seen_errors");
+            if (seen != item.MemberEnd()) {
+                if (!seen->value.IsObject())
+                    return make_error("in \"denials\": field \"seen_errors\" must be an object");
+                std::string error;
+                if (!read_errno_counts(seen->value, d.seen_errors, error))
+                    return make_error("in \"denials\": " + error);
+            }
+            s.denials.push_back(std::move(d));
         }
     }
     return Event{std::move(s)};
@@ -496,6 +640,16 @@ Result<Event> decode(std::string_view line) {
             return make_error("fields \"value\" and \"value2\" must be 32-bit numbers");
         a.value = first | second << 32;
         return Event{std::move(a)};
+    }
+    if (type == "denial") {
+        Denial d;
+        if (!f.number("t", d.t) || !f.arch("arch", d.arch) || !f.nr("nr", d.nr) ||
+            !f.string("name", d.name) || !read_verdict(f, d.action, d.errno_value) || !read_args(f, d.args) ||
+            !f.int64("pid", d.pid) || !f.int64("tid", d.tid) || !f.string("comm", d.comm) ||
+            !f.string("exe", d.exe) || !f.boolean("enforced", d.enforced))
+            return make_error(f.error);
+        if (d.tid == 0) d.tid = d.pid;
+        return Event{std::move(d)};
     }
     if (type == "progress") {
         Progress p;

@@ -4,6 +4,7 @@
 // only decoder of the stream: the tracer encodes with it, the plugin decodes with it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -19,7 +20,8 @@ namespace ksc::stream {
 
 inline constexpr int kProtocolMajor = 1;
 // 1.1: `argument` events and the summary's per-syscall `values` (argument-level rules).
-inline constexpr int kProtocolMinor = 1;
+// 1.2: `check` in hello, `denial` events and the summary's `denials` (kubectl seccomp check).
+inline constexpr int kProtocolMinor = 2;
 // A line longer than this is refused by the decoder (the tracer never writes one: summaries are
 // bounded by the number of syscalls, well under this).
 inline constexpr std::size_t kMaxLineBytes = 4 * 1024 * 1024;
@@ -32,6 +34,14 @@ std::string_view mode_name(Mode mode);
 enum class Method { Seccomp, Ptrace };
 std::string_view method_name(Method method);
 
+// The tracer runs a profile's compiled program (--check-program): "eval" (attach mode: the program
+// is run over each syscall stop, nothing changes for the app), "complain" or "enforce" (launch
+// mode: the program is installed, its refusals turned into SECCOMP_RET_TRACE stops).
+struct CheckInfo {
+    std::string mode;
+    std::uint64_t instructions = 0;
+};
+
 struct Hello {
     int protocol_major = kProtocolMajor;
     int protocol_minor = kProtocolMinor;
@@ -40,7 +50,8 @@ struct Hello {
     Arch native_arch = Arch::X86_64;
     Mode mode = Mode::Attach;
     Method method = Method::Ptrace;
-    std::int64_t pid = 0;  // the tracer's own pid (in its PID namespace)
+    std::int64_t pid = 0;            // the tracer's own pid (in its PID namespace)
+    std::optional<CheckInfo> check;  // 1.2: present only with --check-program
 };
 
 // A process or thread joined the recording.
@@ -90,6 +101,24 @@ struct Argument {
     std::string comm;
 };
 
+// 1.2: the first time a process with executable `exe` makes a call that the checked program
+// refuses with this verdict: one line per first-seen (arch, nr, action, errno, exe).
+struct Denial {
+    double t = 0;
+    Arch arch = Arch::X86_64;
+    std::uint32_t nr = 0;  // without the x32 bit
+    std::string name;      // empty when the table does not know the number
+    // The OCI name: SCMP_ACT_ERRNO, SCMP_ACT_TRAP, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS.
+    std::string action;
+    std::optional<int> errno_value;  // SCMP_ACT_ERRNO only (JSON "errno")
+    std::array<std::uint64_t, 6> args{};
+    std::int64_t pid = 0;
+    std::int64_t tid = 0;
+    std::string comm;
+    std::string exe;
+    bool enforced = false;  // the tracer made the verdict happen (enforce); false: the call went on
+};
+
 struct Progress {
     double t = 0;
     std::uint64_t syscalls = 0;   // distinct (arch, nr) pairs
@@ -111,6 +140,26 @@ struct SyscallCount {
     bool values_overflow = false;  // more than kMaxArgValues distinct values: allow it whole
 };
 
+// 1.2: a would-be denial in the summary, all its occurrences counted.
+struct DenialCount {
+    Arch arch = Arch::X86_64;
+    std::uint32_t nr = 0;
+    std::string name;
+    std::string action;
+    std::optional<int> errno_value;
+    std::uint64_t count = 0;
+    double first_t = 0;
+    std::string comm;                     // of the first
+    std::string exe;                      // of the first
+    std::array<std::uint64_t, 6> args{};  // of the first
+    // Complain mode: errno -> how many times the app got it back when the call ran (successes are
+    // not counted).
+    std::map<int, std::uint64_t> seen_errors;
+};
+
+// The tracer keeps at most this many distinct denial keys; beyond, a `lost` entry "denials".
+inline constexpr std::size_t kMaxDenials = 4096;
+
 struct Lost {
     std::string reason;
     std::uint64_t count = 0;
@@ -122,6 +171,7 @@ struct Summary {
     bool returns_seen = false;  // false in seccomp-filter mode ("returns not seen")
     std::vector<SyscallCount> syscalls;
     std::vector<Lost> lost;
+    std::vector<DenialCount> denials;  // 1.2: only with --check-program
     std::uint64_t threads_seen = 0;
     std::uint64_t processes_seen = 0;
 };
@@ -137,7 +187,8 @@ struct Unknown {
     std::string type;
 };
 
-using Event = std::variant<Hello, Attached, Exited, Syscall, Argument, Progress, Summary, Message, Unknown>;
+using Event =
+    std::variant<Hello, Attached, Exited, Syscall, Argument, Denial, Progress, Summary, Message, Unknown>;
 
 // One line, without the trailing newline.
 std::string encode(const Event& event);

@@ -30,10 +30,11 @@ TEST_CASE("stream: hello round-trips with its protocol version, mode and method"
     h.method = Method::Seccomp;
     h.pid = 1;
     auto line = encode(Event{h});
-    CHECK(line.rfind(R"({"type":"hello","protocol":"1.1",)", 0) == 0);
+    CHECK(line.rfind(R"({"type":"hello","protocol":"1.2",)", 0) == 0);
     auto back = roundtrip(h);
     CHECK(back.protocol_major == 1);
-    CHECK(back.protocol_minor == 1);
+    CHECK(back.protocol_minor == 2);
+    CHECK_FALSE(back.check);
     CHECK(back.native_arch == Arch::AARCH64);
     CHECK(back.mode == Mode::Launch);
     CHECK(back.method == Method::Seccomp);
@@ -57,7 +58,7 @@ TEST_CASE("stream: check_protocol accepts our major, any minor, and names both v
     hello.protocol_major = kProtocolMajor + 1;
     auto refused = check_protocol(hello);
     REQUIRE_FALSE(refused.ok());
-    CHECK(refused.error().message == "speaks stream protocol 2.9, this kubectl-seccomp speaks 1.1");
+    CHECK(refused.error().message == "speaks stream protocol 2.9, this kubectl-seccomp speaks 1.2");
 }
 
 TEST_CASE("stream: syscall events keep arch, number, name, pid and time to the millisecond") {
@@ -260,4 +261,137 @@ TEST_CASE("stream: a 1.0 reader's view: argument lines are an unknown type, valu
 TEST_CASE("the version the binaries print is the protocol the stream codec speaks") {
     CHECK(std::string(ksc::kProtocolVersion) ==
           std::to_string(ksc::stream::kProtocolMajor) + "." + std::to_string(ksc::stream::kProtocolMinor));
+}
+
+TEST_CASE("stream: hello carries the check mode and program size only when checking (1.2)") {
+    Hello h;
+    h.check = CheckInfo{"complain", 123};
+    auto line = encode(Event{h});
+    CHECK(line.find(R"("check":{"mode":"complain","instructions":123})") != std::string::npos);
+    auto back = roundtrip(h);
+    REQUIRE(back.check);
+    CHECK(back.check->mode == "complain");
+    CHECK(back.check->instructions == 123);
+    CHECK_FALSE(decode(R"({"type":"hello","protocol":"1.2","check":"eval"})").ok());
+    CHECK_FALSE(decode(R"({"type":"hello","protocol":"1.2","check":{"instructions":3}})").ok());
+}
+
+TEST_CASE("stream: denial events round-trip verdict, errno, the six arguments and the process (1.2)") {
+    Denial d;
+    d.t = 2.5;
+    d.arch = Arch::X32;
+    d.nr = 41;
+    d.name = "socket";
+    d.action = "SCMP_ACT_ERRNO";
+    d.errno_value = 1;
+    d.args = {2, 1, 0, 0xffffffffffffffffULL, 1ULL << 63, 7};
+    d.pid = 10;
+    d.tid = 11;
+    d.comm = "web";
+    d.exe = "/usr/bin/web";
+    d.enforced = true;
+    auto line = encode(Event{d});
+    CHECK(line.rfind(R"({"type":"denial","t":2.5,"arch":"SCMP_ARCH_X32","nr":41,"name":"socket",)"
+                     R"("action":"SCMP_ACT_ERRNO","errno":1,"args":[2,1,0,18446744073709551615,)",
+                     0) == 0);
+    auto back = roundtrip(d);
+    CHECK(back.arch == Arch::X32);
+    CHECK(back.nr == 41);
+    CHECK(back.action == "SCMP_ACT_ERRNO");
+    CHECK(back.errno_value == 1);
+    CHECK(back.args == d.args);
+    CHECK(back.pid == 10);
+    CHECK(back.tid == 11);
+    CHECK(back.exe == "/usr/bin/web");
+    CHECK(back.enforced);
+
+    Denial trap;
+    trap.action = "SCMP_ACT_TRAP";
+    trap.pid = 5;
+    auto t = roundtrip(trap);
+    CHECK_FALSE(t.errno_value);
+    CHECK(t.tid == 5);  // tid defaults to pid
+    CHECK_FALSE(t.enforced);
+    CHECK(encode(Event{trap}).find("\"errno\"") == std::string::npos);
+}
+
+TEST_CASE("stream: denial fields out of bounds are errors that name the field (1.2)") {
+    auto base = [](const std::string& extra) {
+        return R"({"type":"denial","arch":"SCMP_ARCH_X86_64","nr":1,)" + extra + "}";
+    };
+    CHECK(decode(base(R"("action":"SCMP_ACT_KILL_PROCESS")")).ok());
+    CHECK_FALSE(decode(base(R"("action":"SCMP_ACT_ALLOW")")).ok());  // not a refusal
+    CHECK_FALSE(decode(base(R"("action":"SCMP_ACT_NOTIFY")")).ok());
+    CHECK_FALSE(decode(base("")).ok());  // action required
+    CHECK_FALSE(decode(base(R"("action":"SCMP_ACT_ERRNO","errno":4096)")).ok());
+    CHECK_FALSE(decode(base(R"("action":"SCMP_ACT_ERRNO","errno":-1)")).ok());
+    CHECK(decode(base(R"("action":"SCMP_ACT_ERRNO","errno":4095)")).ok());
+    CHECK_FALSE(decode(base(R"("action":"SCMP_ACT_TRAP","errno":1)")).ok());  // errno only with ERRNO
+    auto five = decode(base(R"("action":"SCMP_ACT_TRAP","args":[1,2,3,4,5])"));
+    REQUIRE_FALSE(five.ok());
+    CHECK(five.error().message.find("\"args\"") != std::string::npos);
+    CHECK_FALSE(decode(base(R"("action":"SCMP_ACT_TRAP","args":[1,2,3,4,5,-6])")).ok());
+    CHECK_FALSE(decode(base(R"("action":"SCMP_ACT_TRAP","args":[1,2,3,4,5,"6"])")).ok());
+    CHECK_FALSE(decode(base(R"("action":"SCMP_ACT_TRAP","enforced":1)")).ok());
+}
+
+TEST_CASE("stream: summary denials round-trip counts, first process and the errnos seen (1.2)") {
+    Summary s;
+    s.final = true;
+    DenialCount d;
+    d.arch = Arch::X86;
+    d.nr = 102;
+    d.name = "socketcall";
+    d.action = "SCMP_ACT_ERRNO";
+    d.errno_value = 38;
+    d.count = 1ULL << 40;
+    d.first_t = 0.125;
+    d.comm = "app";
+    d.exe = "/app";
+    d.args = {1, 2, 3, 4, 5, 6};
+    d.seen_errors = {{1, 3}, {4000, 1}};
+    s.denials.push_back(d);
+    DenialCount k;
+    k.action = "SCMP_ACT_KILL_THREAD";
+    k.count = 1;
+    s.denials.push_back(k);
+    auto line = encode(Event{s});
+    CHECK(line.find(R"("seen_errors":{"EPERM":3,"4000":1})") != std::string::npos);
+    auto back = roundtrip(s);
+    REQUIRE(back.denials.size() == 2);
+    CHECK(back.denials[0].arch == Arch::X86);
+    CHECK(back.denials[0].nr == 102);
+    CHECK(back.denials[0].errno_value == 38);
+    CHECK(back.denials[0].count == (1ULL << 40));
+    CHECK(back.denials[0].first_t == doctest::Approx(0.125));
+    CHECK(back.denials[0].exe == "/app");
+    CHECK(back.denials[0].args == d.args);
+    CHECK(back.denials[0].seen_errors == d.seen_errors);
+    CHECK(back.denials[1].action == "SCMP_ACT_KILL_THREAD");
+    CHECK_FALSE(back.denials[1].errno_value);
+    CHECK(back.denials[1].seen_errors.empty());
+    // No denials: no field, as a 1.1 summary.
+    CHECK(encode(Event{Summary{}}).find("denials") == std::string::npos);
+}
+
+TEST_CASE("stream: summary denials are bounded and validated (1.2)") {
+    std::string many = R"({"type":"summary","denials":[)";
+    for (std::size_t i = 0; i <= kMaxDenials; ++i)
+        many += std::string(i ? "," : "") + R"({"arch":"SCMP_ARCH_X86_64","nr":1,"action":"SCMP_ACT_TRAP"})";
+    many += "]}";
+    auto refused = decode(many);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("4096") != std::string::npos);
+    auto d = [](const std::string& item) { return R"({"type":"summary","denials":[)" + item + "]}"; };
+    CHECK(decode(d(R"({"arch":"SCMP_ARCH_X86_64","nr":1,"action":"SCMP_ACT_TRAP"})")).ok());
+    CHECK_FALSE(decode(d(R"({"arch":"SCMP_ARCH_X86_64","nr":1,"action":"SCMP_ACT_LOG"})")).ok());
+    CHECK_FALSE(
+        decode(d(R"({"arch":"SCMP_ARCH_X86_64","nr":1,"action":"SCMP_ACT_TRAP","seen_errors":[]})")).ok());
+    CHECK_FALSE(
+        decode(d(R"({"arch":"SCMP_ARCH_X86_64","nr":1,"action":"SCMP_ACT_TRAP","seen_errors":{"ENOPE":1}})"))
+            .ok());
+    CHECK_FALSE(
+        decode(d(R"({"arch":"SCMP_ARCH_X86_64","nr":1,"action":"SCMP_ACT_TRAP","seen_errors":{"0":1}})"))
+            .ok());
+    CHECK_FALSE(decode(R"({"type":"summary","denials":{}})").ok());
 }

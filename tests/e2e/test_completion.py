@@ -53,6 +53,11 @@ class Completion(unittest.TestCase):
         self.assertEqual(self.complete("record", "--base", "")[0], ["runc", "crun", "both", "none"])
         self.assertIn("--as-group", self.complete("record", "--as")[0])
         self.assertNotIn("--pod", self.complete("record", "--")[0])
+        # check: its own flags and values; --profile is a file (cobra's default directive, :0).
+        self.assertIn("--from-start", self.complete("check", "--fr")[0])
+        self.assertEqual(self.complete("check", "--mode", "")[0], ["complain", "enforce"])
+        self.assertEqual(self.complete("check", "-o", "")[0], ["report", "json"])
+        self.assertEqual(self.complete("check", "--profile", "")[1], ":0")
 
     def test_from_the_cluster(self):
         names, directive, _ = self.complete("record", "")
@@ -60,6 +65,7 @@ class Completion(unittest.TestCase):
         self.assertIn("deploy/", names)
         self.assertEqual(directive, ":4")
         self.assertEqual(self.complete("record", "deploy/")[0], ["deploy/shop"])
+        self.assertIn("web", self.complete("check", "")[0])
         self.assertEqual(self.complete("record", "web", "-c", "")[0], ["app", "sidecar"])
         self.assertIn("kube-system", self.complete("record", "-n", "")[0])
         self.assertEqual(self.complete("record", "--context", "")[0], ["apidouble"])

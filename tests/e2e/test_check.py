@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""`kubectl seccomp check` through real kubectl against the double, whose pods are real podman
+containers (docs/check.md, issue 13 item 7). A Python program that binds sockets is recorded from its
+first syscall; its own profile checks clean (exit 0); with bind removed, the attached check and the
+from-start check in complain mode report exactly bind (exit 1); enforce makes the app fail as runc's
+enforcement does (PermissionError, EPERM); the fixed profile --output-file writes checks clean; a
+NOTIFY profile and a missing one are one line and exit 2; `record --from-start --baseline` of the
+profile without bind adds exactly bind.
+
+Needs podman, kubectl, the built plugin and a static seccomp-tracer (put into a FROM scratch image as
+test_record_from_start.py does), and the local bookworm image (tests/containers/build-images)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_support as e2e  # noqa: E402
+from test_record_from_start import APP_IMAGE, tracer_image  # noqa: E402
+
+# Binds a socket N times (argv[1]), 0.2 s apart, then says so and exits.
+BINDER = ("import socket, sys, time\n"
+          "for i in range(int(sys.argv[1])):\n"
+          "    s = socket.socket(); s.bind(('127.0.0.1', 0)); s.close(); time.sleep(0.2)\n"
+          "print('bound', flush=True)\n")
+
+
+def pod(name, count):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"containers": [{"name": "app", "image": APP_IMAGE,
+                                     "command": ["python3", "-c", BINDER, str(count)]}]}}
+
+
+class Check(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        e2e.require_image(APP_IMAGE)
+        cls.tracer = tracer_image()
+        # brief: ends by itself (the from-start runs end with it); loop: runs on (attach).
+        cls.d = e2e.Double(pods=[pod("brief", 3), pod("loop", 100000)])
+        cls.addClassCleanup(cls.d.stop)
+        cls.d.wait_running("loop")
+        cls.out = tempfile.mkdtemp(prefix="ksc-check-")
+        cls.addClassCleanup(shutil.rmtree, cls.out, True)
+        # The workload's own profile, recorded from its first syscall.
+        cls.profile = cls.path("brief.json")
+        r = cls.plugin("record", "brief", "-c", "app", "--from-start", "--output-file", cls.profile)
+        assert r.returncode == 0, r.stderr
+        with open(cls.profile) as f:
+            prof = json.load(f)
+        # The same profile without bind, which the app needs.
+        for rule in prof["syscalls"]:
+            rule["names"] = [n for n in rule["names"] if n != "bind"]
+        cls.no_bind = cls.path("no-bind.json")
+        with open(cls.no_bind, "w") as f:
+            json.dump(prof, f)
+
+    @classmethod
+    def path(cls, name):
+        return os.path.join(cls.out, name)
+
+    @classmethod
+    def plugin(cls, *args, timeout=150):
+        env = dict(os.environ, PATH=e2e.plugin_dir() + os.pathsep + os.environ["PATH"])
+        started = time.time()
+        r = subprocess.run(["kubectl", "seccomp", *args, "--kubeconfig", cls.d.kubeconfig, "--image", cls.tracer],
+                           capture_output=True, text=True, env=env, timeout=timeout)
+        if os.environ.get("KSC_E2E_SHOW"):
+            print("%s: %.1fs rc=%d\n%s" % (args[:2], time.time() - started, r.returncode, r.stderr), file=sys.stderr)
+        return r
+
+    def check(self, target, profile, *extra):
+        r = self.plugin("check", target, "-c", "app", "--profile", profile, "-o", "json", *extra)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        return r.returncode, json.loads(r.stdout), r.stderr
+
+    def denied(self, report):
+        return sorted({d.get("name", "#%d" % d["nr"]) for d in report["denials"]})
+
+    def test_1_the_workloads_own_profile_checks_clean_from_the_start(self):
+        rc, report, err = self.check("brief", self.profile, "--from-start")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(report["denials"], [])
+        self.assertEqual(report["mode"], "complain")
+        self.assertEqual(report["app"]["exitCode"], 0)
+
+    def test_2_attached_the_check_names_exactly_the_removed_syscall(self):
+        rc, report, err = self.check("loop", self.no_bind, "--duration", "3s")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(report["mode"], "eval")
+        self.assertEqual(self.denied(report), ["bind"])
+        d = report["denials"][0]
+        self.assertEqual((d["action"], d["errnoName"], d["comm"]), ("SCMP_ACT_ERRNO", "EPERM", "python3"))
+        self.assertGreaterEqual(d["count"], 2)
+        # The app was not changed: it binds on.
+        r = self.d.kubectl("logs", "loop", "-c", "app")
+        self.assertNotIn("PermissionError", r.stdout + r.stderr)
+
+    def test_3_complain_names_it_the_app_works_and_the_fixed_profile_checks_clean(self):
+        fixed = self.path("fixed.json")
+        rc, report, err = self.check("brief", self.no_bind, "--from-start", "--output-file", fixed)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(self.denied(report), ["bind"])
+        d = report["denials"][0]
+        self.assertEqual(d["count"], 3)
+        self.assertNotIn("seenErrors", d)  # the calls went on and succeeded
+        self.assertEqual(report["app"]["exitCode"], 0)
+        with open(fixed) as f:
+            allowed = {n for rule in json.load(f)["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW"
+                       for n in rule["names"]}
+        self.assertIn("bind", allowed)
+        rc, report, err = self.check("brief", fixed, "--from-start")
+        self.assertEqual((rc, report["denials"]), (0, []), err)
+
+    def test_4_enforce_makes_the_app_fail_as_runc_would(self):
+        rc, report, err = self.check("brief", self.no_bind, "--from-start", "--mode", "enforce")
+        self.assertEqual(rc, 1, err)
+        # bind first, refused once: the app stopped there. What its error path calls next is refused
+        # too (as under runc: the profile never saw that path). The app fails at once, often before
+        # the stream is read: the refused calls then come from the tracer's termination message.
+        first = report["denials"][0]
+        self.assertEqual((first["name"], first["count"], first["errnoName"]), ("bind", 1, "EPERM"))
+        self.assertEqual(report["app"]["exitCode"], 1)
+
+    def test_5_what_cannot_be_checked_is_one_line_and_exit_2(self):
+        with open(self.profile) as f:
+            prof = json.load(f)
+        prof["syscalls"].append({"names": ["bind"], "action": "SCMP_ACT_NOTIFY"})
+        notify = self.path("notify.json")
+        with open(notify, "w") as f:
+            json.dump(prof, f)
+        for profile, words in ((notify, "SCMP_ACT_NOTIFY"), (self.path("missing.json"), "missing.json")):
+            r = self.plugin("check", "loop", "-c", "app", "--profile", profile)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn(words, r.stderr)
+
+
+    def test_6_record_with_a_baseline_adds_only_what_the_baseline_lacks(self):
+        grown = self.path("grown.json")
+        r = self.plugin("record", "brief", "-c", "app", "--from-start", "--baseline", self.no_bind,
+                        "--output-file", grown)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("calls inside the baseline are never seen", r.stderr)
+        with open(self.no_bind) as f:
+            base = json.load(f)
+        with open(grown) as f:
+            prof = json.load(f)
+        allowed = {n for rule in prof["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
+        base_allowed = {n for rule in base["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
+        self.assertEqual(allowed - base_allowed, {"bind"})
+        self.assertLessEqual(base_allowed, allowed)
+
+if __name__ == "__main__":
+    e2e.require()
+    e2e.require_plugin()
+    unittest.main()
