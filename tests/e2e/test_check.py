@@ -5,7 +5,8 @@ first syscall; its own profile checks clean (exit 0); with bind removed, the att
 from-start check in complain mode report exactly bind (exit 1); enforce makes the app fail as runc's
 enforcement does (PermissionError, EPERM); the fixed profile --output-file writes checks clean; a
 NOTIFY profile and a missing one are one line and exit 2; `record --from-start --baseline` of the
-profile without bind adds exactly bind.
+profile without bind adds exactly bind; a profile recorded by attaching, checked from the start,
+names the start-up calls it lacks.
 
 Needs podman, kubectl, the built plugin and a static seccomp-tracer (put into a FROM scratch image as
 test_record_from_start.py does), and the local bookworm image (tests/containers/build-images)."""
@@ -154,6 +155,19 @@ class Check(unittest.TestCase):
         base_allowed = {n for rule in base["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
         self.assertEqual(allowed - base_allowed, {"bind"})
         self.assertLessEqual(base_allowed, allowed)
+
+    def test_7_a_profile_recorded_by_attaching_lacks_the_start_up_which_from_start_names(self):
+        attached = self.path("attached.json")
+        r = self.plugin("record", "loop", "-c", "app", "--duration", "2s", "--output-file", attached)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rc, report, err = self.check("brief", attached, "--from-start")
+        self.assertEqual(rc, 1, err)
+        names = self.denied(report)
+        # What libc and python do only while they start (files and memory are in the runtime's base
+        # set, which record adds), never bind.
+        self.assertTrue({"arch_prctl", "set_robust_list", "getrandom", "prlimit64", "sysinfo"} & set(names), names)
+        self.assertNotIn("bind", names)
+        self.assertEqual({d["when"] for d in report["denials"]}, {"start-up"})
 
 if __name__ == "__main__":
     e2e.require()
