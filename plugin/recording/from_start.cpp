@@ -406,8 +406,8 @@ CheckCopyPlan plan_check_copy(const std::string& pod_json, const std::string& co
         plan.unconfined = true;
     } else {
         plan.caveats.push_back("the copy ran under RuntimeDefault (" + where +
-                               "): calls RuntimeDefault refuses were refused before the profile under test "
-                               "saw them, so they were not checked");
+                               "): calls RuntimeDefault refuses were not checked (refused before the profile "
+                               "under test saw them)");
     }
     return plan;
 }

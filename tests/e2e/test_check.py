@@ -4,7 +4,9 @@ containers (docs/check.md, issue 13 item 7). A Python program that binds sockets
 first syscall; its own profile checks clean (exit 0); with bind removed, the attached check and the
 from-start check in complain mode report exactly bind (exit 1); enforce makes the app fail as runc's
 enforcement does (PermissionError, EPERM); the fixed profile --output-file writes checks clean; a
-NOTIFY profile and a missing one are one line and exit 2; `record --from-start --baseline` of the
+NOTIFY profile and a missing one are one line and exit 2; in a namespace whose Pod Security level is
+baseline the copy runs under RuntimeDefault and the report says what that left unchecked;
+`record --from-start --baseline` of the
 profile without bind adds exactly bind; a profile recorded by attaching, checked from the start,
 names the start-up calls it lacks.
 
@@ -30,8 +32,8 @@ BINDER = ("import socket, sys, time\n"
           "print('bound', flush=True)\n")
 
 
-def pod(name, count):
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+def pod(name, count, namespace="default"):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
             "spec": {"containers": [{"name": "app", "image": APP_IMAGE,
                                      "command": ["python3", "-c", BINDER, str(count)]}]}}
 
@@ -42,7 +44,9 @@ class Check(unittest.TestCase):
         e2e.require_image(APP_IMAGE)
         cls.tracer = tracer_image()
         # brief: ends by itself (the from-start runs end with it); loop: runs on (attach).
-        cls.d = e2e.Double(pods=[pod("brief", 3), pod("loop", 100000)])
+        # shop: Pod Security baseline (no Unconfined, no added capability).
+        cls.d = e2e.Double("--namespace", "shop:baseline",
+                           pods=[pod("brief", 3), pod("loop", 100000), pod("brief", 3, "shop")])
         cls.addClassCleanup(cls.d.stop)
         cls.d.wait_running("loop")
         cls.out = tempfile.mkdtemp(prefix="ksc-check-")
@@ -168,6 +172,14 @@ class Check(unittest.TestCase):
         self.assertTrue({"arch_prctl", "set_robust_list", "getrandom", "prlimit64", "sysinfo"} & set(names), names)
         self.assertNotIn("bind", names)
         self.assertEqual({d["when"] for d in report["denials"]}, {"start-up"})
+
+    def test_8_where_pod_security_refuses_unconfined_the_copy_says_what_was_not_checked(self):
+        rc, report, err = self.check("brief", self.profile, "--from-start", "-n", "shop")
+        self.assertEqual((rc, report["denials"]), (0, []), err)
+        caveats = " ".join(report["caveats"])
+        self.assertIn("calls RuntimeDefault refuses were not checked", caveats)
+        self.assertIn("setuid and file-capability programs behaved differently", caveats)
+        self.assertIn("Pod Security level is baseline", caveats)
 
 if __name__ == "__main__":
     e2e.require()
