@@ -3,12 +3,12 @@
 containers (docs/check.md, issue 13 item 7). A Python program that binds sockets is recorded from its
 first syscall; its own profile checks clean (exit 0); with bind removed, the attached check and the
 from-start check in complain mode report exactly bind (exit 1); enforce makes the app fail as runc's
-enforcement does (PermissionError, EPERM); the fixed profile --output-file writes checks clean; a
-NOTIFY profile and a missing one are one line and exit 2; in a namespace whose Pod Security level is
-baseline the copy runs under RuntimeDefault and the report says what that left unchecked;
-`record --from-start --baseline` of the
-profile without bind adds exactly bind; a profile recorded by attaching, checked from the start,
-names the start-up calls it lacks.
+enforcement of the same profile does (exit 1 at its first bind, EPERM); the fixed profile
+--output-file writes checks clean; a NOTIFY profile and a missing one are one line and exit 2; in a
+namespace whose Pod Security level is baseline the copy runs under RuntimeDefault and the report
+says what that left unchecked; `record --from-start --baseline` of the profile without bind adds
+exactly bind; a profile recorded by attaching, checked from the start, names the start-up calls it
+lacks.
 
 Needs podman, kubectl, the built plugin and a static seccomp-tracer (put into a FROM scratch image as
 test_record_from_start.py does), and the local bookworm image (tests/containers/build-images)."""
@@ -23,6 +23,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_support as e2e  # noqa: E402
+from apidouble import podman  # noqa: E402
 from test_record_from_start import APP_IMAGE, tracer_image  # noqa: E402
 
 # Binds a socket N times (argv[1]), 0.2 s apart, then says so and exits.
@@ -130,6 +131,13 @@ class Check(unittest.TestCase):
         first = report["denials"][0]
         self.assertEqual((first["name"], first["count"], first["errnoName"]), ("bind", 1, "EPERM"))
         self.assertEqual(report["app"]["exitCode"], 1)
+        # runc (podman) enforcing the same profile: the same exit, at the same call, with the same errno.
+        run = podman.base_cmd() + ["run", "--rm", "--network", "host", "--pull", "never", "--security-opt",
+                                   "seccomp=" + self.no_bind] + podman.run_flags() + \
+            [APP_IMAGE, "python3", "-c", BINDER, "3"]
+        r = subprocess.run(run, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn('line 3, in <module>\nPermissionError: [Errno 1]', r.stderr)  # the bind line
 
     def test_5_what_cannot_be_checked_is_one_line_and_exit_2(self):
         with open(self.profile) as f:
