@@ -6,14 +6,20 @@
 
 namespace ksc::cli {
 
-bpf::Program compile_for_check(const Profile& profile, const std::string& path) {
+bpf::Program compile_for_check(const Profile& profile, const std::string& path, const std::string& goarch) {
     bool notify = profile.default_action == Action::Notify;
     for (const auto& r : profile.syscalls) notify = notify || r.action == Action::Notify;
     if (notify)
         throw UserError(path +
                         ": SCMP_ACT_NOTIFY needs a seccomp agent listening, which a check has not: replace "
                         "it with the action the agent would take");
-    auto program = compile_program(profile);
+    std::optional<DockerContext> node;
+    if (!goarch.empty()) {
+        node = DockerContext{};
+        node->goarch = goarch;
+        node->caps = default_container_caps();
+    }
+    auto program = compile_program(profile, node);
     if (!program) throw UserError(path + ": " + program.error().message);
     return *program;
 }

@@ -15,7 +15,10 @@ namespace ksc::cli {
 
 // Throws UserError naming `path`: SCMP_ACT_NOTIFY (no listener), a rule libseccomp refuses, more
 // than the kernel's 4,096 instructions.
-bpf::Program compile_for_check(const Profile& profile, const std::string& path);
+// `goarch`: the node's architecture as Go names it (its kubernetes.io/arch label); empty: this
+// machine's. The program checks the architecture first, as runc's does, so it must be the node's.
+bpf::Program compile_for_check(const Profile& profile, const std::string& path,
+                               const std::string& goarch = "");
 
 // --check-program BASE64 --check-mode MODE (eval, complain, enforce); launch mode (complain,
 // enforce) also --check-only: no recording filter, only the refused calls stop the app.
