@@ -11,9 +11,7 @@
 #include <vector>
 
 #include <fmt/core.h>
-#include <rapidjson/document.h>
 
-#include "bounded_json.h"
 #include "check_program.h"
 #include "check_report.h"
 #include "cluster.h"
@@ -125,29 +123,6 @@ CheckFlags check_flags(const VerbFlags& flags) {
             if (result.count(only)) throw UserError(std::string("--") + only + " goes with --from-start");
     if (result.count("duration")) c.duration = duration_flag(result, "duration");
     return c;
-}
-
-// The architecture of the node the pod runs on (its kubernetes.io/arch label), as Go names it;
-// empty when it cannot be known (deploy/NAME is not placed; an unreadable pod or node): this
-// machine's is assumed then. The copy of --from-start is scheduled anew: the same in a cluster of
-// one architecture.
-std::string node_goarch(const CommonFlags& common, const std::string& target) {
-    if (target.find('/') != std::string::npos) return "";
-    auto cluster = open_cluster(common);
-    if (!cluster) return "";
-    auto pod = cluster->client->get("/api/v1/namespaces/" + kube::url_encode(cluster->namespace_name) +
-                                    "/pods/" + kube::url_encode(target));
-    rapidjson::Document doc;
-    if (!pod || !parse_bounded_json(doc, *pod) || !doc.IsObject()) return "";
-    const rapidjson::Value* spec = json_object(doc, "spec");
-    const std::string node_name = spec ? json_string(*spec, "nodeName") : "";
-    if (node_name.empty()) return "";
-    auto node = cluster->client->get("/api/v1/nodes/" + kube::url_encode(node_name));
-    rapidjson::Document n;
-    if (!node || !parse_bounded_json(n, *node) || !n.IsObject()) return "";
-    const rapidjson::Value* meta = json_object(n, "metadata");
-    const rapidjson::Value* labels = meta ? json_object(*meta, "labels") : nullptr;
-    return labels ? json_string(*labels, "kubernetes.io/arch") : "";
 }
 
 // A tracer that ignored --check-program (an image before stream protocol 1.2) checked nothing.
