@@ -96,10 +96,12 @@ inline constexpr std::uint32_t kRetAllow = 0x7fff0000U;
 inline constexpr std::uint32_t kRetActionFull = 0xffff0000U;
 inline constexpr std::uint32_t kRetData = 0x0000ffffU;
 
-// The kernel's checks of a seccomp filter (seccomp_check_filter and bpf_check_classic): known
-// opcodes only, loads only of aligned words inside seccomp_data, jumps forward and inside the
-// program, the last instruction a return, no division by a constant zero, at most
-// kMaxInstructions. The error names the instruction and what is wrong with it.
+// The kernel's checks of a seccomp filter (seccomp_check_filter and bpf_check_classic): seccomp's
+// opcodes only (no MOD, no byte or half-word loads), loads only of aligned words inside
+// seccomp_data, no division by a constant zero nor shift by 32 or more, memory cells M[0..15]
+// read only after a store on every path to the read, jumps forward and inside the program, the
+// last instruction a return, 1 to kMaxInstructions instructions. The error names the instruction
+// and what is wrong with it.
 Status validate(std::span<const Instruction> program);
 
 // The verdict (a SECCOMP_RET_* value with its data) of a validated program for one call, as the
@@ -128,7 +130,9 @@ Result<Program> unpack(std::string_view bytes);  // validated
 Result<Program> transform_for_trace(std::span<const Instruction> program);
 
 // What a SECCOMP_RET_TRACE data value written by transform_for_trace() stood for: the original
-// SECCOMP_RET_* action and, for ERRNO, its errno (0..4095).
+// SECCOMP_RET_* action and, for ERRNO, its errno (0..4095; for TRAP, the si_errno of its SIGSYS).
+// The encoding: bits 12..15 the action (0 KILL_THREAD, 3 TRAP, 5 ERRNO, 8 KILL_PROCESS; any other
+// value decodes as KILL_PROCESS), bits 0..11 the errno, clamped to 4095.
 struct OriginalVerdict {
     std::uint32_t action = kRetAllow;
     std::uint16_t errno_value = 0;
