@@ -395,9 +395,15 @@ CheckCopyPlan plan_check_copy(const std::string& pod_json, const std::string& co
         !level ? "the namespace could not be read (get on namespaces), so its Pod Security level is unknown"
                : fmt::format("the namespace's Pod Security level is {}", *level);
     if (!no_new_privs) {
-        if (privileged)
+        if (privileged) {
             plan.add_sys_admin = true;
-        else
+            // The tracer installs the filter with it and does not drop it before the exec yet.
+            plan.caveats.push_back(
+                "the copy's container had CAP_SYS_ADMIN added so that the profile's filter could be "
+                "installed "
+                "without no_new_privs, as runc installs it: the app had that capability too, unlike in the "
+                "pod");
+        } else
             plan.caveats.push_back(
                 "the tracer ran the app with no_new_privs (its filter needs it or CAP_SYS_ADMIN, and " +
                 where + "): setuid and file-capability programs behaved differently than in the pod");
@@ -406,8 +412,8 @@ CheckCopyPlan plan_check_copy(const std::string& pod_json, const std::string& co
         plan.unconfined = true;
     } else {
         plan.caveats.push_back("the copy ran under RuntimeDefault (" + where +
-                               "): calls RuntimeDefault refuses were refused before the profile under test "
-                               "saw them, so they were not checked");
+                               "): calls RuntimeDefault refuses were not checked (refused before the profile "
+                               "under test saw them)");
     }
     return plan;
 }

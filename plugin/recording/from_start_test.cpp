@@ -243,10 +243,12 @@ TEST_CASE("check: the copy's settings follow no_new_privs and the namespace's Po
         auto p = plan_check_copy(plain, "app", level);
         CHECK(p.unconfined);
         CHECK(p.add_sys_admin);
-        CHECK(p.caveats.empty());
+        REQUIRE(p.caveats.size() == 1);
+        CHECK(p.caveats[0].find("CAP_SYS_ADMIN") != std::string::npos);
         auto q = plan_check_copy(nnp, "app", level);
         CHECK(q.unconfined);
         CHECK_FALSE(q.add_sys_admin);
+        CHECK(q.caveats.empty());
     }
     // baseline, restricted or unknown: RuntimeDefault and no capability, each said.
     for (std::optional<std::string> level :

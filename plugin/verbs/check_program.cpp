@@ -1,21 +1,50 @@
 #include "check_program.h"
 
+#include <rapidjson/document.h>
+
 #include "base64.h"
+#include "bounded_json.h"
+#include "cluster.h"
 #include "profile_compile.h"
 #include "user_error.h"
 
 namespace ksc::cli {
 
-bpf::Program compile_for_check(const Profile& profile, const std::string& path) {
+bpf::Program compile_for_check(const Profile& profile, const std::string& path, const std::string& goarch) {
     bool notify = profile.default_action == Action::Notify;
     for (const auto& r : profile.syscalls) notify = notify || r.action == Action::Notify;
     if (notify)
         throw UserError(path +
                         ": SCMP_ACT_NOTIFY needs a seccomp agent listening, which a check has not: replace "
                         "it with the action the agent would take");
-    auto program = compile_program(profile);
+    std::optional<DockerContext> node;
+    if (!goarch.empty()) {
+        node = DockerContext{};
+        node->goarch = goarch;
+        node->caps = default_container_caps();
+    }
+    auto program = compile_program(profile, node);
     if (!program) throw UserError(path + ": " + program.error().message);
     return *program;
+}
+
+std::string node_goarch(const CommonFlags& common, const std::string& target) {
+    if (target.find('/') != std::string::npos) return "";
+    auto cluster = open_cluster(common);
+    if (!cluster) return "";
+    auto pod = cluster->client->get("/api/v1/namespaces/" + kube::url_encode(cluster->namespace_name) +
+                                    "/pods/" + kube::url_encode(target));
+    rapidjson::Document doc;
+    if (!pod || !parse_bounded_json(doc, *pod) || !doc.IsObject()) return "";
+    const rapidjson::Value* spec = json_object(doc, "spec");
+    const std::string node_name = spec ? json_string(*spec, "nodeName") : "";
+    if (node_name.empty()) return "";
+    auto node = cluster->client->get("/api/v1/nodes/" + kube::url_encode(node_name));
+    rapidjson::Document n;
+    if (!node || !parse_bounded_json(n, *node) || !n.IsObject()) return "";
+    const rapidjson::Value* meta = json_object(n, "metadata");
+    const rapidjson::Value* labels = meta ? json_object(*meta, "labels") : nullptr;
+    return labels ? json_string(*labels, "kubernetes.io/arch") : "";
 }
 
 std::vector<std::string> tracer_check_args(const bpf::Program& program, const std::string& mode) {

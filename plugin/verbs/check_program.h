@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "check_report.h"
+#include "common_flags.h"
 #include "profile.h"
 #include "recording.h"
 #include "seccomp_bpf.h"
@@ -15,7 +16,16 @@ namespace ksc::cli {
 
 // Throws UserError naming `path`: SCMP_ACT_NOTIFY (no listener), a rule libseccomp refuses, more
 // than the kernel's 4,096 instructions.
-bpf::Program compile_for_check(const Profile& profile, const std::string& path);
+// `goarch`: the node's architecture as Go names it (its kubernetes.io/arch label); empty: this
+// machine's. The program checks the architecture first, as runc's does, so it must be the node's.
+bpf::Program compile_for_check(const Profile& profile, const std::string& path,
+                               const std::string& goarch = "");
+
+// The architecture of the node the pod runs on (its kubernetes.io/arch label), as Go names it;
+// empty when it cannot be known (deploy/NAME is not placed; an unreadable pod or node): this
+// machine's is assumed then. The copy of --from-start is scheduled anew: the same in a cluster of
+// one architecture.
+std::string node_goarch(const CommonFlags& common, const std::string& target);
 
 // --check-program BASE64 --check-mode MODE (eval, complain, enforce); launch mode (complain,
 // enforce) also --check-only: no recording filter, only the refused calls stop the app.

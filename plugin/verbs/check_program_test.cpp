@@ -90,4 +90,17 @@ TEST_CASE("check program: a program over the kernel's 4,096 instructions is refu
     }
 }
 
+TEST_CASE("check program: compiled for the node's architecture, not this machine's") {
+    Profile p = read_write_only();
+    p.architectures.clear();
+    auto here = compile_for_check(p, "p.json");
+    auto arm64 = compile_for_check(p, "p.json", "arm64");
+    CHECK(bpf::pack(here) != bpf::pack(arm64));
+    bpf::SeccompData data;
+    data.arch = static_cast<std::uint32_t>(Arch::AARCH64);
+    data.nr = 63;  // read on arm64
+    CHECK((bpf::run(arm64, data) & bpf::kRetActionFull) == bpf::kRetAllow);
+    CHECK_THROWS_AS(compile_for_check(p, "p.json", "mips"), UserError);
+}
+
 }  // namespace ksc::cli

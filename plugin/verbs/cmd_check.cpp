@@ -290,8 +290,10 @@ int cmd_check(int argc, char** argv) {
     // 1. The profile, as the runtime would load it, and its program.
     ProfileInputOptions inputs;
     Profile profile = effective_profile(load_profiles(c.profile_path, inputs, true), "", inputs);
-    const bpf::Program program = compile_for_check(profile, c.profile_path);
-    verbose(1, fmt::format("{}: {} BPF instructions", c.profile_path, program.size()));
+    const std::string goarch = node_goarch(common, c.target);
+    const bpf::Program program = compile_for_check(profile, c.profile_path, goarch);
+    verbose(1, fmt::format("{}: {} BPF instructions for {} nodes", c.profile_path, program.size(),
+                           goarch.empty() ? "this machine's architecture" : goarch));
 
     // 2. The check.
     auto checked = c.from_start ? check_from_start(common, result, c, program)

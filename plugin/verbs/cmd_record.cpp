@@ -91,8 +91,8 @@ std::chrono::milliseconds duration_flag(const cxxopts::ParseResult& result, cons
     return *d;
 }
 
-FromStartOptions from_start_options(const cxxopts::ParseResult& result, const std::string& target,
-                                    const std::string& selector) {
+FromStartOptions from_start_options(const CommonFlags& common, const cxxopts::ParseResult& result,
+                                    const std::string& target, const std::string& selector) {
     if (!selector.empty() || result.count("replicas") || result.count("all-containers"))
         throw UserError(
             "--from-start records one copy of one pod: -l, --replicas and --all-containers do not go "
@@ -119,7 +119,8 @@ FromStartOptions from_start_options(const cxxopts::ParseResult& result, const st
         fs.baseline_path = result["baseline"].as<std::string>();
         ProfileInputOptions inputs;
         fs.baseline = effective_profile(load_profiles(fs.baseline_path, inputs, true), "", inputs);
-        fs.tracer_args = tracer_check_args(compile_for_check(*fs.baseline, fs.baseline_path), "complain");
+        fs.tracer_args = tracer_check_args(
+            compile_for_check(*fs.baseline, fs.baseline_path, node_goarch(common, target)), "complain");
         fs.check_copy = true;
     }
     return fs;
@@ -277,7 +278,7 @@ int cmd_record(int argc, char** argv) {
             "name one target: kubectl seccomp record POD [-c CONTAINER] | deploy/NAME | -l SELECTOR");
     const std::string target = pods.empty() ? "" : strip_pod_prefix(pods.front());
     if (result.count("from-start"))
-        return record_from_start(common, from_start_options(result, target, selector));
+        return record_from_start(common, from_start_options(common, result, target, selector));
     for (const char* only : {"keep", "command", "no-filter", "registry-ca-file", "baseline"})
         if (result.count(only)) throw UserError(std::string("--") + only + " goes with --from-start");
     const RecordOptions record_options = profile_options_from(result);

@@ -3,9 +3,12 @@
 containers (docs/check.md, issue 13 item 7). A Python program that binds sockets is recorded from its
 first syscall; its own profile checks clean (exit 0); with bind removed, the attached check and the
 from-start check in complain mode report exactly bind (exit 1); enforce makes the app fail as runc's
-enforcement does (PermissionError, EPERM); the fixed profile --output-file writes checks clean; a
-NOTIFY profile and a missing one are one line and exit 2; `record --from-start --baseline` of the
-profile without bind adds exactly bind.
+enforcement of the same profile does (exit 1 at its first bind, EPERM); the fixed profile
+--output-file writes checks clean; a NOTIFY profile and a missing one are one line and exit 2; in a
+namespace whose Pod Security level is baseline the copy runs under RuntimeDefault and the report
+says what that left unchecked; `record --from-start --baseline` of the profile without bind adds
+exactly bind; a profile recorded by attaching, checked from the start, names the start-up calls it
+lacks.
 
 Needs podman, kubectl, the built plugin and a static seccomp-tracer (put into a FROM scratch image as
 test_record_from_start.py does), and the local bookworm image (tests/containers/build-images)."""
@@ -20,6 +23,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_support as e2e  # noqa: E402
+from apidouble import podman  # noqa: E402
 from test_record_from_start import APP_IMAGE, tracer_image  # noqa: E402
 
 # Binds a socket N times (argv[1]), 0.2 s apart, then says so and exits.
@@ -29,8 +33,8 @@ BINDER = ("import socket, sys, time\n"
           "print('bound', flush=True)\n")
 
 
-def pod(name, count):
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+def pod(name, count, namespace="default"):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
             "spec": {"containers": [{"name": "app", "image": APP_IMAGE,
                                      "command": ["python3", "-c", BINDER, str(count)]}]}}
 
@@ -41,7 +45,9 @@ class Check(unittest.TestCase):
         e2e.require_image(APP_IMAGE)
         cls.tracer = tracer_image()
         # brief: ends by itself (the from-start runs end with it); loop: runs on (attach).
-        cls.d = e2e.Double(pods=[pod("brief", 3), pod("loop", 100000)])
+        # shop: Pod Security baseline (no Unconfined, no added capability).
+        cls.d = e2e.Double("--namespace", "shop:baseline",
+                           pods=[pod("brief", 3), pod("loop", 100000), pod("brief", 3, "shop")])
         cls.addClassCleanup(cls.d.stop)
         cls.d.wait_running("loop")
         cls.out = tempfile.mkdtemp(prefix="ksc-check-")
@@ -125,6 +131,13 @@ class Check(unittest.TestCase):
         first = report["denials"][0]
         self.assertEqual((first["name"], first["count"], first["errnoName"]), ("bind", 1, "EPERM"))
         self.assertEqual(report["app"]["exitCode"], 1)
+        # runc (podman) enforcing the same profile: the same exit, at the same call, with the same errno.
+        run = podman.base_cmd() + ["run", "--rm", "--network", "host", "--pull", "never", "--security-opt",
+                                   "seccomp=" + self.no_bind] + podman.run_flags() + \
+            [APP_IMAGE, "python3", "-c", BINDER, "3"]
+        r = subprocess.run(run, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn('line 3, in <module>\nPermissionError: [Errno 1]', r.stderr)  # the bind line
 
     def test_5_what_cannot_be_checked_is_one_line_and_exit_2(self):
         with open(self.profile) as f:
@@ -154,6 +167,27 @@ class Check(unittest.TestCase):
         base_allowed = {n for rule in base["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
         self.assertEqual(allowed - base_allowed, {"bind"})
         self.assertLessEqual(base_allowed, allowed)
+
+    def test_7_a_profile_recorded_by_attaching_lacks_the_start_up_which_from_start_names(self):
+        attached = self.path("attached.json")
+        r = self.plugin("record", "loop", "-c", "app", "--duration", "2s", "--output-file", attached)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rc, report, err = self.check("brief", attached, "--from-start")
+        self.assertEqual(rc, 1, err)
+        names = self.denied(report)
+        # What libc and python do only while they start (files and memory are in the runtime's base
+        # set, which record adds), never bind.
+        self.assertTrue({"arch_prctl", "set_robust_list", "getrandom", "prlimit64", "sysinfo"} & set(names), names)
+        self.assertNotIn("bind", names)
+        self.assertEqual({d["when"] for d in report["denials"]}, {"start-up"})
+
+    def test_8_where_pod_security_refuses_unconfined_the_copy_says_what_was_not_checked(self):
+        rc, report, err = self.check("brief", self.profile, "--from-start", "-n", "shop")
+        self.assertEqual((rc, report["denials"]), (0, []), err)
+        caveats = " ".join(report["caveats"])
+        self.assertIn("calls RuntimeDefault refuses were not checked", caveats)
+        self.assertIn("setuid and file-capability programs behaved differently", caveats)
+        self.assertIn("Pod Security level is baseline", caveats)
 
 if __name__ == "__main__":
     e2e.require()
