@@ -49,6 +49,9 @@ CollectedFlags collect_flags(const Verb& verb, std::vector<std::string> words) {
         verb.run(static_cast<int>(words.size()), argv.data());
     } catch (const CollectedFlags& collected) {
         return collected;
+    } catch (...) {
+        stop_collecting_flags();  // the verb refused its flags: say so, and leave no mode behind
+        throw;
     }
     throw UserError("internal error: " + std::string(verb.name) +
                     " did not give its flags: please report it");
