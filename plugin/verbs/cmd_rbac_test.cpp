@@ -97,6 +97,7 @@ TEST_CASE("rbac refuses what the verb refuses, and says when a verb needs no RBA
     CHECK(run({"rbac", "--serviceaccount", "nonamespace", "record", "web-0"}).status == 1);
     CHECK(run({"rbac", "frobnicate"}).status == 1);
     CHECK(run({"rbac"}).status == 1);
+    CHECK(run({"rbac", "--user"}).status == 1);  // its value missing
     auto r = run({"rbac", "push", "x.json", "reg/repo:1"});
     CHECK(r.status == 0);
     CHECK(has(r.out, "# kubectl seccomp push talks to an OCI registry only"));
