@@ -2,6 +2,7 @@
 // that invocation of VERB needs, as YAML for `kubectl apply -f -`. The verb's own flag definition
 // reads FLAGS (the completion's collecting mode, common_flags.h), so that they mean what they mean
 // to the verb; rbac_rules.h knows which requests each code path makes.
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ CollectedFlags collect_flags(const Verb& verb, std::vector<std::string> words) {
         verb.run(static_cast<int>(words.size()), argv.data());
     } catch (const CollectedFlags& collected) {
         return collected;
+    } catch (...) {
+        stop_collecting_flags();  // the verb refused its flags: say so, and leave no mode behind
+        throw;
     }
     throw UserError("internal error: " + std::string(verb.name) +
                     " did not give its flags: please report it");
@@ -94,6 +98,7 @@ std::vector<RbacSubject> subjects_from(const cxxopts::ParseResult& r) {
 int cmd_rbac(int argc, char** argv) {
     int verb_at = 1;
     while (verb_at < argc && argv[verb_at][0] == '-') verb_at += own_flag_takes_value(argv[verb_at]) ? 2 : 1;
+    verb_at = std::min(verb_at, argc);  // a value flag last: cxxopts says its value is missing
     VerbFlags flags(
         "rbac",
         "Print the Role (and the ClusterRole, for nodes) that exactly this invocation of VERB needs, "

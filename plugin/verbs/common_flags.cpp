@@ -370,6 +370,10 @@ void start_collecting_flags() {
     g_collecting_flags = true;
 }
 
+void stop_collecting_flags() {
+    g_collecting_flags = false;
+}
+
 bool warnings_as_errors() {
     return g_warnings_as_errors;
 }

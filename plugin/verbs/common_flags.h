@@ -128,6 +128,8 @@ struct CollectedFlags {
     std::vector<std::string> positionals;
 };
 void start_collecting_flags();
+// Ends collecting mode when the verb threw something else (a UserError from its flags).
+void stop_collecting_flags();
 
 // Go's duration syntax as kubectl takes it ("300ms", "1.5s", "2m", "1h30m"), plus a bare number
 // meaning seconds (as --request-timeout accepts). Negative durations are refused.

@@ -127,6 +127,27 @@ int complete(const std::vector<std::string>& words_in, const std::vector<Verb>& 
         print({}, current, kDirectiveNoFileComp);
         return 0;
     }
+    // `rbac [OWN FLAGS] VERB ...` completes as VERB does; its own flags and the verbs before that.
+    if (verb->name == "rbac") {
+        std::size_t at = 1;
+        while (at + 1 < words.size() && starts_with(words[at], "-"))
+            at += (words[at] == "--user" || words[at] == "--group" || words[at] == "--serviceaccount" ||
+                   words[at] == "--name")
+                      ? 2
+                      : 1;
+        if (at + 1 < words.size())
+            return complete(
+                std::vector<std::string>(words.begin() + static_cast<std::ptrdiff_t>(at), words.end()),
+                verbs);
+        if (at + 1 == words.size() && !starts_with(current, "-")) {
+            std::vector<std::string> names;
+            for (const auto& v : verbs)
+                if (v.name == "record" || v.name == "recover") names.emplace_back(v.name);
+            return print(names, current, kDirectiveNoFileComp), 0;
+        }
+    }
+    if (verb->name == "completion" && words.size() == 2 && !starts_with(current, "-"))
+        return print({"install"}, current, kDirectiveNoFileComp), 0;
     std::vector<std::string> typed(words.begin(), words.end() - 1);
     auto collected = collect(*verb, typed);
     if (!collected) {

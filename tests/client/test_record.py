@@ -120,13 +120,16 @@ class Record(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("-c NAME", r.stderr)
 
-    def test_rbac_refusal_names_the_verbs_needed(self):
+    def test_rbac_refusal_names_the_command_that_prints_the_rbac_needed(self):
         self.d.control("config", {"deny": [{"verb": "patch", "resource": "pods",
                                             "subresource": "ephemeralcontainers"}]})
         r = self.record("loop3", "--duration", "2s")
         self.assertEqual(r.returncode, 1)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertIn('cannot patch resource "pods/ephemeralcontainers"', r.stderr)
-        self.assertIn("patch on pods/ephemeralcontainers", r.stderr)
+        self.assertIn("; `kubectl seccomp rbac record --image %s loop3 --duration 2s --kubeconfig " % TRACER_IMAGE,
+                      r.stderr)
+        self.assertTrue(r.stderr.strip().endswith("` prints the RBAC it needs"), r.stderr)
 
     def test_pod_security_refusal_offers_same_user(self):
         r = self.record("locked", "-n", "locked", "--duration", "2s")

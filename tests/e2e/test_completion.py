@@ -58,6 +58,12 @@ class Completion(unittest.TestCase):
         self.assertEqual(self.complete("check", "--mode", "")[0], ["complain", "enforce"])
         self.assertEqual(self.complete("check", "-o", "")[0], ["report", "json"])
         self.assertEqual(self.complete("check", "--profile", "")[1], ":0")
+        # rbac completes its own flags, the verbs that need RBAC, then as that verb does.
+        self.assertEqual(self.complete("rbac", "")[0], ["record", "recover"])
+        self.assertIn("--required-only", self.complete("rbac", "--req")[0])
+        self.assertIn("--from-start", self.complete("rbac", "--user", "alice", "record", "--from")[0])
+        self.assertIn("web", self.complete("rbac", "record", "")[0])
+        self.assertEqual(self.complete("completion", "")[0], ["install"])
 
     def test_from_the_cluster(self):
         names, directive, _ = self.complete("record", "")

@@ -191,6 +191,26 @@ class RbacOfRecord(unittest.TestCase):
                          '"" in the namespace "team"; `kubectl seccomp rbac recover recovered -n team --as nobody '
                          '--kubeconfig %s` prints the RBAC it needs' % self.d.kubeconfig)
 
+    def test_impersonation_needs_impersonate_as_rbac_grants_it(self):
+        kc = os.path.join(os.path.dirname(self.d.kubeconfig), "kubeconfig-token")  # token-user
+        r = self.d.kubectl("get", "pods", "-n", NS, "--as", "alice", kubeconfig=kc)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('users "alice" is forbidden: User "token-user" cannot impersonate resource "users" in API group '
+                      '"" at the cluster scope', r.stderr)
+        self.bind([{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                    "metadata": {"name": "impersonate-alice"},
+                    "rules": [{"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"],
+                               "resourceNames": ["alice"]}]},
+                   {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                    "metadata": {"name": "impersonate-alice"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                "name": "impersonate-alice"},
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "token-user"}]}])
+        r = self.d.kubectl("get", "pods", "-n", NS, "--as", "alice", kubeconfig=kc)
+        self.assertIn('User "alice" cannot list resource "pods"', r.stderr)  # alice herself may not list
+        r = self.d.kubectl("get", "pods", "-n", NS, "--as", "bob", kubeconfig=kc)
+        self.assertIn('User "token-user" cannot impersonate resource "users"', r.stderr)  # resourceNames
+
 
 if __name__ == "__main__":
     e2e.main()

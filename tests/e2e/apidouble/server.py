@@ -545,7 +545,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- authorization.k8s.io/v1
     def _access_review(self):
-        """SelfSubjectAccessReview (what `kubectl auth can-i` asks): the deny switch decides."""
+        """SelfSubjectAccessReview (what `kubectl auth can-i` asks): the deny switch and RBAC decide."""
         if self.method != "POST":
             raise method_not_allowed()
         review = self.json_body()
