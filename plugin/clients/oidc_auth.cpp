@@ -251,6 +251,19 @@ Result<OidcTokens> parse_oidc_token_answer(std::string_view body, std::string_vi
 Status write_back_oidc_tokens(const std::string& file, const std::string& user_name,
                               const std::string& id_token, const std::string& refresh_token) {
     namespace fs = std::filesystem;
+    // client-go's lock while it modifies a kubeconfig: FILE.lock, created exclusively, so that
+    // kubectl and this plugin never write the same file at once.
+    const std::string lock_path = file + ".lock";
+    int lock_fd = ::open(lock_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (lock_fd < 0)
+        return make_error("cannot lock the kubeconfig " + file + " (" + lock_path +
+                          "): " + std::strerror(errno) +
+                          (errno == EEXIST ? ": another kubectl is writing it, or remove a stale lock" : ""));
+    ::close(lock_fd);
+    struct Unlock {
+        const std::string& path;
+        ~Unlock() { ::unlink(path.c_str()); }
+    } unlock{lock_path};
     std::error_code ec;
     // A symlinked kubeconfig is written through the link (the link stays).
     fs::path target = fs::canonical(file, ec);

@@ -145,6 +145,19 @@ TEST_CASE("new tokens are written back to the user's entry, the rest of the file
     CHECK(root.get("kind")->text == "Config");
 }
 
+TEST_CASE(
+    "a kubeconfig locked by kubectl (FILE.lock) is not written, and our own lock is removed after writing") {
+    TempKubeconfig file(kKubeconfig);
+    std::ofstream(file.path + ".lock") << "";
+    auto st = write_back_oidc_tokens(file.path, "u", "i", "");
+    REQUIRE_FALSE(st);
+    CHECK(st.error().message.find(".lock") != std::string::npos);
+    CHECK(slurp(file.path) == kKubeconfig);
+    ::unlink((file.path + ".lock").c_str());
+    REQUIRE(write_back_oidc_tokens(file.path, "u", "i", ""));
+    CHECK(::access((file.path + ".lock").c_str(), F_OK) != 0);
+}
+
 TEST_CASE("writing back to a file that lost the user fails, leaving it as it was") {
     TempKubeconfig file("users: []\n");
     auto st = write_back_oidc_tokens(file.path, "u", "i", "");

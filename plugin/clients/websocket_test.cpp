@@ -1,6 +1,7 @@
 #include "websocket.h"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -620,7 +621,9 @@ TEST_CASE("text messages must be UTF-8 (1007); a character split between fragmen
     CHECK_FALSE(valid_utf8("\xe2\x82"));          // cut short
 }
 
-TEST_CASE("a WebSocket upgrade answered 401 re-reads tokenFile and upgrades again, once") {
+TEST_CASE(
+    "a WebSocket upgrade answered 401 fetches the credentials again (tokenFile, exec plugin) and upgrades "
+    "again, once") {
     char path[] = "/tmp/ksc-ws-token-XXXXXX";
     int tfd = ::mkstemp(path);
     REQUIRE(tfd >= 0);
@@ -654,6 +657,31 @@ TEST_CASE("a WebSocket upgrade answered 401 re-reads tokenFile and upgrades agai
         auto ws = open_websocket(**client, "/api/v1/namespaces/d/pods/p/attach", {kChannelV5}, 5s);
         REQUIRE_MESSAGE(ws, ws.error().message);
         CHECK(seen == std::vector<std::string>{"Bearer old", "Bearer rotated"});
+    }
+    SUBCASE("an exec plugin: run again after the 401") {
+        std::string script = std::string(path) + ".sh", marker = std::string(path) + ".ran";
+        {
+            std::ofstream out(script);
+            out << "#!/bin/sh\nif [ -e \"$MARKER\" ]; then t=rotated; else t=old; : > \"$MARKER\"; fi\n"
+                   "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+                   "\"status\":{\"token\":\"%s\"}}' $t\n";
+        }
+        ::chmod(script.c_str(), 0755);
+        RestConfig with_exec;
+        with_exec.server = server.url();
+        ExecConfig exec;
+        exec.api_version = "client.authentication.k8s.io/v1";
+        exec.command = script;
+        exec.interactive_mode = "Never";
+        exec.env = {{"MARKER", marker}};
+        with_exec.exec = exec;
+        auto c = ApiClient::create(with_exec);
+        REQUIRE(c);
+        auto ws = open_websocket(**c, "/api/v1/namespaces/d/pods/p/attach", {kChannelV5}, 5s);
+        REQUIRE_MESSAGE(ws, ws.error().message);
+        CHECK(seen == std::vector<std::string>{"Bearer old", "Bearer rotated"});
+        ::unlink(script.c_str());
+        ::unlink(marker.c_str());
     }
     SUBCASE("a fixed token: the 401 is reported, not repeated") {
         config.token_file.clear();
