@@ -746,8 +746,21 @@ class GroupStop(TracerCase):
             s.send("ping")
             s.expect("pong")
             os.kill(s.pid, signal.SIGSTOP)
-            self.wait_for(f"every thread of {s.pid} stopped",
-                          lambda: all(task_state(s.pid, t) in ("T", "t") for t in tasks(s.pid)))
+
+            # Under ptrace a thread at a syscall stop is in state "t" too, for as long as the tracer
+            # takes to resume it (long on a loaded machine): the group stop is the one that lasts.
+            def all_stopped():
+                return all(task_state(s.pid, t) in ("T", "t") for t in tasks(s.pid))
+
+            def stopped_for(seconds):
+                until = time.monotonic() + seconds
+                while time.monotonic() < until:
+                    if not all_stopped():
+                        return False
+                    time.sleep(0.01)
+                return True
+
+            self.wait_for(f"every thread of {s.pid} stopped for 0.3 s", lambda: stopped_for(0.3))
             s.send("ping")
             self.assertTrue(s.app_out.quiet_for(0.7),
                             f"{s.name}: the program answered while it should be stopped by SIGSTOP")
