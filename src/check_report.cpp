@@ -156,17 +156,79 @@ std::string write_check_report(const CheckResult& r, const Profile& profile) {
     return out;
 }
 
+namespace {
+
+using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+void key_string(JsonWriter& w, const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value);
+}
+
+// One denial: which syscall, the verdict, the arguments the profile's rules look at (and all six),
+// who made it, how often and when.
+void write_denial_json(JsonWriter& w, const CheckDenial& d, const Profile& profile) {
+    w.StartObject();
+    w.Key("architecture");
+    w.String(std::string(arch_name(d.arch)));
+    w.Key("nr");
+    w.Uint(d.nr);
+    if (!d.name.empty()) {
+        w.Key("name");
+        w.String(d.name);
+    }
+    key_string(w, "action", d.action);
+    if (d.errno_value) {
+        w.Key("errno");
+        w.Int(*d.errno_value);
+        if (auto n = errno_name(*d.errno_value)) {
+            w.Key("errnoName");
+            w.String(std::string(*n));
+        }
+    }
+    w.Key("args");
+    w.StartObject();
+    for (std::uint32_t i : deciding_args(profile, d.name)) {
+        w.Key(fmt::format("arg{}", i));
+        w.Uint64(d.args[i]);
+    }
+    w.EndObject();
+    w.Key("allArgs");
+    w.StartArray();
+    for (auto a : d.args) w.Uint64(a);
+    w.EndArray();
+    key_string(w, "comm", d.comm);
+    key_string(w, "exe", d.exe);
+    w.Key("count");
+    w.Uint64(d.count);
+    if (d.first_t >= 0) {
+        w.Key("firstSeconds");
+        w.Double(d.first_t);
+    }
+    w.Key("when");
+    w.String(!d.startup ? "unknown" : *d.startup ? "start-up" : "after-ready");
+    if (!d.seen_errors.empty()) {
+        w.Key("seenErrors");
+        w.StartObject();
+        for (const auto& [e, n] : d.seen_errors) {
+            w.Key(e);
+            w.Uint64(n);
+        }
+        w.EndObject();
+    }
+    w.EndObject();
+}
+
+}  // namespace
+
 std::string write_check_json(const CheckResult& r, const Profile& profile) {
     rapidjson::StringBuffer buf;
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    JsonWriter w(buf);
     w.SetIndent(' ', 2);
     w.StartObject();
-    w.Key("target");
-    w.String(r.target);
-    w.Key("profile");
-    w.String(r.profile_path);
-    w.Key("mode");
-    w.String(r.mode);
+    key_string(w, "target", r.target);
+    key_string(w, "profile", r.profile_path);
+    key_string(w, "mode", r.mode);
     w.Key("instructions");
     w.Uint64(r.instructions);
     w.Key("seconds");
@@ -175,60 +237,7 @@ std::string write_check_json(const CheckResult& r, const Profile& profile) {
     w.Bool(r.complete);
     w.Key("denials");
     w.StartArray();
-    for (const CheckDenial* d : ordered(r)) {
-        w.StartObject();
-        w.Key("architecture");
-        w.String(std::string(arch_name(d->arch)));
-        w.Key("nr");
-        w.Uint(d->nr);
-        if (!d->name.empty()) {
-            w.Key("name");
-            w.String(d->name);
-        }
-        w.Key("action");
-        w.String(d->action);
-        if (d->errno_value) {
-            w.Key("errno");
-            w.Int(*d->errno_value);
-            if (auto n = errno_name(*d->errno_value)) {
-                w.Key("errnoName");
-                w.String(std::string(*n));
-            }
-        }
-        w.Key("args");
-        w.StartObject();
-        for (std::uint32_t i : deciding_args(profile, d->name)) {
-            w.Key(fmt::format("arg{}", i));
-            w.Uint64(d->args[i]);
-        }
-        w.EndObject();
-        w.Key("allArgs");
-        w.StartArray();
-        for (auto a : d->args) w.Uint64(a);
-        w.EndArray();
-        w.Key("comm");
-        w.String(d->comm);
-        w.Key("exe");
-        w.String(d->exe);
-        w.Key("count");
-        w.Uint64(d->count);
-        if (d->first_t >= 0) {
-            w.Key("firstSeconds");
-            w.Double(d->first_t);
-        }
-        w.Key("when");
-        w.String(!d->startup ? "unknown" : *d->startup ? "start-up" : "after-ready");
-        if (!d->seen_errors.empty()) {
-            w.Key("seenErrors");
-            w.StartObject();
-            for (const auto& [e, n] : d->seen_errors) {
-                w.Key(e);
-                w.Uint64(n);
-            }
-            w.EndObject();
-        }
-        w.EndObject();
-    }
+    for (const CheckDenial* d : ordered(r)) write_denial_json(w, *d, profile);
     w.EndArray();
     w.Key("caveats");
     w.StartArray();

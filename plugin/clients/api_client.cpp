@@ -119,17 +119,6 @@ std::string unreachable(const std::string& server, CURL* curl, CURLcode rc, cons
            ": check the cluster's server address and certificate-authority in your kubeconfig";
 }
 
-std::string describe(const ApiStatus& st) {
-    std::string msg = st.message.empty() ? "the API server answered HTTP " + std::to_string(st.code) +
-                                               (st.reason.empty() ? "" : " (" + st.reason + ")")
-                                         : st.message;
-    for (const auto& c : st.causes)
-        if (msg.find(c) == std::string::npos) msg += "; " + c;
-    if (st.code == 401)
-        msg += ": your credentials were refused; log in again (or check the kubeconfig's user)";
-    return msg;
-}
-
 // The server address taken apart: scheme, host (IPv6 in brackets), port, path prefix.
 struct ServerUrl {
     std::string scheme, host, port, prefix;
@@ -226,55 +215,6 @@ std::string url_encode(std::string_view text) {
         }
     }
     return out;
-}
-
-ApiStatus api_status(const Response& response) {
-    ApiStatus st;
-    st.code = response.status;
-    rapidjson::Document doc;
-    const bool doc_parsed = static_cast<bool>(parse_bounded_json(doc, response.body));
-    if (doc_parsed && doc.IsObject() && json_string(doc, "kind") == "Status") {
-        st.reason = json_string(doc, "reason");
-        st.message = json_string(doc, "message");
-        if (auto code = doc.FindMember("code"); code != doc.MemberEnd() && code->value.IsInt())
-            st.code = code->value.GetInt();
-        if (auto details = doc.FindMember("details"); details != doc.MemberEnd() && details->value.IsObject())
-            if (auto causes = details->value.FindMember("causes");
-                causes != details->value.MemberEnd() && causes->value.IsArray())
-                for (const auto& c : causes->value.GetArray()) {
-                    std::string m = json_string(c, "message");
-                    std::string f = json_string(c, "field");
-                    if (!m.empty()) st.causes.push_back(f.empty() ? m : f + ": " + m);
-                }
-    } else {
-        std::string body = trim(response.body);
-        if (body.size() < 300 && body.find('\n') == std::string::npos) st.message = body;
-    }
-    if (st.reason.empty()) {
-        switch (st.code) {
-            case 401:
-                st.reason = "Unauthorized";
-                break;
-            case 403:
-                st.reason = "Forbidden";
-                break;
-            case 404:
-                st.reason = "NotFound";
-                break;
-            case 409:
-                st.reason = "Conflict";
-                break;
-            case 422:
-                st.reason = "Invalid";
-                break;
-            case 429:
-                st.reason = "TooManyRequests";
-                break;
-            default:
-                break;
-        }
-    }
-    return st;
 }
 
 std::string_view patch_content_type(PatchType type) {
@@ -584,7 +524,7 @@ std::string describe_answer(const Response& r, const std::string& server) {
             "(your credentials go only to the kubeconfig's server): check the server address",
             server, r.status, location == r.headers.end() ? "nowhere" : location->second);
     }
-    return describe(api_status(r));
+    return describe_status(api_status(r));
 }
 
 }  // namespace
@@ -676,7 +616,7 @@ void handle_watch_line(WatchState& st, const std::string& line) {
         if (s.code == 410)
             st.gone = true;
         else
-            st.error = describe(s);
+            st.error = describe_status(s);
         return;
     }
     st.got_event = true;
@@ -785,7 +725,8 @@ Status ApiClient::watch(const std::string& path, std::string resource_version,
             r.status = st.status;
             r.body = st.error_body;
             bool retryable = st.status == 429 || st.status >= 500;
-            if (!retryable || ++failures > options_.max_retries) return make_error(describe(api_status(r)));
+            if (!retryable || ++failures > options_.max_retries)
+                return make_error(describe_status(api_status(r)));
         } else if (rc == CURLE_OK || rc == CURLE_OPERATION_TIMEDOUT) {
             failures = 0;  // the server closed the watch at its timeout: resume
             continue;

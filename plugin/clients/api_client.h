@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api_status.h"
 #include "kubeconfig.h"
 #include "result.h"
 
@@ -38,15 +39,6 @@ struct Response {
     std::map<std::string, std::string> headers;  // names lower-cased
     bool ok() const { return status >= 200 && status < 300; }
 };
-
-// What a failed request's `Status` object (or a bare HTTP error) says.
-struct ApiStatus {
-    long code = 0;
-    std::string reason;               // "NotFound", "Forbidden", "Invalid", ...
-    std::string message;              // the server's own words
-    std::vector<std::string> causes;  // details.causes[].message (validation errors)
-};
-ApiStatus api_status(const Response& response);
 
 enum class PatchType {
     StrategicMerge,  // application/strategic-merge-patch+json

@@ -12,10 +12,7 @@
 #include "test_http_server.h"
 
 using namespace std::chrono_literals;
-using ksc::testing::http_response;
-using ksc::testing::HttpRequest;
-using ksc::testing::send_all;
-using ksc::testing::TestHttpServer;
+using namespace ksc::testing;  // TestHttpServer and its helpers
 
 namespace ksc::kube {
 namespace {

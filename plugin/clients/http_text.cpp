@@ -121,6 +121,16 @@ std::size_t curl_append_bounded(char* data, std::size_t size, std::size_t n, voi
     return size * n;
 }
 
+void curl_collect_answer(void* curl, BoundedBody& body, std::map<std::string, std::string>& headers,
+                         char* errbuf) {
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, curl_append_bounded);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+}
+
 void curl_init_once() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });

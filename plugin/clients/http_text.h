@@ -40,6 +40,11 @@ struct BoundedBody {
 };
 std::size_t curl_append_bounded(char* data, std::size_t size, std::size_t n, void* bounded_body);
 
+// Sends a curl handle's answer into BODY (with its cap) and HEADERS, its error text into ERRBUF
+// (CURL_ERROR_SIZE bytes), and keeps curl from using signals (for its timeouts, in any thread).
+void curl_collect_answer(void* curl, BoundedBody& body, std::map<std::string, std::string>& headers,
+                         char* errbuf);
+
 // curl_global_init, once per process, before the first handle (every client calls it).
 void curl_init_once();
 

@@ -352,16 +352,11 @@ std::string absolute_from_cwd(const std::string& p) {
     return fs::absolute(fs::path(p), ec).lexically_normal().string();
 }
 
-// client-go's DirectClientConfig: the context picks a cluster and a user, the flags override
-// fields of each, then the result is validated as a whole (ConfirmUsable). Messages follow
-// kubectl's where it has one, so that a user sees the same refusal from both. Every field read
-// from a file is checked for its type (Fields): a wrong one is an error naming it.
-Result<RestConfig> resolve(const Merged& merged, const LoadOptions& options) {
+// The context (--context, else current-context) and the cluster, user and namespace it names,
+// each overridden by its flag.
+Status resolve_context(const Merged& merged, const LoadOptions& options, const std::string& files,
+                       RestConfig& rc) {
     const Overrides& o = options.overrides;
-    std::string files;
-    for (const auto& f : merged.files_read) files += (files.empty() ? "" : ", ") + f;
-    if (files.empty()) files = "no kubeconfig";
-    RestConfig rc;
     rc.context_name = options.context.empty() ? merged.current_context : options.context;
     const DocNode* c = &kEmptyObject;
     std::string corigin;
@@ -384,8 +379,11 @@ Result<RestConfig> resolve(const Merged& merged, const LoadOptions& options) {
     rc.namespace_name = !options.namespace_name.empty() ? options.namespace_name
                         : !ctx_ns.empty()               ? ctx_ns
                                                         : "default";
+    return Ok{};
+}
 
-    // The cluster: the kubeconfig's entry, then the flags over it.
+// The cluster: the kubeconfig's entry, then the flags over it.
+Status resolve_cluster(const Merged& merged, const Overrides& o, const std::string& files, RestConfig& rc) {
     const DocNode* k = &kEmptyObject;
     std::string korigin;
     if (auto cl = merged.clusters.find(rc.cluster_name); cl != merged.clusters.end()) {
@@ -451,6 +449,93 @@ Result<RestConfig> resolve(const Merged& merged, const LoadOptions& options) {
     // client-go: a --server flag takes --tls-server-name from the flags too (usually none), since
     // the kubeconfig's name was for the kubeconfig's server.
     if (!o.tls_server_name.empty() || !o.server.empty()) rc.tls_server_name = o.tls_server_name;
+    return Ok{};
+}
+
+// An auth-provider: only oidc is still there, read with client-go's checks.
+Result<OidcConfig> read_oidc(const DocNode& auth_provider, Fields& uf, const std::string& uorigin,
+                             const std::string& upath, const std::string& user_name) {
+    // kubectl 1.26 dropped the gcp and azure providers (exec credential plugins replace
+    // them); client-go still has oidc.
+    const std::string apath = upath + "auth-provider.";
+    std::string name = uf.str(auth_provider, "name", apath + "name");
+    const DocNode& cfg = uf.object(auth_provider, "config", apath + "config");
+    if (uf.error()) return *uf.error();
+    if (name != "oidc")
+        return make_error(uorigin + ": user \"" + user_name + "\" uses auth-provider \"" + name +
+                          "\", which kubectl dropped in 1.26: switch to its exec credential plugin");
+    OidcConfig oidc;
+    const std::string opath = apath + "config.";
+    oidc.issuer_url = uf.str(cfg, "idp-issuer-url", opath + "idp-issuer-url");
+    oidc.client_id = uf.str(cfg, "client-id", opath + "client-id");
+    oidc.client_secret = uf.str(cfg, "client-secret", opath + "client-secret");
+    oidc.id_token = uf.str(cfg, "id-token", opath + "id-token");
+    oidc.refresh_token = uf.str(cfg, "refresh-token", opath + "refresh-token");
+    oidc.ca_file = uf.str(cfg, "idp-certificate-authority", opath + "idp-certificate-authority");
+    std::string idp_ca_data =
+        uf.str(cfg, "idp-certificate-authority-data", opath + "idp-certificate-authority-data");
+    (void)uf.str(cfg, "extra-scopes", opath + "extra-scopes");  // client-go sends no scopes on refresh
+    if (uf.error()) return *uf.error();
+    // client-go's checks, in its order and words.
+    for (const auto& [field, value] :
+         {std::pair{"idp-issuer-url", &oidc.issuer_url}, std::pair{"client-id", &oidc.client_id}})
+        if (value->empty())
+            return make_error(uorigin + ": user \"" + user_name + "\": the oidc auth-provider must provide " +
+                              field + ": add it under auth-provider.config");
+    if (!idp_ca_data.empty()) {
+        auto pem = decode_data(idp_ca_data, "idp-certificate-authority-data of user " + user_name, uorigin);
+        if (!pem) return pem.error();
+        oidc.ca_pem = *pem;
+    }
+    oidc.kubeconfig_file = uorigin;
+    oidc.user_name = user_name;
+    return oidc;
+}
+
+// client-go sends no credentials at all (impersonation included) to a plain-http server.
+void drop_credentials(RestConfig& rc) {
+    rc.token.clear();
+    rc.token_file.clear();
+    rc.client_cert_file.clear();
+    rc.client_cert_pem.clear();
+    rc.client_key_file.clear();
+    rc.client_key_pem.clear();
+    rc.username.clear();
+    rc.password.clear();
+    rc.exec.reset();
+    rc.oidc.reset();
+    rc.impersonate = Impersonation{};
+}
+
+// No credentials at all: a username and password asked on the terminal, as kubectl does.
+Status prompt_credentials(const LoadOptions& options, const std::string& who, const std::string& files,
+                          RestConfig& rc) {
+    if (!options.prompt)
+        return make_error("no credentials for " + who + " (in " + files +
+                          "), and stdin is not a terminal to ask for a username and password as "
+                          "kubectl would: give --token, --client-certificate/--client-key or --username, "
+                          "or fix the context's user");
+    auto username = options.prompt("Username", false);
+    if (!username) return username.error();
+    auto password = options.prompt("Password", true);
+    if (!password) return password.error();
+    rc.username = *username;
+    rc.password = *password;
+    return Ok{};
+}
+
+// client-go's DirectClientConfig: the context picks a cluster and a user, the flags override
+// fields of each, then the result is validated as a whole (ConfirmUsable). Messages follow
+// kubectl's where it has one, so that a user sees the same refusal from both. Every field read
+// from a file is checked for its type (Fields): a wrong one is an error naming it.
+Result<RestConfig> resolve(const Merged& merged, const LoadOptions& options) {
+    const Overrides& o = options.overrides;
+    std::string files;
+    for (const auto& f : merged.files_read) files += (files.empty() ? "" : ", ") + f;
+    if (files.empty()) files = "no kubeconfig";
+    RestConfig rc;
+    if (auto context = resolve_context(merged, options, files, rc); !context) return context.error();
+    if (auto cluster = resolve_cluster(merged, o, files, rc); !cluster) return cluster.error();
 
     // The user: the kubeconfig's entry, then the flags over it.
     const DocNode* u = &kEmptyObject;
@@ -544,73 +629,18 @@ Result<RestConfig> resolve(const Merged& merged, const LoadOptions& options) {
         rc.token = trim_token(*t);
     }
     if (auth_provider && !rc.exec && rc.token.empty()) {
-        // kubectl 1.26 dropped the gcp and azure providers (exec credential plugins replace
-        // them); client-go still has oidc.
-        const std::string apath = upath + "auth-provider.";
-        std::string name = uf.str(*auth_provider, "name", apath + "name");
-        const DocNode& cfg = uf.object(*auth_provider, "config", apath + "config");
-        if (uf.error()) return *uf.error();
-        if (name != "oidc")
-            return make_error(uorigin + ": user \"" + rc.user_name + "\" uses auth-provider \"" + name +
-                              "\", which kubectl dropped in 1.26: switch to its exec credential plugin");
-        OidcConfig oidc;
-        const std::string opath = apath + "config.";
-        oidc.issuer_url = uf.str(cfg, "idp-issuer-url", opath + "idp-issuer-url");
-        oidc.client_id = uf.str(cfg, "client-id", opath + "client-id");
-        oidc.client_secret = uf.str(cfg, "client-secret", opath + "client-secret");
-        oidc.id_token = uf.str(cfg, "id-token", opath + "id-token");
-        oidc.refresh_token = uf.str(cfg, "refresh-token", opath + "refresh-token");
-        oidc.ca_file = uf.str(cfg, "idp-certificate-authority", opath + "idp-certificate-authority");
-        std::string idp_ca_data =
-            uf.str(cfg, "idp-certificate-authority-data", opath + "idp-certificate-authority-data");
-        (void)uf.str(cfg, "extra-scopes", opath + "extra-scopes");  // client-go sends no scopes on refresh
-        if (uf.error()) return *uf.error();
-        // client-go's checks, in its order and words.
-        for (const auto& [field, value] :
-             {std::pair{"idp-issuer-url", &oidc.issuer_url}, std::pair{"client-id", &oidc.client_id}})
-            if (value->empty())
-                return make_error(uorigin + ": user \"" + rc.user_name +
-                                  "\": the oidc auth-provider must provide " + field +
-                                  ": add it under auth-provider.config");
-        if (!idp_ca_data.empty()) {
-            auto pem =
-                decode_data(idp_ca_data, "idp-certificate-authority-data of user " + rc.user_name, uorigin);
-            if (!pem) return pem.error();
-            oidc.ca_pem = *pem;
-        }
-        oidc.kubeconfig_file = uorigin;
-        oidc.user_name = rc.user_name;
-        rc.oidc = std::move(oidc);
+        auto oidc = read_oidc(*auth_provider, uf, uorigin, upath, rc.user_name);
+        if (!oidc) return oidc.error();
+        rc.oidc = std::move(*oidc);
     }
     // client-go sends no credentials at all (impersonation included) to a plain-http server.
     if (rc.server.rfind("http://", 0) == 0) {
-        rc.token.clear();
-        rc.token_file.clear();
-        rc.client_cert_file.clear();
-        rc.client_cert_pem.clear();
-        rc.client_key_file.clear();
-        rc.client_key_pem.clear();
-        rc.username.clear();
-        rc.password.clear();
-        rc.exec.reset();
-        rc.oidc.reset();
-        rc.impersonate = Impersonation{};
+        drop_credentials(rc);
         return rc;
     }
     // Nothing that identifies the user: kubectl asks for a username and password on stdin.
-    if (rc.token.empty() && rc.username.empty() && !has_cert && !rc.exec && !rc.oidc) {
-        if (!options.prompt)
-            return make_error("no credentials for " + who + " (in " + files +
-                              "), and stdin is not a terminal to ask for a username and password as "
-                              "kubectl would: give --token, --client-certificate/--client-key or --username, "
-                              "or fix the context's user");
-        auto username = options.prompt("Username", false);
-        if (!username) return username.error();
-        auto password = options.prompt("Password", true);
-        if (!password) return password.error();
-        rc.username = *username;
-        rc.password = *password;
-    }
+    if (rc.token.empty() && rc.username.empty() && !has_cert && !rc.exec && !rc.oidc)
+        if (auto asked = prompt_credentials(options, who, files, rc); !asked) return asked.error();
     return rc;
 }
 

@@ -92,12 +92,7 @@ Result<Reply> issuer_request(const OidcConfig& config, const std::string& url, c
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_append_bounded);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply.headers);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_collect_answer(c, sink, reply.headers, errbuf);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     if (!form_body.empty()) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(form_body.size()));

@@ -14,10 +14,7 @@
 #include "yaml_doc.h"
 
 using namespace std::chrono_literals;
-using ksc::testing::http_response;
-using ksc::testing::HttpRequest;
-using ksc::testing::send_all;
-using ksc::testing::TestHttpServer;
+using namespace ksc::testing;  // TestHttpServer and its helpers
 
 namespace ksc::kube {
 namespace {

@@ -330,12 +330,7 @@ Result<RegistryClient::Reply> RegistryClient::get(const std::string& url,
     std::string agent = "kubectl-seccomp/" + std::string(kVersion);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_append_bounded);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply.headers);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_collect_answer(c, sink, reply.headers, errbuf);
     curl_easy_setopt(c, CURLOPT_USERAGENT, agent.c_str());
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
     // Blobs are often redirected to a storage service; curl keeps our Authorization header to the

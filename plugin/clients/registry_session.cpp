@@ -79,12 +79,7 @@ Result<RegistrySession::Reply> RegistrySession::perform(const Request& rq) {
     const char* protocols = options_.plain_http ? "http,https" : "https";
     curl_easy_setopt(c, CURLOPT_URL, rq.url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_append_bounded);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_headers_into_map);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply.headers);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_collect_answer(c, sink, reply.headers, errbuf);
     curl_easy_setopt(c, CURLOPT_USERAGENT, agent.c_str());
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);

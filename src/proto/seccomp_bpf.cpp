@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 namespace ksc::bpf {
 namespace {
@@ -127,6 +128,78 @@ std::uint16_t action_code(std::uint32_t action) {
     }
 }
 
+// The ALU instructions, A op K or A op X: the new A, or nothing for another instruction. A
+// division by an X of 0 is the caller's (it ends the program).
+std::optional<std::uint32_t> alu(std::uint16_t code, std::uint32_t a, std::uint32_t x, std::uint32_t k) {
+    switch (code) {
+        case kAluAddK:
+            return a + k;
+        case kAluAddX:
+            return a + x;
+        case kAluSubK:
+            return a - k;
+        case kAluSubX:
+            return a - x;
+        case kAluMulK:
+            return a * k;
+        case kAluMulX:
+            return a * x;
+        case kAluDivK:
+            return a / k;
+        case kAluDivX:
+            return a / x;
+        case kAluOrK:
+            return a | k;
+        case kAluOrX:
+            return a | x;
+        case kAluAndK:
+            return a & k;
+        case kAluAndX:
+            return a & x;
+        case kAluLshK:
+            return a << k;
+        case kAluLshX:
+            return a << (x & 31);  // eBPF's 32-bit shift by a register uses its low 5 bits
+        case kAluRshK:
+            return a >> k;
+        case kAluRshX:
+            return a >> (x & 31);
+        case kAluNeg:
+            return 0U - a;
+        case kAluXorK:
+            return a ^ k;
+        case kAluXorX:
+            return a ^ x;
+        default:
+            return std::nullopt;
+    }
+}
+
+// The conditional jumps: whether the condition holds (jt is taken), or nothing for another
+// instruction.
+std::optional<bool> jump_condition(std::uint16_t code, std::uint32_t a, std::uint32_t x, std::uint32_t k) {
+    switch (code) {
+        case kJeqK:
+            return a == k;
+        case kJeqX:
+            return a == x;
+        case kJgtK:
+            return a > k;
+        case kJgtX:
+            return a > x;
+        case kJgeK:
+            return a >= k;
+        case kJgeX:
+            return a >= x;
+        case kJsetK:
+            return (a & k) != 0;
+        case kJsetX:
+            return (a & x) != 0;
+        default:
+            return std::nullopt;
+    }
+}
+
 }  // namespace
 
 Status validate(std::span<const Instruction> program) {
@@ -184,6 +257,16 @@ std::uint32_t run(std::span<const Instruction> program, const SeccompData& data)
     for (std::size_t pc = 0; pc < program.size(); ++pc) {
         const Instruction& insn = program[pc];
         const std::uint32_t k = insn.k;
+        // The kernel's translation of classic BPF ends the program with 0 (KILL_THREAD).
+        if (insn.code == kAluDivX && x == 0) return 0;
+        if (auto value = alu(insn.code, a, x, k)) {
+            a = *value;
+            continue;
+        }
+        if (auto taken = jump_condition(insn.code, a, x, k)) {
+            pc += *taken ? insn.jt : insn.jf;
+            continue;
+        }
         switch (insn.code) {
             case kLdWAbs:
                 std::memcpy(&a, bytes + k, 4);  // native byte order, as the kernel reads the struct
@@ -212,91 +295,8 @@ std::uint32_t run(std::span<const Instruction> program, const SeccompData& data)
             case kStx:
                 mem[k] = x;
                 break;
-            case kAluAddK:
-                a += k;
-                break;
-            case kAluAddX:
-                a += x;
-                break;
-            case kAluSubK:
-                a -= k;
-                break;
-            case kAluSubX:
-                a -= x;
-                break;
-            case kAluMulK:
-                a *= k;
-                break;
-            case kAluMulX:
-                a *= x;
-                break;
-            case kAluDivK:
-                a /= k;
-                break;
-            case kAluDivX:
-                // The kernel's translation of classic BPF ends the program with 0 (KILL_THREAD).
-                if (x == 0) return 0;
-                a /= x;
-                break;
-            case kAluOrK:
-                a |= k;
-                break;
-            case kAluOrX:
-                a |= x;
-                break;
-            case kAluAndK:
-                a &= k;
-                break;
-            case kAluAndX:
-                a &= x;
-                break;
-            case kAluLshK:
-                a <<= k;
-                break;
-            case kAluLshX:
-                a <<= (x & 31);  // eBPF's 32-bit shift by a register uses its low 5 bits
-                break;
-            case kAluRshK:
-                a >>= k;
-                break;
-            case kAluRshX:
-                a >>= (x & 31);
-                break;
-            case kAluNeg:
-                a = 0U - a;
-                break;
-            case kAluXorK:
-                a ^= k;
-                break;
-            case kAluXorX:
-                a ^= x;
-                break;
             case kJa:
                 pc += k;
-                break;
-            case kJeqK:
-                pc += a == k ? insn.jt : insn.jf;
-                break;
-            case kJeqX:
-                pc += a == x ? insn.jt : insn.jf;
-                break;
-            case kJgtK:
-                pc += a > k ? insn.jt : insn.jf;
-                break;
-            case kJgtX:
-                pc += a > x ? insn.jt : insn.jf;
-                break;
-            case kJgeK:
-                pc += a >= k ? insn.jt : insn.jf;
-                break;
-            case kJgeX:
-                pc += a >= x ? insn.jt : insn.jf;
-                break;
-            case kJsetK:
-                pc += (a & k) ? insn.jt : insn.jf;
-                break;
-            case kJsetX:
-                pc += (a & x) ? insn.jt : insn.jf;
                 break;
             case kRetK:
                 return k;

@@ -65,6 +65,38 @@ std::string errno_key(int value) {
     return std::to_string(value);
 }
 
+// Which syscall: its arch, number and (when the table knows it) name.
+void write_syscall_id(Writer& w, Arch arch, std::uint32_t nr, std::string_view name) {
+    str(w, "arch", arch_name(arch));
+    key(w, "nr");
+    w.Uint(nr);
+    if (!name.empty()) str(w, "name", name);
+}
+
+// {"EPERM": 3, "42": 1} under K, left out when there are none.
+void write_errno_counts(Writer& w, const char* k, const std::map<int, std::uint64_t>& counts) {
+    if (counts.empty()) return;
+    key(w, k);
+    w.StartObject();
+    for (const auto& [err, n] : counts) {
+        std::string name = errno_key(err);
+        w.Key(name.c_str());
+        w.Uint64(n);
+    }
+    w.EndObject();
+}
+
+// Which thread: its process and thread ids, its comm and (when known) its executable.
+void write_thread(Writer& w, std::int64_t pid, std::int64_t tid, std::string_view comm,
+                  std::string_view exe) {
+    key(w, "pid");
+    w.Int64(pid);
+    key(w, "tid");
+    w.Int64(tid);
+    str(w, "comm", comm);
+    if (!exe.empty()) str(w, "exe", exe);
+}
+
 void write_event(Writer& w, const Hello& e) {
     str(w, "type", "hello");
     str(w, "protocol", std::to_string(e.protocol_major) + "." + std::to_string(e.protocol_minor));
@@ -88,12 +120,7 @@ void write_event(Writer& w, const Hello& e) {
 void write_event(Writer& w, const Attached& e) {
     str(w, "type", "attached");
     time(w, e.t);
-    key(w, "pid");
-    w.Int64(e.pid);
-    key(w, "tid");
-    w.Int64(e.tid);
-    str(w, "comm", e.comm);
-    if (!e.exe.empty()) str(w, "exe", e.exe);
+    write_thread(w, e.pid, e.tid, e.comm, e.exe);
     if (e.late) {
         key(w, "late");
         w.Bool(true);
@@ -124,10 +151,7 @@ void write_event(Writer& w, const Exited& e) {
 void write_event(Writer& w, const Syscall& e) {
     str(w, "type", "syscall");
     time(w, e.t);
-    str(w, "arch", arch_name(e.arch));
-    key(w, "nr");
-    w.Uint(e.nr);
-    if (!e.name.empty()) str(w, "name", e.name);
+    write_syscall_id(w, e.arch, e.nr, e.name);
     key(w, "pid");
     w.Int64(e.pid);
     str(w, "comm", e.comm);
@@ -152,10 +176,7 @@ void write_value(Writer& w, std::uint64_t v) {
 void write_event(Writer& w, const Argument& e) {
     str(w, "type", "argument");
     time(w, e.t);
-    str(w, "arch", arch_name(e.arch));
-    key(w, "nr");
-    w.Uint(e.nr);
-    if (!e.name.empty()) str(w, "name", e.name);
+    write_syscall_id(w, e.arch, e.nr, e.name);
     if (e.overflow) {
         key(w, "overflow");
         w.Bool(true);
@@ -185,18 +206,10 @@ void write_verdict(Writer& w, std::string_view action, const std::optional<int>&
 void write_event(Writer& w, const Denial& e) {
     str(w, "type", "denial");
     time(w, e.t);
-    str(w, "arch", arch_name(e.arch));
-    key(w, "nr");
-    w.Uint(e.nr);
-    if (!e.name.empty()) str(w, "name", e.name);
+    write_syscall_id(w, e.arch, e.nr, e.name);
     write_verdict(w, e.action, e.errno_value);
     write_args(w, e.args);
-    key(w, "pid");
-    w.Int64(e.pid);
-    key(w, "tid");
-    w.Int64(e.tid);
-    str(w, "comm", e.comm);
-    if (!e.exe.empty()) str(w, "exe", e.exe);
+    write_thread(w, e.pid, e.tid, e.comm, e.exe);
     key(w, "enforced");
     w.Bool(e.enforced);
 }
@@ -229,22 +242,10 @@ void write_event(Writer& w, const Summary& e) {
     w.StartArray();
     for (const auto& s : e.syscalls) {
         w.StartObject();
-        str(w, "arch", arch_name(s.arch));
-        key(w, "nr");
-        w.Uint(s.nr);
-        if (!s.name.empty()) str(w, "name", s.name);
+        write_syscall_id(w, s.arch, s.nr, s.name);
         key(w, "count");
         w.Uint64(s.count);
-        if (!s.errors.empty()) {
-            key(w, "errors");
-            w.StartObject();
-            for (const auto& [err, n] : s.errors) {
-                std::string k = errno_key(err);
-                w.Key(k.c_str());
-                w.Uint64(n);
-            }
-            w.EndObject();
-        }
+        write_errno_counts(w, "errors", s.errors);
         if (s.late_only) {
             key(w, "late_only");
             w.Bool(true);
@@ -287,10 +288,7 @@ void write_event(Writer& w, const Summary& e) {
         w.StartArray();
         for (const auto& d : e.denials) {
             w.StartObject();
-            str(w, "arch", arch_name(d.arch));
-            key(w, "nr");
-            w.Uint(d.nr);
-            if (!d.name.empty()) str(w, "name", d.name);
+            write_syscall_id(w, d.arch, d.nr, d.name);
             write_verdict(w, d.action, d.errno_value);
             key(w, "count");
             w.Uint64(d.count);
@@ -299,16 +297,7 @@ void write_event(Writer& w, const Summary& e) {
             str(w, "comm", d.comm);
             if (!d.exe.empty()) str(w, "exe", d.exe);
             write_args(w, d.args);
-            if (!d.seen_errors.empty()) {
-                key(w, "seen_errors");
-                w.StartObject();
-                for (const auto& [err, n] : d.seen_errors) {
-                    std::string k = errno_key(err);
-                    w.Key(k.c_str());
-                    w.Uint64(n);
-                }
-                w.EndObject();
-            }
+            write_errno_counts(w, "seen_errors", d.seen_errors);
             w.EndObject();
         }
         w.EndArray();
@@ -450,6 +439,18 @@ bool read_errno_counts(const Value& obj, std::map<int, std::uint64_t>& out, std:
     return true;
 }
 
+// The optional errno counts FIELD of one entry of the array LIST.
+Status read_errno_field(const Value& item, const char* field, const char* list,
+                        std::map<int, std::uint64_t>& out) {
+    auto m = item.FindMember(field);
+    if (m == item.MemberEnd()) return Ok{};
+    const std::string where = std::string("in \"") + list + "\": ";
+    if (!m->value.IsObject()) return make_error(where + "field \"" + field + "\" must be an object");
+    std::string error;
+    if (!read_errno_counts(m->value, out, error)) return make_error(where + error);
+    return Ok{};
+}
+
 bool parse_protocol(const std::string& text, int& major, int& minor) {
     auto dot = text.find('.');
     std::string_view maj = std::string_view(text).substr(0, dot);
@@ -518,14 +519,8 @@ Result<Event> decode_summary(Fields& f) {
                     }
                 }
             }
-            auto errs = item.FindMember("errors");
-            if (errs != item.MemberEnd()) {
-                if (!errs->value.IsObject())
-                    return make_error("in \"syscalls\": field \"errors\" must be an object");
-                std::string error;
-                if (!read_errno_counts(errs->value, c.errors, error))
-                    return make_error("in \"syscalls\": " + error);
-            }
+            if (auto read = read_errno_field(item, "errors", "syscalls", c.errors); !read)
+                return read.error();
             s.syscalls.push_back(std::move(c));
         }
     }
@@ -555,14 +550,8 @@ Result<Event> decode_summary(Fields& f) {
                 !g.number("first_t", d.first_t) || !g.string("comm", d.comm) || !g.string("exe", d.exe) ||
                 !read_args(g, d.args))
                 return make_error("in \"denials\": " + g.error);
-            auto seen = item.FindMember("seen_errors");
-            if (seen != item.MemberEnd()) {
-                if (!seen->value.IsObject())
-                    return make_error("in \"denials\": field \"seen_errors\" must be an object");
-                std::string error;
-                if (!read_errno_counts(seen->value, d.seen_errors, error))
-                    return make_error("in \"denials\": " + error);
-            }
+            if (auto read = read_errno_field(item, "seen_errors", "denials", d.seen_errors); !read)
+                return read.error();
             s.denials.push_back(std::move(d));
         }
     }
