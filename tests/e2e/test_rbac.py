@@ -10,7 +10,7 @@ once the recording is written). Plain record and --from-start (--command: no reg
 verb; deploy/NAME and -l for what they add; recover with its optional pods/log left out; check
 attached and --from-start with the required rules, and --from-start with the optional namespaces
 rule too (the app then runs without the CAP_SYS_ADMIN its copy got). kubectl auth can-i sees the
-same rules. About 80 s.
+same rules. About 95 s.
 
 Needs podman, kubectl, the built plugin and the tracer image (e2e.TRACER_IMAGE)."""
 import copy
