@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -28,6 +29,8 @@ namespace {
 constexpr int kFilterFailed = -1;
 // ... or that the check's filter (--check-program) did.
 constexpr int kCheckFilterFailed = -2;
+// ... or that removing CAP_SYS_ADMIN (--drop-cap-sys-admin) did.
+constexpr int kCapDropFailed = -3;
 
 bool is_executable_file(const std::string& path) {
     struct stat st;
@@ -55,6 +58,22 @@ std::string find_program(const std::string& name) {
     return first_existing;  // exists but cannot run: exec says why (126)
 }
 
+// --drop-cap-sys-admin, before the filters: CAP_SYS_ADMIN leaves the bounding, ambient and
+// inheritable sets and stays effective, for the seccomp() call that needs it. The exec then
+// computes the app's permitted and effective sets from those (root: bounding | inheritable;
+// others: ambient and file capabilities within the bounding set), so the app never holds it, and
+// no call of this set-up passes through the check's filter. Async-signal-safe: raw syscalls only.
+bool drop_cap_sys_admin(bool bounding) {
+    if (bounding && prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0) return false;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_SYS_ADMIN, 0, 0) != 0 && errno != EINVAL)
+        return false;  // EINVAL: a kernel without ambient capabilities (before 4.3)
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+    if (syscall(SYS_capget, &header, data) != 0) return false;
+    data[CAP_TO_INDEX(CAP_SYS_ADMIN)].inheritable &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+    return syscall(SYS_capset, &header, data) == 0;
+}
+
 [[noreturn]] void child_main(int go_fd, int err_fd, const char* path, char* const* argv, bool filter,
                              const CheckFilter& check) {
     // Between fork and exec: async-signal-safe calls only, no allocation, no throwing.
@@ -68,8 +87,10 @@ std::string find_program(const std::string& name) {
     bool nnp = check.program ? check.no_new_privs : filter;
     sock_fprog prog = seccomp_trace_program();
     int failed = 0;
-    if ((nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ||
-        (filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0))
+    if (check.drop_cap_sys_admin && !drop_cap_sys_admin(check.drop_bounding))
+        failed = kCapDropFailed;
+    else if ((nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ||
+             (filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0))
         failed = kFilterFailed;
     else if (check.program && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, check.program) != 0)
         failed = kCheckFilterFailed;
@@ -170,6 +191,10 @@ LaunchError exec_failure(int exec_error_fd, const std::string& program) {
                                std::strerror(report[1]) +
                                (report[1] == EACCES ? " (needs CAP_SYS_ADMIN or no_new_privs)"
                                                     : " (the kernel refused the program)")};
+    if (report[0] == kCapDropFailed)
+        return LaunchError{kExitTracerFailed, std::string("cannot remove CAP_SYS_ADMIN before running ") +
+                                                  program + ": " + std::strerror(report[1]) +
+                                                  " (run the tracer without --drop-cap-sys-admin)"};
     if (report[0] == kFilterFailed)
         return LaunchError{kExitTracerFailed, std::string("cannot install the seccomp filter: ") +
                                                   std::strerror(report[1]) + " (use --no-filter)"};

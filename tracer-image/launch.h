@@ -59,6 +59,11 @@ struct LaunchError {
 struct CheckFilter {
     const sock_fprog* program = nullptr;  // null: no check
     bool no_new_privs = true;
+    // --drop-cap-sys-admin: the child removes CAP_SYS_ADMIN from its bounding (when
+    // `drop_bounding`: that needs CAP_SETPCAP), ambient and inheritable sets before the filters,
+    // so that its exec gives the app no CAP_SYS_ADMIN (the plugin added it for the filter only).
+    bool drop_cap_sys_admin = false;
+    bool drop_bounding = true;
 };
 
 // Finds the program (PATH search, like execvp), forks, seizes the child with `ptrace_options`

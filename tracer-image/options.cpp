@@ -23,6 +23,7 @@ enum class FlagId {
     CheckProgram,
     CheckMode,
     CheckOnly,
+    DropCapSysAdmin,
     Install,
     Version,
     Help
@@ -65,6 +66,9 @@ constexpr Flag kFlags[] = {
     {FlagId::CheckOnly, "--check-only", "",
      "launch mode with --check-program: no recording filter; only the calls the profile refuses "
      "stop the app (and are recorded)"},
+    {FlagId::DropCapSysAdmin, "--drop-cap-sys-admin", "",
+     "launch mode: the command runs without CAP_SYS_ADMIN (bounding, ambient, inheritable sets; the "
+     "tracer keeps it to install --check-program's filter)"},
     {FlagId::Install, "--install", "DIR",
      "copy this binary to DIR/seccomp-tracer and exit (an init container's job: the image has no cp)"},
     {FlagId::Version, "--version", "", "print the version and exit"},
@@ -258,6 +262,9 @@ Result<Options> parse_options(int argc, char** argv) {
             case FlagId::CheckOnly:
                 opts.check_only = true;
                 break;
+            case FlagId::DropCapSysAdmin:
+                opts.drop_cap_sys_admin = true;
+                break;
             case FlagId::Install:
                 if (value.empty()) return usage("--install needs a directory");
                 opts.install_dir = value;
@@ -288,6 +295,8 @@ Result<Options> parse_options(int argc, char** argv) {
         return usage("--output unix:PATH already carries the commands; drop --control");
     if (opts.check_only && (opts.check_program.empty() || !opts.launch()))
         return usage("--check-only needs launch mode (-- CMD) and --check-program");
+    if (opts.drop_cap_sys_admin && !opts.launch())
+        return usage("--drop-cap-sys-admin only applies to launch mode (-- CMD)");
     if (opts.check_only && opts.no_filter)
         return usage(
             "--check-only and --no-filter exclude each other: --check-only has no recording filter "

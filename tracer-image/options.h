@@ -35,7 +35,8 @@ struct Options {
     bool no_filter = false;
     bpf::Program check_program;  // --check-program, validated
     CheckMode check_mode = CheckMode::None;
-    bool check_only = false;  // --check-only: launch mode without the recording filter
+    bool check_only = false;          // --check-only: launch mode without the recording filter
+    bool drop_cap_sys_admin = false;  // --drop-cap-sys-admin: launch mode, the app runs without it
     bool version = false;
     bool help = false;
     std::vector<std::string> command;  // after "--": launch mode

@@ -191,3 +191,15 @@ TEST_CASE("--check-only: launch mode with a program, not with --no-filter") {
                           "--", "true"}))
               .find("exclude each other") != std::string::npos);
 }
+
+TEST_CASE("--drop-cap-sys-admin: launch mode only, off by default") {
+    auto ok = parse({"--output", "x", "--drop-cap-sys-admin", "--", "true"});
+    REQUIRE(ok.ok());
+    CHECK(ok->drop_cap_sys_admin);
+    auto plain = parse({"--output", "x", "--", "true"});
+    REQUIRE(plain.ok());
+    CHECK_FALSE(plain->drop_cap_sys_admin);
+    CHECK(error_of(parse({"--pid", "1", "--drop-cap-sys-admin"})).find("launch mode") != std::string::npos);
+    CHECK(error_of(parse({"--output", "x", "--drop-cap-sys-admin=1", "--", "true"})).find("takes no value") !=
+          std::string::npos);
+}

@@ -265,6 +265,15 @@ bool Tracer::launch(const std::vector<std::string>& command) {
                               "profile without CAP_SYS_ADMIN: setuid and file-capability programs do not "
                               "gain privileges here, unlike under the runtime's enforcement");
     }
+    if (options_.drop_cap_sys_admin) {
+        check.drop_cap_sys_admin = true;
+        auto me = read_status(self_);
+        check.drop_bounding = me && (me->cap_eff & (std::uint64_t{1} << 8));  // CAP_SETPCAP
+        if (!check.drop_bounding)
+            reporter_.warning("cap-sys-admin-kept",
+                              "without CAP_SETPCAP the tracer cannot remove CAP_SYS_ADMIN from the bounding "
+                              "set: a root app regains it at its exec (the pod did not have it)");
+    }
     // --check-only: the check's filter alone, so that only refused calls stop the app.
     bool recording_filter = method_ == stream::Method::Seccomp && !options_.check_only;
     auto started = start_child(command, recording_filter, ptrace_options_, check);

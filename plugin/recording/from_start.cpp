@@ -7,6 +7,7 @@
 #include <rapidjson/writer.h>
 #include <sys/random.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <utility>
 
@@ -339,6 +340,8 @@ Result<std::string> copy_pod_json(const std::string& pod_json, const CopySpec& c
                                   cs.idle_timeout, "--summary-file",         summary_file};
     if (cs.no_filter) args.push_back("--no-filter");
     args.insert(args.end(), cs.tracer_args.begin(), cs.tracer_args.end());
+    // Added for the tracer's filter only: the app runs without it, as in the pod.
+    if (cs.add_sys_admin) args.push_back("--drop-cap-sys-admin");
     args.push_back("--");
     args.insert(args.end(), cs.launch.begin(), cs.launch.end());
     set(*app, "command", string_array_value({std::string(kTracerPath)}, a), a);
@@ -378,6 +381,25 @@ std::optional<std::string> pod_security_level(const std::string& namespace_json)
     return labels ? json_string(*labels, "pod-security.kubernetes.io/enforce") : std::string();
 }
 
+namespace {
+
+// Whether a container's capabilities.add or .drop (`list`) names `cap` ("SYS_ADMIN"): the runtime
+// takes "CAP_SYS_ADMIN" and any case too, and "ALL".
+bool names_capability(const Value* caps, const char* list, std::string_view cap) {
+    const Value* names = caps ? json_array(*caps, list) : nullptr;
+    if (!names) return false;
+    for (const auto& n : names->GetArray()) {
+        if (!n.IsString()) continue;
+        std::string name(n.GetString(), n.GetStringLength());
+        for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (name.starts_with("CAP_")) name.erase(0, 4);
+        if (name == "ALL" || name == cap) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 CheckCopyPlan plan_check_copy(const std::string& pod_json, const std::string& container,
                               const std::optional<std::string>& level) {
     CheckCopyPlan plan;
@@ -388,21 +410,29 @@ CheckCopyPlan plan_check_copy(const std::string& pod_json, const std::string& co
     const Value* sc = app ? json_object(*app, "securityContext") : nullptr;
     const Value* escalation = sc ? json_member(*sc, "allowPrivilegeEscalation") : nullptr;
     const bool no_new_privs = escalation && escalation->IsBool() && !escalation->GetBool();
+    const Value* privileged_field = sc ? json_member(*sc, "privileged") : nullptr;
+    const Value* caps = sc ? json_object(*sc, "capabilities") : nullptr;
+    // The pod's own CAP_SYS_ADMIN: the tracer installs the filter with it, and the app keeps it.
+    const bool has_sys_admin =
+        (privileged_field && privileged_field->IsBool() && privileged_field->GetBool()) ||
+        names_capability(caps, "add", "SYS_ADMIN");
     // An absent label means the cluster's default, which is privileged unless an admission
     // configuration says otherwise (then the copy is refused, and says so).
     const bool privileged = level && (level->empty() || *level == "privileged");
     const std::string where =
         !level ? "the namespace could not be read (get on namespaces), so its Pod Security level is unknown"
                : fmt::format("the namespace's Pod Security level is {}", *level);
-    if (!no_new_privs) {
+    if (!no_new_privs && !has_sys_admin) {
         if (privileged) {
+            // Added for the tracer, which removes it before the app's exec (--drop-cap-sys-admin);
+            // from the bounding set only with CAP_SETPCAP, which a root app would otherwise regain.
             plan.add_sys_admin = true;
-            // The tracer installs the filter with it and does not drop it before the exec yet.
-            plan.caveats.push_back(
-                "the copy's container had CAP_SYS_ADMIN added so that the profile's filter could be "
-                "installed "
-                "without no_new_privs, as runc installs it: the app had that capability too, unlike in the "
-                "pod");
+            if (names_capability(caps, "drop", "SETPCAP") && !names_capability(caps, "add", "SETPCAP"))
+                plan.caveats.push_back(
+                    "the copy's container had CAP_SYS_ADMIN added so that the profile's filter could be "
+                    "installed without no_new_privs, and the pod drops CAP_SETPCAP, without which the "
+                    "tracer could not remove it from the bounding set: an app running as root had it, "
+                    "unlike in the pod");
         } else
             plan.caveats.push_back(
                 "the tracer ran the app with no_new_privs (its filter needs it or CAP_SYS_ADMIN, and " +

@@ -55,18 +55,21 @@ struct CopySpec {
     // check --from-start and record --baseline (docs/check.md): the tracer's own flags
     // (--check-program, --check-mode), placed before "--".
     std::vector<std::string> tracer_args;
-    bool unconfined = false;     // the app container's seccompProfile Unconfined, not RuntimeDefault
-    bool add_sys_admin = false;  // CAP_SYS_ADMIN added: the tracer installs its filter without no_new_privs
+    bool unconfined = false;  // the app container's seccompProfile Unconfined, not RuntimeDefault
+    // CAP_SYS_ADMIN added: the tracer installs its filter without no_new_privs, and is passed
+    // --drop-cap-sys-admin so that the app runs without it.
+    bool add_sys_admin = false;
 };
 
 // How the copy of a checked pod is set (docs/check.md), from the pod and its namespace's Pod
 // Security level (the pod-security.kubernetes.io/enforce label: "privileged", "baseline",
 // "restricted", "" when the label is absent; nullopt when the namespace could not be read).
 // The tracer's filter needs no_new_privs or CAP_SYS_ADMIN: where the container sets
-// allowPrivilegeEscalation: false it has no_new_privs already; elsewhere CAP_SYS_ADMIN where the
-// level admits it (privileged), else the tracer sets no_new_privs and setuid and file-capability
-// programs behave differently (a caveat). The copy's own seccomp profile: Unconfined where the
-// level admits it, else RuntimeDefault, and calls RuntimeDefault refuses are not checked (a caveat).
+// allowPrivilegeEscalation: false it has no_new_privs already, and where it is privileged or adds
+// SYS_ADMIN it has CAP_SYS_ADMIN; elsewhere CAP_SYS_ADMIN is added where the level admits it
+// (privileged; the tracer removes it before the app's exec), else the tracer sets no_new_privs and setuid and
+// file-capability programs behave differently (a caveat). The copy's own seccomp profile: Unconfined where
+// the level admits it, else RuntimeDefault, and calls RuntimeDefault refuses are not checked (a caveat).
 struct CheckCopyPlan {
     bool unconfined = false;
     bool add_sys_admin = false;

@@ -225,10 +225,17 @@ TEST_CASE("check: the copy passes the tracer's check flags, Unconfined and SYS_A
     auto args = strings(app["args"]);
     auto dashdash = std::find(args.begin(), args.end(), "--");
     REQUIRE(dashdash != args.end());
-    CHECK(std::vector<std::string>(dashdash - 4, dashdash) ==
-          std::vector<std::string>{"--check-program", "AAAA", "--check-mode", "enforce"});
+    CHECK(std::vector<std::string>(dashdash - 5, dashdash) ==
+          std::vector<std::string>{"--check-program", "AAAA", "--check-mode", "enforce",
+                                   "--drop-cap-sys-admin"});
     CHECK(std::string(app["securityContext"]["seccompProfile"]["type"].GetString()) == "Unconfined");
     CHECK(strings(app["securityContext"]["capabilities"]["add"]) == std::vector<std::string>{"SYS_ADMIN"});
+    // Without the added capability, the tracer is not asked to drop it.
+    cs.add_sys_admin = false;
+    auto plain = parse(*copy_pod_json(kPod, cs));
+    auto plain_args = strings(container(plain["spec"]["containers"], "app")["args"]);
+    CHECK(std::find(plain_args.begin(), plain_args.end(), "--drop-cap-sys-admin") == plain_args.end());
+    CHECK_FALSE(container(plain["spec"]["containers"], "app")["securityContext"].HasMember("capabilities"));
     // The init container stays unprivileged.
     const auto& init = container(d["spec"]["initContainers"], "seccomp-tracer-install");
     CHECK(std::string(init["securityContext"]["seccompProfile"]["type"].GetString()) == "RuntimeDefault");
@@ -243,13 +250,40 @@ TEST_CASE("check: the copy's settings follow no_new_privs and the namespace's Po
         auto p = plan_check_copy(plain, "app", level);
         CHECK(p.unconfined);
         CHECK(p.add_sys_admin);
-        REQUIRE(p.caveats.size() == 1);
-        CHECK(p.caveats[0].find("CAP_SYS_ADMIN") != std::string::npos);
+        CHECK(p.caveats.empty());  // the tracer drops it before the app's exec
         auto q = plan_check_copy(nnp, "app", level);
         CHECK(q.unconfined);
         CHECK_FALSE(q.add_sys_admin);
         CHECK(q.caveats.empty());
     }
+    // The pod's own CAP_SYS_ADMIN (added, in any spelling, or privileged): nothing added, nothing dropped.
+    for (std::string sc :
+         {R"({"capabilities":{"add":["SYS_ADMIN"]}})", R"({"capabilities":{"add":["cap_sys_admin"]}})",
+          R"({"capabilities":{"add":["ALL"]}})", R"({"privileged":true})"}) {
+        auto p = plan_check_copy(R"({"spec":{"containers":[{"name":"app","securityContext":)" + sc + "}]}}",
+                                 "app", std::string("privileged"));
+        CHECK_MESSAGE(!p.add_sys_admin, sc);
+        CHECK(p.caveats.empty());
+    }
+    // Other capabilities, or privileged: false, change nothing.
+    auto other = plan_check_copy(
+        R"({"spec":{"containers":[{"name":"app","securityContext":{"privileged":false,"capabilities":{"add":["NET_ADMIN"]}}}]}})",
+        "app", std::string("privileged"));
+    CHECK(other.add_sys_admin);
+    // A pod that drops CAP_SETPCAP: the tracer cannot empty the bounding set, and the report says so.
+    for (std::string drop : {R"(["ALL"])", R"(["SETPCAP"])"}) {
+        auto p = plan_check_copy(
+            R"({"spec":{"containers":[{"name":"app","securityContext":{"capabilities":{"drop":)" + drop +
+                "}}}]}}",
+            "app", std::string("privileged"));
+        CHECK(p.add_sys_admin);
+        REQUIRE(p.caveats.size() == 1);
+        CHECK(p.caveats[0].find("CAP_SETPCAP") != std::string::npos);
+    }
+    auto readded = plan_check_copy(
+        R"({"spec":{"containers":[{"name":"app","securityContext":{"capabilities":{"drop":["ALL"],"add":["SETPCAP"]}}}]}})",
+        "app", std::string("privileged"));
+    CHECK(readded.caveats.empty());
     // baseline, restricted or unknown: RuntimeDefault and no capability, each said.
     for (std::optional<std::string> level :
          {std::optional<std::string>("baseline"), std::optional<std::string>("restricted"),

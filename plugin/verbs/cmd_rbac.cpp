@@ -67,6 +67,7 @@ RbacInvocation invocation_from(const std::string& verb, const CollectedFlags& c)
         if (name == "from-start") in.from_start = value == "true";
         if (name == "keep") in.keep = value == "true";
         if (name == "command") in.command = true;
+        if (name == "baseline") in.baseline = true;
         if (name == "privileges") in.privileges = value;
     }
     return in;
@@ -118,7 +119,9 @@ int cmd_rbac(int argc, char** argv) {
         "  # What recording web-0 in namespace shop needs, applied for user alice\n"
         "  kubectl seccomp rbac --user alice record web-0 -n shop | kubectl apply -f -\n"
         "  # --from-start of a Deployment's pod, the required rules only\n"
-        "  kubectl seccomp rbac --required-only record deploy/web --from-start -n shop\n");
+        "  kubectl seccomp rbac --required-only record deploy/web --from-start -n shop\n"
+        "  # check of a copy of web-0 from its start\n"
+        "  kubectl seccomp rbac check web-0 -n shop --profile web.json --from-start\n");
     if (!flags.parse_or_help(verb_at, argv)) return kExitSuccess;
     if (verb_at >= argc)
         throw UserError("name the verb: e.g. kubectl seccomp rbac record POD -n NAMESPACE (see --help)");

@@ -13,14 +13,16 @@ bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
 }
 
-// A target's kind: "pod" or "deployment" (record and --from-start take those two).
-Result<std::string> target_kind(const std::string& target) {
+// A target's kind: "pod" or "deployment" (record, check and --from-start take those two).
+Result<std::string> target_kind(const std::string& target, std::string_view verb = "record") {
     auto slash = target.find('/');
     if (slash == std::string::npos) return std::string("pod");
     std::string kind = target.substr(0, slash);
     if (kind == "pod" || kind == "pods" || kind == "po") return std::string("pod");
     if (kind == "deploy" || kind == "deployment" || kind == "deployments") return std::string("deployment");
-    return make_error("\"" + target + "\": record takes POD, deploy/NAME or -l SELECTOR");
+    return make_error(
+        "\"" + target + "\": " + std::string(verb) +
+        (verb == "record" ? " takes POD, deploy/NAME or -l SELECTOR" : " takes POD or deploy/NAME"));
 }
 
 RbacRule rule(std::string group, std::vector<std::string> resources, std::vector<std::string> verbs,
@@ -39,15 +41,41 @@ constexpr const char* kUpgradeVerbs =
     "the connection is a WebSocket upgrade, a GET: get, and create where the API server asks for it "
     "(AuthorizePodWebsocketUpgradeCreatePermission)";
 
+// The node's architecture, read for a POD whose profile is compiled for it (check, --baseline),
+// and its platform, read for the image's config (--from-start without --command): one rule.
+void add_nodes_rule(std::vector<RbacRule>& rules, bool for_profile, bool for_image) {
+    if (!for_profile && !for_image) return;
+    std::string why = "read only ";
+    if (for_profile)
+        why +=
+            "to compile the profile for the architecture of the pod's node (without it, this machine's "
+            "is assumed)";
+    if (for_profile && for_image) why += ", and ";
+    if (for_image)
+        why +=
+            "when the image's config must say what runs: the node's os and architecture, to choose the "
+            "image's platform; without it this machine's platform is assumed";
+    RbacRule nodes = optional(rule("", {"nodes"}, {"get"}, why));
+    nodes.cluster_scoped = true;
+    rules.push_back(nodes);
+}
+
 Result<std::vector<RbacRule>> record_rules(const RbacInvocation& in) {
-    if (in.target.empty() == !in.selector)
-        return make_error("name one target: kubectl seccomp rbac record POD | deploy/NAME | -l SELECTOR");
+    const bool check = in.verb == "check";
+    if (check ? in.target.empty() : in.target.empty() == !in.selector)
+        return make_error(
+            check ? "name the pod: kubectl seccomp rbac check POD | deploy/NAME --profile FILE"
+                  : "name one target: kubectl seccomp rbac record POD | deploy/NAME | -l SELECTOR");
+    if (in.baseline && !in.from_start) return make_error("--baseline goes with --from-start");
     std::string kind = "pod";
     if (!in.target.empty()) {
-        auto k = target_kind(in.target);
+        auto k = target_kind(in.target, in.verb);
         if (!k) return k.error();
         kind = *k;
     }
+    // check and --baseline compile a profile, for the node of a POD (check_program.cpp's
+    // node_goarch: the pod, then its node); deploy/NAME's pods are not read for it.
+    const bool compiles_for_node = (check || in.baseline) && kind == "pod";
     std::vector<RbacRule> rules;
     if (in.from_start) {
         if (in.selector)
@@ -65,19 +93,24 @@ Result<std::vector<RbacRule>> record_rules(const RbacInvocation& in) {
             rules.push_back(rule("apps", {"deployments"}, {"get"}, "read deploy/NAME's pod template"));
         rules.push_back(rule("", {"pods/exec"}, {"create", "get"},
                              std::string("reach the tracer in the copy over an exec; ") + kUpgradeVerbs));
-        if (!in.command) {
+        if (!in.command)
             rules.push_back(optional(
                 rule("", {"secrets"}, {"get"},
                      "read only when the pod spec has no command and the image's config must say what runs: "
                      "the pod's imagePullSecrets; without it the registry is asked with your own Docker "
                      "logins, else anonymously (a private image's config then cannot be read: give "
                      "--command)")));
-            RbacRule nodes = optional(rule("", {"nodes"}, {"get"},
-                                           "read only when the image's config must say what runs: the node's "
-                                           "os and architecture, to choose the image's platform; without it "
-                                           "this machine's platform is assumed"));
-            nodes.cluster_scoped = true;
-            rules.push_back(nodes);
+        add_nodes_rule(rules, compiles_for_node, !in.command);
+        if (check || in.baseline) {
+            // Namespaces are cluster-scoped: a ClusterRole.
+            RbacRule ns = optional(rule(
+                "", {"namespaces"}, {"get"},
+                "read the namespace's Pod Security level (its pod-security.kubernetes.io/enforce label), to "
+                "give the checked copy an Unconfined profile and CAP_SYS_ADMIN where it admits them; without "
+                "it the copy runs under RuntimeDefault and the tracer sets no_new_privs, as the report "
+                "says"));
+            ns.cluster_scoped = true;
+            rules.push_back(ns);
         }
         return rules;
     }
@@ -105,7 +138,15 @@ Result<std::vector<RbacRule>> record_rules(const RbacInvocation& in) {
         lost +=
             ", a same-user recorder refused ptrace (--privileges auto) is not replaced by one with "
             "SYS_PTRACE";
-    rules.push_back(optional(rule("", {"pods/log"}, {"get"}, lost)));
+    if (check)
+        // The hello that says the tracer checks (protocol 1.2) was written before the attach: without
+        // the log check cannot tell that the profile was checked, and fails.
+        rules.push_back(rule("", {"pods/log"}, {"get"},
+                             "read the recorder's stream from its start: its hello says that the profile is "
+                             "checked (check fails without it), and the denials it wrote before the attach"));
+    else
+        rules.push_back(optional(rule("", {"pods/log"}, {"get"}, lost)));
+    add_nodes_rule(rules, compiles_for_node, false);
     return rules;
 }
 
@@ -215,7 +256,8 @@ std::string shell_quoted(std::string_view arg) {
 }  // namespace
 
 Result<std::vector<RbacRule>> rbac_rules(const RbacInvocation& invocation) {
-    if (invocation.verb == "record") return record_rules(invocation);
+    // check attaches as record does, or makes record --from-start's copy.
+    if (invocation.verb == "record" || invocation.verb == "check") return record_rules(invocation);
     if (invocation.verb == "recover") return recover_rules(invocation);
     if (!no_api_reason(invocation.verb).empty()) return std::vector<RbacRule>{};
     return make_error("unknown verb \"" + invocation.verb + "\": run 'kubectl seccomp --help' for the list");

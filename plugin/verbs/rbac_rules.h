@@ -15,12 +15,13 @@ namespace ksc::cli {
 
 // What of an invocation decides its requests; cmd_rbac.cpp reads it from the verb's own flags.
 struct RbacInvocation {
-    std::string verb;         // record, recover, trace ...
-    std::string target;       // record/recover's positional argument (POD, pod/POD, deploy/NAME)
+    std::string verb;         // record, recover, check, trace ...
+    std::string target;       // record/recover/check's positional argument (POD, pod/POD, deploy/NAME)
     bool selector = false;    // record -l SELECTOR
     bool from_start = false;  // record --from-start
     bool keep = false;        // --from-start --keep: the copy is not deleted
     bool command = false;     // --from-start --command: the image's config is never read
+    bool baseline = false;    // record --from-start --baseline: a checked copy, as check --from-start's
     std::string privileges = "auto";
 };
 

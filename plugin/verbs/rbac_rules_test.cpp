@@ -81,6 +81,71 @@ TEST_CASE("record --from-start creates, watches and deletes a copy and execs int
           V{"apps deployments get", "core pods create delete get watch", "core pods/exec create get"});
 }
 
+TEST_CASE("record --from-start --baseline also reads the namespace (Pod Security) and, for a POD, its node") {
+    auto in = record("web-0");
+    in.from_start = true;
+    in.baseline = true;
+    in.command = true;
+    auto rules = rules_of(in);
+    CHECK(summary(rules, true) == V{"core pods create delete get watch", "core pods/exec create get"});
+    CHECK(summary(rules, false) == V{"core namespaces get (cluster)", "core nodes get (cluster)"});
+    in.command = false;  // one nodes rule for both of its reasons
+    rules = rules_of(in);
+    CHECK(summary(rules, false) ==
+          V{"core namespaces get (cluster)", "core nodes get (cluster)", "core secrets get"});
+    for (const auto& r : rules)
+        if (r.resources == V{"nodes"}) {
+            CHECK(r.why.find("compile the profile") != std::string::npos);
+            CHECK(r.why.find("image's platform") != std::string::npos);
+        }
+    auto deploy = record("deploy/web");
+    deploy.from_start = true;
+    deploy.baseline = true;
+    deploy.command = true;  // deploy/NAME: no node read to compile
+    CHECK(summary(rules_of(deploy), false) == V{"core namespaces get (cluster)"});
+    auto attached = record("web-0");
+    attached.baseline = true;
+    CHECK(rbac_rules(attached).error().message.find("--from-start") != std::string::npos);
+}
+
+TEST_CASE("check attached needs what record attached needs and the log; the node is optional") {
+    auto in = record("web-0");
+    in.verb = "check";
+    auto rules = rules_of(in);
+    // The log is required: the stream's hello, written before the attach, says the profile is checked.
+    CHECK(summary(rules, true) == V{"core pods get watch", "core pods/attach create get",
+                                    "core pods/ephemeralcontainers patch", "core pods/log get"});
+    CHECK(summary(rules, false) == V{"core nodes get (cluster)"});
+    auto deploy = record("deploy/web");
+    deploy.verb = "check";
+    CHECK(summary(rules_of(deploy), true) == V{"apps deployments get", "apps replicasets list",
+                                               "core pods get list watch", "core pods/attach create get",
+                                               "core pods/ephemeralcontainers patch", "core pods/log get"});
+    CHECK(summary(rules_of(deploy), false).empty());
+    CHECK(rbac_role_name(in) == "kubectl-seccomp-check");
+}
+
+TEST_CASE("check --from-start needs record --from-start's copy; the namespace and node are optional") {
+    auto in = record("web-0");
+    in.verb = "check";
+    in.from_start = true;
+    auto rules = rules_of(in);
+    CHECK(summary(rules, true) == V{"core pods create delete get watch", "core pods/exec create get"});
+    CHECK(summary(rules, false) ==
+          V{"core namespaces get (cluster)", "core nodes get (cluster)", "core secrets get"});
+    in.command = true;
+    in.keep = true;
+    CHECK(summary(rules_of(in), true) == V{"core pods create get watch", "core pods/exec create get"});
+    CHECK(summary(rules_of(in), false) == V{"core namespaces get (cluster)", "core nodes get (cluster)"});
+    CHECK(rbac_role_name(in) == "kubectl-seccomp-check-from-start");
+    auto none = record("");
+    none.verb = "check";
+    CHECK(rbac_rules(none).error().message.find("check POD | deploy/NAME") != std::string::npos);
+    auto sts = record("statefulset/db");
+    sts.verb = "check";
+    CHECK(rbac_rules(sts).error().message == "\"statefulset/db\": check takes POD or deploy/NAME");
+}
+
 TEST_CASE("record invocations the verb refuses are refused") {
     auto both = record("web-0");
     both.selector = true;

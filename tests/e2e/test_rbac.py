@@ -7,12 +7,15 @@ admin's certificate, `--as USER`): it records. Then, for each required verb of e
 Role without that verb, for another fresh user: the run fails with one `error:` line naming the
 refused permission and the rbac command (a refused delete of the --from-start copy is a warning
 once the recording is written). Plain record and --from-start (--command: no registry) verb by
-verb; deploy/NAME and -l for what they add; recover with its optional pods/log left out. kubectl auth
-can-i sees the same rules. About 80 s.
+verb; deploy/NAME and -l for what they add; recover with its optional pods/log left out; check
+attached and --from-start with the required rules, and --from-start with the optional namespaces
+rule too (the app then runs without the CAP_SYS_ADMIN its copy got). kubectl auth can-i sees the
+same rules. About 95 s.
 
 Needs podman, kubectl, the built plugin and the tracer image (e2e.TRACER_IMAGE)."""
 import copy
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -24,8 +27,10 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_support as e2e  # noqa: E402
 from apidouble import podman  # noqa: E402
+from test_record_from_start import tracer_image  # noqa: E402
 
 LOOP = "while true; do ls / >/dev/null; sleep 0.5; done"
+CAPS = "while read l; do case $l in Cap*) echo $l;; esac; done < /proc/self/status; "
 NS = "team"
 RECORD_PODS = 6  # one success, then pods get, pods watch, ephemeralcontainers patch, attach create, attach get
 _users = itertools.count()
@@ -43,6 +48,8 @@ class RbacOfRecord(unittest.TestCase):
         pods.append(e2e.pod_manifest("selected", LOOP, namespace=NS))
         pods[-1]["metadata"]["labels"] = {"role": "selected"}
         pods.append(e2e.pod_manifest("recovered", LOOP, namespace=NS))
+        # Prints its capability sets (shell builtins only), then loops.
+        pods.append(e2e.pod_manifest("checked", CAPS + LOOP, namespace=NS))
         deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop", "namespace": NS},
                   "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "shop"}},
                            "template": {"metadata": {"labels": {"app": "shop"}},
@@ -171,6 +178,50 @@ class RbacOfRecord(unittest.TestCase):
         r = self.run_as(user, *args)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.check_each_verb_is_needed(docs, lambda n: args, only={("pods", "list")})
+
+    def check_as(self, user, *verb_args):
+        r = self.plugin("check", *verb_args, "--as", user, "--image", self.tracer, "-o", "json")
+        self.assertIn(r.returncode, (0, 1), r.stderr)  # 1: runtime/default refused something
+        return json.loads(r.stdout)
+
+    def test_check_needs_the_printed_rules_and_reads_the_namespace_only_if_it_may(self):
+        """check attached and --from-start with the required rules alone: both check (the copy, its
+        namespace unread, runs as at the restricted level, and the report says so). With the optional
+        rules too (namespaces and nodes in a ClusterRole), the copy of a pod of this privileged
+        namespace gets CAP_SYS_ADMIN for the tracer only: the app runs without it."""
+        self.tracer = tracer_image()  # this build's tracer: it checks (stream protocol 1.2)
+        attach = ("checked", "-n", NS, "--profile", "runtime/default", "--duration", "2s")
+        user, docs, full = self.printed(*attach, verb="check")
+        self.assertIn('resources: ["nodes"]', full)
+        self.assertNotIn("namespaces", full)
+        self.bind(docs)
+        self.assertEqual(self.check_as(user, *attach)["mode"], "eval")
+        start = ("checked", "-n", NS, "--profile", "runtime/default", "--from-start", "--command", "true",
+                 "--keep", "--duration", "3s")
+        user, docs, full = self.printed(*start, verb="check")
+        self.assertIn('resources: ["namespaces"]', full)
+        self.bind(docs)
+        report = self.check_as(user, *start)
+        self.assertTrue(any("get on namespaces" in c for c in report["caveats"]), report["caveats"])
+        # Every rule, the ClusterRole and its binding too.
+        user = "rbac-user-%d" % next(_users)
+        r = self.plugin("rbac", "--user", user, "--name", user, "check", *start)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.bind(list(yaml.safe_load_all(r.stdout)))
+        report = self.check_as(user, *start)
+        self.assertEqual([c for c in report["caveats"] if "namespace" in c or "no_new_privs" in c], [],
+                         "the namespace was read: no RuntimeDefault, no no_new_privs")
+        copy_name = report["target"].split("/")[0]
+        _, pod = self.d.request("GET", "/api/v1/namespaces/%s/pods/%s" % (NS, copy_name))
+        app = [c for c in pod["spec"]["containers"] if c["name"] == "app"][0]
+        self.assertEqual(app["securityContext"]["capabilities"]["add"], ["SYS_ADMIN"])
+        self.assertIn("--drop-cap-sys-admin", app["args"])
+        logs = self.d.kubectl("logs", copy_name, "-c", "app", "-n", NS).stdout
+        sets = dict(line.split(":") for line in logs.splitlines() if line.startswith("Cap"))
+        self.assertEqual(sorted(sets), ["CapAmb", "CapBnd", "CapEff", "CapInh", "CapPrm"], logs)
+        for name in ("CapBnd", "CapPrm", "CapEff"):
+            self.assertFalse(int(sets[name].strip(), 16) & (1 << 21), "%s holds CAP_SYS_ADMIN: %s" % (name, logs))
+        self.assertTrue(int(sets["CapEff"].strip(), 16), logs)  # the others are still there
 
     def test_recover_needs_the_pod_and_reads_the_log_only_if_allowed(self):
         r = self.plugin("record", "recovered", "-n", NS, "--image", e2e.TRACER_IMAGE, "--duration", "1s")

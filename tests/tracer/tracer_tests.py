@@ -43,7 +43,7 @@ NR = {
     X86_64: {"umask": 95, "sysinfo": 99, "geteuid": 107, "getsid": 124, "personality": 135,
              "ustat": 136, "sched_get_priority_max": 146, "sched_get_priority_min": 147,
              "sched_rr_get_interval": 148, "execve": 59, "getcpu": 309, "setgroups": 116,
-             "socket": 41, "keyctl": 250},
+             "socket": 41, "keyctl": 250, "capset": 126, "prctl": 157},
     X86: {"sysinfo": 116, "personality": 136, "getcpu": 318},
     X32: {"getcpu": 309},
 }
@@ -2120,6 +2120,56 @@ class CheckNoNewPrivs(CheckCase):
         self.assertIn("nnp 1", s.output)
         codes = [w.get("code") for w in s.stream.of("warning")]
         self.assertEqual(codes, ["no-new-privs"], f"warnings: {s.stream.of('warning')}")
+
+
+class CheckDropCapSysAdmin(CheckCase):
+    """--drop-cap-sys-admin (the plugin passes it when it added CAP_SYS_ADMIN to the copy): the app
+    runs without CAP_SYS_ADMIN (bit 21) in its bounding, permitted and effective sets; without the
+    flag it keeps it. The tracer's own set-up (prctl, capset) is no denial of the app, even where
+    the profile refuses those calls and is enforced. Without CAP_SETPCAP the bounding set keeps it,
+    with a warning."""
+
+    SYS_ADMIN = 1 << 21
+
+    def caps(self, s):
+        sets = {}
+        for line in s.output:
+            name, _, value = line.partition(":")
+            if name in ("CapBnd", "CapPrm", "CapEff", "CapInh", "CapAmb"):
+                sets[name] = int(value.strip(), 16)
+        self.assertEqual(len(sets), 5, f"tt_check caps printed its sets: {s.output}")
+        return sets
+
+    def test_launch(self):
+        if os.geteuid() != 0 or not shutil.which("setpriv"):
+            self.skipTest("needs root (CAP_SYS_ADMIN) and setpriv")
+        argv = [prog("tt_check"), "caps"]
+        _, capset = self.program(RET_ERRNO | errno.EPERM, NR[X86_64]["capset"])
+        s = self.run_to_end(LAUNCH, argv, ["--check-program", capset, "--check-mode", "enforce"])
+        self.assertTrue(all(self.caps(s)[k] & self.SYS_ADMIN for k in ("CapBnd", "CapPrm", "CapEff")),
+                        f"without the flag the app keeps CAP_SYS_ADMIN: {s.output}")
+        s = self.run_to_end(LAUNCH, argv,
+                            ["--check-program", capset, "--check-mode", "enforce", "--drop-cap-sys-admin"])
+        self.assertEqual(s.tracer_status, 0, s.output)
+        caps = self.caps(s)
+        self.assertEqual([k for k, v in caps.items() if v & self.SYS_ADMIN], [], f"CAP_SYS_ADMIN left: {caps}")
+        self.assertNotEqual(caps["CapEff"], 0, "only CAP_SYS_ADMIN is removed")
+        self.assertEqual(self.denials(s), [], "the tracer's own capset is no denial")
+        self.assertIn("nnp 0", s.output)  # the filter was installed with CAP_SYS_ADMIN
+        # A refused prctl: the app's one PR_GET_NO_NEW_PRIVS is the only denial, counted once.
+        _, prctl = self.program(RET_ERRNO | errno.EPERM, NR[X86_64]["prctl"])
+        for extra in ([], ["--check-only"]):
+            s = self.run_to_end(LAUNCH, argv, ["--check-program", prctl, "--drop-cap-sys-admin"] + extra)
+            self.assertEqual([(x["nr"], x["count"]) for x in self.summary_denials(s)],
+                             [(NR[X86_64]["prctl"], 1)], f"{extra}: {s.stream.of('denial')}")
+            self.assertFalse(self.caps(s)["CapEff"] & self.SYS_ADMIN)
+        # Without CAP_SETPCAP: the bounding set keeps it, and the tracer says so.
+        nosetpcap = ["setpriv", "--inh-caps=-setpcap", "--bounding-set=-setpcap", "--"]
+        s = self.run_to_end(LAUNCH, argv, ["--check-program", capset, "--drop-cap-sys-admin"], wrapper=nosetpcap)
+        self.assertEqual([w.get("code") for w in s.stream.of("warning")], ["cap-sys-admin-kept"])
+        caps = self.caps(s)
+        self.assertTrue(caps["CapBnd"] & self.SYS_ADMIN)
+        self.assertFalse(caps["CapInh"] & self.SYS_ADMIN)
 
 
 class CheckRefusedProgram(CheckCase):

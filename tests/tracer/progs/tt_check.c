@@ -2,7 +2,7 @@
 // Prints whether it runs with no_new_privs, what each call returned, and, with "handler", what its
 // SIGSYS handler received (the kernel's SYS_SECCOMP siginfo, and the return register the kernel
 // rolled back; with "blocked", SIGSYS is blocked), so that the tracer's enforce mode is compared with the
-// kernel's filter line by line.
+// kernel's filter line by line. With "caps" it prints its capability sets (--drop-cap-sys-admin).
 #include "tt.h"
 
 #include <signal.h>
@@ -39,6 +39,14 @@ int main(int argc, char** argv) {
     }
     tt_ready();
     tt_say("nnp %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+    if (argc > 1 && strcmp(argv[1], "caps") == 0) {
+        // The capability sets as the kernel shows them (CapBnd, CapPrm, CapEff, CapInh, CapAmb).
+        FILE* f = fopen("/proc/self/status", "r");
+        char line[256];
+        while (f && fgets(line, sizeof line, f))
+            if (strncmp(line, "Cap", 3) == 0) tt_say("%s", line);
+        if (f) fclose(f);
+    }
     for (int i = 0; i < 2; i++) {
         errno = 0;
         long r = syscall(SYS_getsid, -1);
