@@ -39,6 +39,8 @@ class Workload:
     # app): (shell command, number of requests it makes). Its rate shows the tracing overhead
     # that the exercise, bound by its Python client, hides.
     bench: tuple[str, int] | None = None
+    # Log files inside the container, beside its stdout and stderr (where nginx writes its errors).
+    log_files: tuple[str, ...] = ()
 
     def wait_ready(self, ip: str, timeout: float = 30, alive: Callable[[], bool] | None = None) -> None:
         """Waits until the app accepts connections on its port; gives up at once when `alive`
@@ -100,7 +102,8 @@ def nginx_exercise(ip: str, timeout: float) -> Answers:
 NGINX = Workload(
     name="nginx", image=BOOKWORM_IMAGE, command=["nginx", "-g", "daemon off;"], port=80,
     exercise=nginx_exercise, needed=["sendfile", "accept4", "writev", "recvfrom"],
-    bench=("curl -sf -Z --parallel-max 8 'http://127.0.0.1/?[1-4000]'", 4000))
+    bench=("curl -sf -Z --parallel-max 8 'http://127.0.0.1/?[1-4000]'", 4000),
+    log_files=("/var/log/nginx/error.log",))
 
 
 # --- redis: commands, pipelining, a forked background save ------------------------------------
