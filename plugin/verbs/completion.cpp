@@ -142,7 +142,8 @@ int complete(const std::vector<std::string>& words_in, const std::vector<Verb>& 
         if (at + 1 == words.size() && !starts_with(current, "-")) {
             std::vector<std::string> names;
             for (const auto& v : verbs)
-                if (v.name == "record" || v.name == "recover") names.emplace_back(v.name);
+                if (v.name == "check" || v.name == "record" || v.name == "recover")
+                    names.emplace_back(v.name);
             return print(names, current, kDirectiveNoFileComp), 0;
         }
     }

@@ -59,7 +59,7 @@ class Completion(unittest.TestCase):
         self.assertEqual(self.complete("check", "-o", "")[0], ["report", "json"])
         self.assertEqual(self.complete("check", "--profile", "")[1], ":0")
         # rbac completes its own flags, the verbs that need RBAC, then as that verb does.
-        self.assertEqual(self.complete("rbac", "")[0], ["record", "recover"])
+        self.assertEqual(self.complete("rbac", "")[0], ["record", "recover", "check"])
         self.assertIn("--required-only", self.complete("rbac", "--req")[0])
         self.assertIn("--from-start", self.complete("rbac", "--user", "alice", "record", "--from")[0])
         self.assertIn("web", self.complete("rbac", "record", "")[0])
