@@ -8,6 +8,7 @@
 
 #include "errno_names.h"
 #include "printable.h"
+#include "profile_eval.h"
 
 namespace ksc {
 namespace {
@@ -31,10 +32,12 @@ std::string when_of(const CheckDenial& d) {
     return *d.startup ? "start-up" : "after Ready";
 }
 
-// The denials in the order a reader wants them: start-up first, then by first time.
-std::vector<const CheckDenial*> ordered(const CheckResult& r) {
+// The denials (counted, or the by-rule ones not counted) in the order a reader wants them: by
+// first time.
+std::vector<const CheckDenial*> ordered(const CheckResult& r, bool counted = true) {
     std::vector<const CheckDenial*> out;
-    for (const auto& d : r.denials) out.push_back(&d);
+    for (const auto& d : r.denials)
+        if (d.counted == counted) out.push_back(&d);
     std::stable_sort(out.begin(), out.end(),
                      [](const CheckDenial* a, const CheckDenial* b) { return a->first_t < b->first_t; });
     return out;
@@ -93,8 +96,52 @@ std::vector<std::uint32_t> deciding_args(const Profile& profile, std::string_vie
     return out;
 }
 
+namespace {
+
+// Whether a rule of `rules` (conditions evaluated) with the denial's verdict names its syscall.
+bool refused_by_own_rule(const CheckDenial& d, const Profile& rules) {
+    if (d.action != action_name(Action::Errno) || !d.errno_value || d.name.empty()) return false;
+    const auto err = static_cast<std::uint32_t>(*d.errno_value);
+    const bool default_says_so =
+        rules.default_action == Action::Errno && rules.default_errno_ret.value_or(kDefaultErrno) == err;
+    for (const auto& rule : rules.syscalls) {
+        if (rule.action != Action::Errno || rule.errno_ret.value_or(kDefaultErrno) != err) continue;
+        if (std::find(rule.names.begin(), rule.names.end(), d.name) == rule.names.end()) continue;
+        // Conditions met or not, the same answer: the default action may have given it.
+        if (!rule.args.empty() && default_says_so) continue;
+        return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+void classify_denials(std::vector<CheckDenial>& denials, const Profile& profile, bool strict) {
+    const bool denylist = profile.default_action == Action::Allow || profile.default_action == Action::Log;
+    std::map<Arch, Profile> evaluated;  // Docker's conditions, per architecture
+    for (auto& d : denials) {
+        const Profile* rules = &profile;
+        if (has_docker_conditions(profile)) {
+            auto it = evaluated.find(d.arch);
+            if (it == evaluated.end()) {
+                DockerContext ctx;
+                ctx.goarch = goarch_of(d.arch);
+                ctx.caps = default_container_caps();
+                auto e = evaluate_docker_conditions(profile, ctx);
+                it = evaluated.emplace(d.arch, e ? *e : profile).first;
+            }
+            rules = &it->second;
+        }
+        d.by_rule = refused_by_own_rule(d, *rules);
+        d.counted = !d.by_rule || strict || denylist;
+    }
+}
+
 int check_exit_status(const CheckResult& result) {
-    return result.denials.empty() ? 0 : 1;
+    return std::any_of(result.denials.begin(), result.denials.end(),
+                       [](const CheckDenial& d) { return d.counted; })
+               ? 1
+               : 0;
 }
 
 std::string write_check_report(const CheckResult& r, const Profile& profile) {
@@ -113,14 +160,12 @@ std::string write_check_report(const CheckResult& r, const Profile& profile) {
     line("ran:        {:.0f}s{}", r.seconds,
          r.complete ? "" : " (no final summary from the tracer: counts are at least these)");
     line("");
-    if (r.denials.empty()) {
-        line("No call was refused: the profile let through everything the app did while checked.");
-    } else {
-        line("{} distinct call{} the profile would refuse:", r.denials.size(),
-             r.denials.size() == 1 ? "" : "s");
+    const auto counted = ordered(r, true);
+    const auto by_rule = ordered(r, false);
+    auto table = [&](const std::vector<const CheckDenial*>& rows) {
         line("  {:<8} {:<18} {:<30} {:>8}  {:<11} {:>8}  {}", "ARCH", "SYSCALL", "VERDICT", "CALLS", "WHEN",
              "FIRST", "PROCESS");
-        for (const CheckDenial* d : ordered(r)) {
+        for (const CheckDenial* d : rows) {
             std::string arch(arch_name(d->arch));
             if (arch.rfind("SCMP_ARCH_", 0) == 0) arch = arch.substr(10);
             std::string process = printable(d->comm);
@@ -138,7 +183,23 @@ std::string write_check_report(const CheckResult& r, const Profile& profile) {
                     seen += fmt::format("{}{} x{}", seen.empty() ? "" : ", ", printable(e), n);
                 line("           the app got: {}", seen);
             }
+            if (d->by_rule && d->counted) line("           refused by the profile's own rule (counted)");
         }
+    };
+    if (counted.empty()) {
+        line("No call was refused{}: the profile let through everything the app did while checked.",
+             by_rule.empty() ? "" : " other than as the profile's own rules say (below)");
+    } else {
+        line("{} distinct call{} the profile would refuse:", counted.size(), counted.size() == 1 ? "" : "s");
+        table(counted);
+    }
+    if (!by_rule.empty()) {
+        line("");
+        line(
+            "{} distinct call{} refused as the profile's own rules say (an errno rule names {}; not "
+            "counted, --strict counts them):",
+            by_rule.size(), by_rule.size() == 1 ? "" : "s", by_rule.size() == 1 ? "it" : "each");
+        table(by_rule);
     }
     if (r.app_end) {
         line("");
@@ -207,6 +268,10 @@ void write_denial_json(JsonWriter& w, const CheckDenial& d, const Profile& profi
     }
     w.Key("when");
     w.String(!d.startup ? "unknown" : *d.startup ? "start-up" : "after-ready");
+    if (d.by_rule) {
+        w.Key("byRule");
+        w.Bool(true);
+    }
     if (!d.seen_errors.empty()) {
         w.Key("seenErrors");
         w.StartObject();
@@ -237,7 +302,11 @@ std::string write_check_json(const CheckResult& r, const Profile& profile) {
     w.Bool(r.complete);
     w.Key("denials");
     w.StartArray();
-    for (const CheckDenial* d : ordered(r)) write_denial_json(w, *d, profile);
+    for (const CheckDenial* d : ordered(r, true)) write_denial_json(w, *d, profile);
+    w.EndArray();
+    w.Key("refusedByRule");
+    w.StartArray();
+    for (const CheckDenial* d : ordered(r, false)) write_denial_json(w, *d, profile);
     w.EndArray();
     w.Key("caveats");
     w.StartArray();

@@ -33,6 +33,12 @@ struct CheckDenial {
     // complain mode: what the app got back when the call ran anyway ("EPERM" -> n); "0" is never
     // a key (successes are not counted).
     std::map<std::string, std::uint64_t> seen_errors;
+    // Refused by one of the profile's own SCMP_ACT_ERRNO rules naming the syscall (classify_denials):
+    // the profile states that answer (convert's clone3 ENOSYS, so that libc falls back to clone).
+    bool by_rule = false;
+    // Whether it counts for the exit status and is listed as a denial: false only for a by-rule
+    // refusal of a default-deny profile without --strict (reported apart).
+    bool counted = true;
 };
 
 // How the checked app ended (enforce mode reports the app's reaction).
@@ -66,14 +72,24 @@ std::vector<CheckDenial> check_denials(const Recording& recording, std::optional
 // arguments that decided a denial). Empty when no rule naming it has conditions.
 std::vector<std::uint32_t> deciding_args(const Profile& profile, std::string_view name);
 
-// The exit status `check` returns for a result: 0 no denial, 1 denials (diff's convention).
+// Marks each denial refused by the profile's own rule (CheckDenial::by_rule): its verdict is
+// SCMP_ACT_ERRNO and a rule of `profile` (Docker's conditions evaluated for the denial's
+// architecture, profile_eval.h) with that action and errno names the syscall. A rule with
+// conditions whose answer is also the default action's cannot be told from it: not by rule. Not
+// by rule either: the default action, runc's ENOSYS stub (a syscall no rule names), TRAP and KILL
+// rules (the app would be signalled). A by-rule refusal is not counted unless `strict`, or the
+// profile's default action is SCMP_ACT_ALLOW or SCMP_ACT_LOG (a denylist: its rules are the policy).
+void classify_denials(std::vector<CheckDenial>& denials, const Profile& profile, bool strict);
+
+// The exit status `check` returns for a result: 0 no counted denial, 1 denials (diff's convention).
 int check_exit_status(const CheckResult& result);
 
 // -o report. `profile` supplies each denial's deciding arguments (may be the profile checked).
 std::string write_check_report(const CheckResult& result, const Profile& profile);
 // -o json: {"target", "profile", "mode", "instructions", "seconds", "complete", "denials": [...],
-// "caveats": [...], "app": {...}}; each denial's "args" holds only the deciding arguments
-// ({"arg0": value}), "allArgs" all six.
+// "refusedByRule": [...], "caveats": [...], "app": {...}}; each denial's "args" holds only the
+// deciding arguments ({"arg0": value}), "allArgs" all six. "denials" holds the counted ones (with
+// "byRule": true for a counted by-rule refusal), "refusedByRule" the by-rule ones not counted.
 std::string write_check_json(const CheckResult& result, const Profile& profile);
 
 }  // namespace ksc

@@ -164,3 +164,150 @@ TEST_CASE("check report: a denial whose time and process are unknown shows dashe
 }
 
 }  // namespace ksc
+
+namespace ksc {
+namespace {
+
+// As record and convert write a profile: default ERRNO(EPERM), clone3 refused with ENOSYS on
+// purpose (libc falls back to clone), a conditional ENOSYS rule, a TRAP and a KILL rule.
+Profile recorded_style() {
+    Profile p;
+    p.default_action = Action::Errno;
+    p.default_errno_ret = 1;
+    p.architectures = {"SCMP_ARCH_X86_64"};
+    p.syscalls = {{{"read", "write", "clone"}, Action::Allow, {}},
+                  {{"clone3"}, Action::Errno, 38},
+                  {{"ioctl"}, Action::Errno, 38, {ArgRule{1, 0x5401, 0, ArgOp::EqualTo}}},
+                  {{"ptrace"}, Action::Errno, 1, {ArgRule{0, 16, 0, ArgOp::EqualTo}}},
+                  {{"mount"}, Action::Trap, {}},
+                  {{"reboot"}, Action::KillProcess, {}}};
+    return p;
+}
+
+CheckDenial refused(std::string name, std::uint32_t nr, std::string action, std::optional<int> err) {
+    CheckDenial d;
+    d.nr = nr;
+    d.name = std::move(name);
+    d.action = std::move(action);
+    d.errno_value = err;
+    d.count = 1;
+    return d;
+}
+
+CheckResult with(std::vector<CheckDenial> denials) {
+    CheckResult r;
+    r.target = "redis-0/redis";
+    r.profile_path = "redis.json";
+    r.mode = "complain";
+    r.denials = std::move(denials);
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("check classify: the recorded profile's own clone3 ENOSYS rule is its answer, not a denial") {
+    CheckResult r = with({refused("clone3", 435, "SCMP_ACT_ERRNO", 38)});
+    r.denials[0].comm = "redis-server";
+    classify_denials(r.denials, recorded_style(), false);
+    CHECK(r.denials[0].by_rule);
+    CHECK_FALSE(r.denials[0].counted);
+    CHECK(check_exit_status(r) == 0);
+    std::string text = write_check_report(r, recorded_style());
+    CHECK(text.find("No call was refused other than as the profile's own rules say") != std::string::npos);
+    CHECK(text.find("1 distinct call refused as the profile's own rules say") != std::string::npos);
+    CHECK(text.find("SCMP_ACT_ERRNO(ENOSYS)") != std::string::npos);
+    CHECK(text.find("redis-server") != std::string::npos);
+    rapidjson::Document doc;
+    std::string json = write_check_json(r, recorded_style());
+    REQUIRE_FALSE(doc.Parse(json.c_str()).HasParseError());
+    CHECK(doc["denials"].Size() == 0);  // what existing consumers read: clean
+    REQUIRE(doc["refusedByRule"].Size() == 1);
+    CHECK(std::string(doc["refusedByRule"][0]["name"].GetString()) == "clone3");
+    CHECK(doc["refusedByRule"][0]["byRule"].GetBool());
+    CHECK(doc["refusedByRule"][0]["errno"].GetInt() == 38);
+}
+
+TEST_CASE("check classify: the default action, the ENOSYS stub, TRAP and KILL rules are counted") {
+    CheckResult r = with({refused("clone3", 435, "SCMP_ACT_ERRNO", 38),
+                          refused("sendfile", 40, "SCMP_ACT_ERRNO", 1),       // default action
+                          refused("futex_waitv", 449, "SCMP_ACT_ERRNO", 38),  // runc's stub: no rule
+                          refused("mount", 165, "SCMP_ACT_TRAP", std::nullopt),
+                          refused("reboot", 169, "SCMP_ACT_KILL_PROCESS", std::nullopt)});
+    classify_denials(r.denials, recorded_style(), false);
+    CHECK(r.denials[0].by_rule);
+    for (std::size_t i = 1; i < r.denials.size(); ++i) {
+        CAPTURE(r.denials[i].name);
+        CHECK_FALSE(r.denials[i].by_rule);
+        CHECK(r.denials[i].counted);
+    }
+    CHECK(check_exit_status(r) == 1);
+    std::string text = write_check_report(r, recorded_style());
+    CHECK(text.find("4 distinct calls the profile would refuse") != std::string::npos);
+    CHECK(text.find("1 distinct call refused as the profile's own rules say") != std::string::npos);
+    rapidjson::Document doc;
+    std::string json = write_check_json(r, recorded_style());
+    REQUIRE_FALSE(doc.Parse(json.c_str()).HasParseError());
+    CHECK(doc["denials"].Size() == 4);
+    CHECK_FALSE(doc["denials"][0].HasMember("byRule"));
+    CHECK(doc["refusedByRule"].Size() == 1);
+}
+
+TEST_CASE("check classify: the verdict must be the rule's own: another errno is not that rule's") {
+    // clone3 refused with EPERM: the rule says ENOSYS, so something else refused it.
+    CheckResult r = with({refused("clone3", 435, "SCMP_ACT_ERRNO", 1)});
+    classify_denials(r.denials, recorded_style(), false);
+    CHECK_FALSE(r.denials[0].by_rule);
+    CHECK(check_exit_status(r) == 1);
+}
+
+TEST_CASE("check classify: a conditional errno rule is by rule unless the default gives the same answer") {
+    // ioctl's rule answers ENOSYS, the default EPERM: an ENOSYS verdict is the rule's.
+    CheckResult r =
+        with({refused("ioctl", 16, "SCMP_ACT_ERRNO", 38), refused("ptrace", 101, "SCMP_ACT_ERRNO", 1)});
+    classify_denials(r.denials, recorded_style(), false);
+    CHECK(r.denials[0].by_rule);
+    // ptrace's rule and the default both answer EPERM: which one did is unknown, so it counts.
+    CHECK_FALSE(r.denials[1].by_rule);
+    CHECK(check_exit_status(r) == 1);
+}
+
+TEST_CASE("check classify: --strict counts the profile's own errno rules") {
+    CheckResult r = with({refused("clone3", 435, "SCMP_ACT_ERRNO", 38)});
+    classify_denials(r.denials, recorded_style(), true);
+    CHECK(r.denials[0].by_rule);
+    CHECK(r.denials[0].counted);
+    CHECK(check_exit_status(r) == 1);
+    std::string text = write_check_report(r, recorded_style());
+    CHECK(text.find("1 distinct call the profile would refuse") != std::string::npos);
+    CHECK(text.find("refused by the profile's own rule (counted)") != std::string::npos);
+    rapidjson::Document doc;
+    std::string json = write_check_json(r, recorded_style());
+    REQUIRE_FALSE(doc.Parse(json.c_str()).HasParseError());
+    REQUIRE(doc["denials"].Size() == 1);
+    CHECK(doc["denials"][0]["byRule"].GetBool());
+    CHECK(doc["refusedByRule"].Size() == 0);
+}
+
+TEST_CASE("check classify: a default-allow or LOG profile's errno rules are its policy: counted") {
+    for (Action def : {Action::Allow, Action::Log}) {
+        Profile p;
+        p.default_action = def;
+        p.syscalls = {{{"mount", "umount2"}, Action::Errno, 1}};
+        CheckResult r = with({refused("mount", 165, "SCMP_ACT_ERRNO", 1)});
+        classify_denials(r.denials, p, false);
+        CHECK(r.denials[0].by_rule);
+        CHECK(r.denials[0].counted);
+        CHECK(check_exit_status(r) == 1);
+    }
+}
+
+TEST_CASE("check classify: Docker's excludes drop a rule before it can be the answer") {
+    Profile p = recorded_style();
+    p.syscalls[1].excludes.arches = {"amd64"};  // clone3's ENOSYS rule is not loaded on amd64
+    CheckResult r = with({refused("clone3", 435, "SCMP_ACT_ERRNO", 38)});
+    classify_denials(r.denials, p, false);
+    CHECK_FALSE(r.denials[0].by_rule);
+    CHECK(check_exit_status(r) == 1);
+}
+
+}  // namespace ksc

@@ -33,10 +33,20 @@ FixedProfile fix_profile(const Profile& checked, const std::vector<CheckDenial>&
     Recording rec;
     rec.returns_seen = true;
     std::set<std::string> plain;
-    Profile narrow;  // argument rules for syscalls the profile filters by argument
-    narrow.default_action = checked.default_action;
-    narrow.default_errno_ret = checked.default_errno_ret;
+    // Argument rules for syscalls the profile filters by argument. The denials' profiles say
+    // nothing of the calls they do not name: their default is the least permissive action, which
+    // the union never keeps over the profile's (a default-allow profile's errno rules stay).
+    Profile narrow;
+    narrow.default_action = Action::KillProcess;
     for (const auto& d : denials) {
+        if (d.by_rule) {
+            if (d.counted)
+                out.notes.push_back(fmt::format(
+                    "{}: refused by the profile's own rule ({}): kept; remove that rule to allow it", d.name,
+                    d.errno_value ? errno_name(*d.errno_value).value_or("errno")
+                                  : std::string_view("errno")));
+            continue;
+        }
         if (d.name.empty()) {
             out.notes.push_back(
                 fmt::format("{} syscall #{}: not in our syscall table, so it cannot be named "
@@ -56,6 +66,7 @@ FixedProfile fix_profile(const Profile& checked, const std::vector<CheckDenial>&
                 rule.args.push_back(ArgRule{i, d.args[i], 0, ArgOp::EqualTo});
                 values += fmt::format("{}arg{}={:#x}", values.empty() ? "" : ", ", i, d.args[i]);
             }
+            ++out.added;
             if (std::find(narrow.syscalls.begin(), narrow.syscalls.end(), rule) == narrow.syscalls.end())
                 narrow.syscalls.push_back(std::move(rule));
             out.notes.push_back(
@@ -72,6 +83,7 @@ FixedProfile fix_profile(const Profile& checked, const std::vector<CheckDenial>&
         for (const auto& [name, n] : d.seen_errors)
             if (auto e = errno_from_name(name)) sc.errors[*e] += n;
         plain.insert(d.name);
+        ++out.added;
         if (!rec.native_arch) rec.native_arch = d.arch;
     }
     RecordOptions options;
@@ -83,8 +95,8 @@ FixedProfile fix_profile(const Profile& checked, const std::vector<CheckDenial>&
     for (auto& rule : added.syscalls)
         std::erase_if(rule.names, [&](const std::string& n) { return !plain.contains(n); });
     std::erase_if(added.syscalls, [](const SyscallRule& r) { return r.names.empty(); });
-    added.default_action = checked.default_action;
-    added.default_errno_ret = checked.default_errno_ret;
+    added.default_action = Action::KillProcess;
+    added.default_errno_ret.reset();
     if (plain.empty()) added.architectures.clear();
     std::vector<Profile> inputs{checked, added, narrow};
     std::vector<std::string> labels{"the profile", "the denials", "the denials"};

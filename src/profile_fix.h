@@ -16,6 +16,7 @@ struct FixedProfile {
     // One line per denial the fix could not add, or added narrowly ("socket: allowed for arg0=0xa
     // only (the profile's rules test arg0)"), for the user.
     std::vector<std::string> notes;
+    std::size_t added = 0;  // denials let through (by-rule refusals and unknown numbers are not)
 };
 
 // `checked` with each denial let through as `record` would have written it had it recorded the

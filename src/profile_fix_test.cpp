@@ -114,3 +114,57 @@ TEST_CASE("profile fix: a new architecture joins the profile's") {
 }
 
 }  // namespace ksc
+
+namespace ksc {
+
+TEST_CASE("profile fix: a refusal by the profile's own errno rule is never turned into an allow") {
+    Profile p = allow_read_write();
+    p.syscalls.push_back({{"clone3"}, Action::Errno, 38});
+    CheckDenial clone3 = denied("clone3", 435);
+    clone3.errno_value = 38;
+    clone3.seen_errors = {};  // complain mode: the call went on and succeeded
+    std::vector<CheckDenial> denials{clone3, denied("openat", 257)};
+    classify_denials(denials, p, false);
+    REQUIRE(denials[0].by_rule);
+    FixedProfile fixed = fix_profile(p, denials);
+    CHECK(fixed.added == 1);
+    CHECK(verdict(fixed.profile, "clone3") == std::pair{Action::Errno, 38u});
+    CHECK(verdict(fixed.profile, "openat").first == Action::Allow);
+    CHECK(fixed.notes.empty());  // not counted: nothing to say
+
+    // Counted (--strict, or a denylist's rule): still kept, and said.
+    classify_denials(denials, p, true);
+    fixed = fix_profile(p, denials);
+    CHECK(verdict(fixed.profile, "clone3") == std::pair{Action::Errno, 38u});
+    REQUIRE(fixed.notes.size() == 1);
+    CHECK(fixed.notes[0].find("clone3: refused by the profile's own rule (ENOSYS): kept") !=
+          std::string::npos);
+}
+
+TEST_CASE("profile fix: a default-allow profile's errno rule stays a refusal") {
+    Profile p;
+    p.default_action = Action::Allow;
+    p.syscalls = {{{"mount"}, Action::Errno, 1}};
+    std::vector<CheckDenial> denials{denied("mount", 165)};
+    classify_denials(denials, p, false);
+    FixedProfile fixed = fix_profile(p, denials);
+    CHECK(fixed.added == 0);
+    CHECK(verdict(fixed.profile, "mount") == std::pair{Action::Errno, 1u});
+
+    // A TRAP rule's denial is let through; the errno rules the check did not see stay.
+    p.syscalls.push_back({{"umount2"}, Action::Errno, 1});
+    p.syscalls.push_back({{"ptrace"}, Action::Trap, {}});
+    CheckDenial ptrace = denied("ptrace", 101);
+    ptrace.action = "SCMP_ACT_TRAP";
+    ptrace.errno_value.reset();
+    denials = {ptrace};
+    classify_denials(denials, p, false);
+    fixed = fix_profile(p, denials);
+    CHECK(fixed.added == 1);
+    CHECK(fixed.profile.default_action == Action::Allow);
+    CHECK(verdict(fixed.profile, "ptrace").first == Action::Allow);
+    CHECK(verdict(fixed.profile, "mount") == std::pair{Action::Errno, 1u});
+    CHECK(verdict(fixed.profile, "umount2") == std::pair{Action::Errno, 1u});
+}
+
+}  // namespace ksc

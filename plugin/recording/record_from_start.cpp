@@ -426,6 +426,8 @@ int write_grown_baseline(const CommonFlags& common, const FromStartOptions& o, c
     r.complete = run.recording.final_summary;
     r.instructions = run.recording.check->instructions;
     r.denials = check_denials(run.recording, run.end.ready_after, true);
+    // Refused by the baseline's own errno rules (clone3's ENOSYS): its answer stays, nothing added.
+    classify_denials(r.denials, *o.baseline, false);
     r.caveats = run.caveats;
     r.caveats.push_back(
         "calls inside the baseline are never seen (its filter lets them through without a "
@@ -449,7 +451,7 @@ int write_grown_baseline(const CommonFlags& common, const FromStartOptions& o, c
     note(
         fmt::format("the baseline {} plus {} new call{}{}; calls inside the baseline are never seen, so the "
                     "profile only grows",
-                    o.baseline_path, r.denials.size(), r.denials.size() == 1 ? "" : "s",
+                    o.baseline_path, grown.added, grown.added == 1 ? "" : "s",
                     common.output_file.empty() ? "" : ", written to " + common.output_file));
     for (const auto& c : run.caveats) note(c);
     return kExitSuccess;

@@ -90,7 +90,9 @@ void declare_flags(VerbFlags& flags) {
         ("keep", "--from-start: leave the copy of the pod when done")
         ("command", "--from-start: the command the container runs, when neither the pod spec nor the registry says",
             cxxopts::value<std::string>())
-        ("registry-ca-file", "--from-start: a CA bundle for the image's registry", cxxopts::value<std::string>());
+        ("registry-ca-file", "--from-start: a CA bundle for the image's registry", cxxopts::value<std::string>())
+        ("strict", "Count calls refused by the profile's own errno rules too (default: listed apart, exit 0); a "
+            "default-allow (or LOG) profile's errno rules always count: they are its policy");
     // clang-format on
     flags.set_positional("pod", "POD | deploy/NAME", "The pod (POD) or a Deployment (deploy/NAME)", 1, 1,
                          "one pod (POD or deploy/NAME)");
@@ -267,8 +269,8 @@ void write_fixed_profile(const CommonFlags& common, const Profile& profile, cons
         text = write_profile_json(fixed.profile);
     }
     if (auto st = replace_file(path, text); !st) throw UserError(st.error().message);
-    note(fmt::format("fixed profile written to {} ({} call{} added)", path, result.denials.size(),
-                     result.denials.size() == 1 ? "" : "s"));
+    note(fmt::format("fixed profile written to {} ({} call{} added)", path, fixed.added,
+                     fixed.added == 1 ? "" : "s"));
 }
 
 }  // namespace
@@ -303,6 +305,8 @@ int cmd_check(int argc, char** argv) {
         return kExitInterrupted;
     }
     CheckResult& r = *checked;
+    // The profile's own errno rules (convert's clone3 ENOSYS) state their answer: apart, not counted.
+    classify_denials(r.denials, profile, result.count("strict") > 0);
     r.profile_path = c.profile_path;
     r.instructions = program.size();
 
