@@ -965,7 +965,9 @@ class CheckFlow(Flow):
     def refused_by_rule(profile: dict) -> set[str]:
         """Syscalls the profile refuses by a rule of its own, not by its default action: what
         `convert` writes on purpose (clone3 and newer calls with ENOSYS, so that glibc falls back
-        to clone); the app copes with those refusals under runc. A check reports them too."""
+        to clone); the app copes with those refusals under runc. The tracer's stream reports them
+        too; `kubectl seccomp check` now tells them apart the same way (classify_denials: its
+        "refused as the profile's own rules say" section, not counted for the exit code)."""
         return {n for r in profile.get("syscalls") or [] if r.get("action") not in ("SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
                 for n in r.get("names") or []}
 

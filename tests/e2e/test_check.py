@@ -4,8 +4,9 @@ containers (docs/check.md, issue 13 item 7). A Python program that binds sockets
 first syscall; its own profile checks clean (exit 0); with bind removed, the attached check and the
 from-start check in complain mode report exactly bind (exit 1); enforce makes the app fail as runc's
 enforcement of the same profile does (exit 1 at its first bind, EPERM); the fixed profile
---output-file writes checks clean; a NOTIFY profile and a missing one are one line and exit 2; in a
-namespace whose Pod Security level is baseline the copy runs under RuntimeDefault and the report
+--output-file writes checks clean; a refusal by the profile's own errno rule is reported apart and
+exit 0 (--strict: 1), and neither the fixed profile nor --baseline allows it; a NOTIFY profile and
+a missing one are one line and exit 2; in a namespace whose Pod Security level is baseline the copy runs under RuntimeDefault and the report
 says what that left unchecked; `record --from-start --baseline` of the profile without bind adds
 exactly bind; a profile recorded by attaching, checked from the start, names the start-up calls it
 lacks.
@@ -188,6 +189,33 @@ class Check(unittest.TestCase):
         self.assertIn("calls RuntimeDefault refuses were not checked", caveats)
         self.assertIn("setuid and file-capability programs behaved differently", caveats)
         self.assertIn("Pod Security level is baseline", caveats)
+
+    def test_9_a_refusal_by_the_profiles_own_errno_rule_is_its_answer_not_a_denial(self):
+        # As convert refuses clone3 with ENOSYS on purpose: bind refused by a rule of its own.
+        with open(self.no_bind) as f:
+            prof = json.load(f)
+        prof["syscalls"].append({"names": ["bind"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38})
+        ruled, fixed = self.path("bind-enosys.json"), self.path("bind-enosys-fixed.json")
+        with open(ruled, "w") as f:
+            json.dump(prof, f)
+        rc, report, err = self.check("brief", ruled, "--from-start", "--output-file", fixed)
+        self.assertEqual((rc, report["denials"]), (0, []), err)
+        self.assertEqual([(d["name"], d["errno"], d["byRule"]) for d in report["refusedByRule"]], [("bind", 38, True)])
+        with open(fixed) as f:
+            kept = [r for r in json.load(f)["syscalls"] if "bind" in r["names"]]
+        self.assertEqual([(r["action"], r.get("errnoRet")) for r in kept], [("SCMP_ACT_ERRNO", 38)])
+        rc, report, err = self.check("brief", ruled, "--from-start", "--strict")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual([(d["name"], d["byRule"]) for d in report["denials"]], [("bind", True)])
+        # record --baseline: the baseline's own rule stays, bind is not added.
+        grown = self.path("bind-enosys-grown.json")
+        r = self.plugin("record", "brief", "-c", "app", "--from-start", "--baseline", ruled, "--output-file", grown)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(grown) as f:
+            kept = [r for r in json.load(f)["syscalls"] if "bind" in r["names"]]
+        self.assertEqual([(r["action"], r.get("errnoRet")) for r in kept], [("SCMP_ACT_ERRNO", 38)])
+        self.assertIn("plus 0 new calls", r.stderr)
+
 
 if __name__ == "__main__":
     e2e.require()
