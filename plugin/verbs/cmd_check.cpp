@@ -55,7 +55,9 @@ constexpr std::string_view kExamples =
   # For machines
   kubectl seccomp check web-0 -c app --profile web.json --duration 5m -o json
 
-Exit status: 0 nothing was refused, 1 the profile refused calls (listed), 2 error.
+Exit status: 0 nothing was refused, 1 the profile refused calls (listed), 2 error. Calls refused by the
+profile's own errno rules (convert's clone3 ENOSYS) are listed apart and do not count, unless --strict
+or the profile's default action is SCMP_ACT_ALLOW or SCMP_ACT_LOG (its errno rules are its policy).
 )";
 
 struct CheckFlags {
