@@ -26,6 +26,7 @@
 #include "profile_json.h"
 #include "profile_spo.h"
 #include "record_from_start.h"
+#include "recorder_flags.h"
 #include "recorder_run.h"
 #include "recording.h"
 #include "seccomp_bpf.h"
@@ -63,12 +64,6 @@ struct CheckFlags {
     bool from_start = false;
     std::optional<std::chrono::milliseconds> duration;
 };
-
-std::chrono::milliseconds duration_flag(const cxxopts::ParseResult& result, const char* name) {
-    auto d = parse_duration(result[name].as<std::string>());
-    if (!d) throw UserError(std::string("--") + name + ": " + d.error().message);
-    return *d;
-}
 
 void declare_flags(VerbFlags& flags) {
     // clang-format off
@@ -137,16 +132,7 @@ void require_check(const Recording& rec) {
 // Attached: one recorder, as record adds it, evaluating the program over each stop.
 std::optional<CheckResult> check_attached(const CommonFlags& common, const cxxopts::ParseResult& result,
                                           const CheckFlags& c, const bpf::Program& program) {
-    RecordSettings settings;
-    settings.privileges = result["privileges"].as<std::string>();
-    if (settings.privileges != "auto" && settings.privileges != "same-user" &&
-        settings.privileges != "ptrace")
-        throw UserError("unknown --privileges \"" + settings.privileges +
-                        "\": use auto, same-user or ptrace");
-    settings.start_timeout = duration_flag(result, "timeout");
-    settings.image = result["image"].as<std::string>();
-    if (result.count("image-pull-policy"))
-        settings.image_pull_policy = result["image-pull-policy"].as<std::string>();
+    RecordSettings settings = record_settings(result);
     settings.tracer_args = tracer_check_args(program, "eval");
     settings.terminal = common.stderr_is_terminal;
 

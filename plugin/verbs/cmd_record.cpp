@@ -24,6 +24,7 @@
 #include "profile_inputs.h"
 #include "profile_output.h"
 #include "record_from_start.h"
+#include "recorder_flags.h"
 #include "recorder_run.h"
 #include "recording.h"
 #include "user_error.h"
@@ -85,12 +86,6 @@ void declare_flags(VerbFlags& flags) {
         "  kubectl seccomp record web-0 -c app --from-start --baseline v1.json --output-file v2.json\n");
 }
 
-std::chrono::milliseconds duration_flag(const cxxopts::ParseResult& result, const char* name) {
-    auto d = parse_duration(result[name].as<std::string>());
-    if (!d) throw UserError(std::string("--") + name + ": " + d.error().message);
-    return *d;
-}
-
 FromStartOptions from_start_options(const CommonFlags& common, const cxxopts::ParseResult& result,
                                     const std::string& target, const std::string& selector) {
     if (!selector.empty() || result.count("replicas") || result.count("all-containers"))
@@ -124,20 +119,6 @@ FromStartOptions from_start_options(const CommonFlags& common, const cxxopts::Pa
         fs.check_copy = true;
     }
     return fs;
-}
-
-RecordSettings record_settings(const cxxopts::ParseResult& result) {
-    RecordSettings settings;
-    settings.privileges = result["privileges"].as<std::string>();
-    if (settings.privileges != "auto" && settings.privileges != "same-user" &&
-        settings.privileges != "ptrace")
-        throw UserError("unknown --privileges \"" + settings.privileges +
-                        "\": use auto, same-user or ptrace");
-    settings.start_timeout = duration_flag(result, "timeout");
-    settings.image = result["image"].as<std::string>();
-    if (result.count("image-pull-policy"))
-        settings.image_pull_policy = result["image-pull-policy"].as<std::string>();
-    return settings;
 }
 
 TargetChoice target_choice(const cxxopts::ParseResult& result, const std::string& target,
