@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/core.h>
 
 #include "cli.h"
+#include "collect_flags.h"
 #include "common_flags.h"
 #include "exit_status.h"
 #include "kubeconfig.h"
@@ -42,18 +44,8 @@ std::string namespace_for(const CommonFlags& common) {
 }
 
 CollectedFlags collect_flags(const Verb& verb, std::vector<std::string> words) {
-    std::vector<char*> argv;
-    for (auto& w : words) argv.push_back(w.data());
-    argv.push_back(nullptr);
-    try {
-        start_collecting_flags();
-        verb.run(static_cast<int>(words.size()), argv.data());
-    } catch (const CollectedFlags& collected) {
-        return collected;
-    } catch (...) {
-        stop_collecting_flags();  // the verb refused its flags: say so, and leave no mode behind
-        throw;
-    }
+    // A UserError (the verb refused its flags) goes on to say so.
+    if (auto collected = collect_verb_flags(verb, std::move(words))) return *collected;
     throw UserError("internal error: " + std::string(verb.name) +
                     " did not give its flags: please report it");
 }

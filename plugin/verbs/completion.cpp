@@ -8,6 +8,7 @@
 
 #include "api_client.h"
 #include "cluster.h"
+#include "collect_flags.h"
 #include "common_flags.h"
 #include "kubeconfig.h"
 
@@ -27,14 +28,8 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 std::optional<CollectedFlags> collect(const Verb& verb, std::vector<std::string> words) {
     // The words as typed; without the last one (a flag still waiting for its value); the verb alone.
     for (int attempt = 0; attempt < 3; ++attempt) {
-        std::vector<char*> argv;
-        for (auto& w : words) argv.push_back(w.data());
-        argv.push_back(nullptr);
         try {
-            start_collecting_flags();
-            verb.run(static_cast<int>(words.size()), argv.data());
-        } catch (const CollectedFlags& collected) {
-            return collected;
+            if (auto collected = collect_verb_flags(verb, words)) return collected;
         } catch (...) {
         }
         words.resize(attempt == 0 && words.size() > 1 ? words.size() - 1 : 1);
