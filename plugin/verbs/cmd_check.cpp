@@ -187,14 +187,8 @@ std::optional<CheckResult> check_from_start(const CommonFlags& common, const cxx
     FromStartOptions fs;
     fs.target = c.target;
     fs.container = c.container;
-    if (result.count("command")) fs.command = result["command"].as<std::string>();
-    fs.image = result["image"].as<std::string>();
-    if (result.count("image-pull-policy"))
-        fs.image_pull_policy = result["image-pull-policy"].as<std::string>();
-    if (result.count("registry-ca-file")) fs.registry_ca_file = result["registry-ca-file"].as<std::string>();
-    fs.keep = result.count("keep") > 0;
     fs.duration = c.duration;
-    fs.start_timeout = duration_flag(result, "timeout");
+    read_from_start_flags(result, fs);
     fs.tracer_args = tracer_check_args(program, c.mode);
     fs.check_copy = true;
     auto run = run_from_start(common, fs);

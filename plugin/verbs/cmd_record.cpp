@@ -95,15 +95,9 @@ FromStartOptions from_start_options(const CommonFlags& common, const cxxopts::Pa
     FromStartOptions fs;
     fs.target = target;
     if (result.count("container")) fs.container = result["container"].as<std::string>();
-    if (result.count("command")) fs.command = result["command"].as<std::string>();
-    fs.image = result["image"].as<std::string>();
-    if (result.count("image-pull-policy"))
-        fs.image_pull_policy = result["image-pull-policy"].as<std::string>();
-    if (result.count("registry-ca-file")) fs.registry_ca_file = result["registry-ca-file"].as<std::string>();
-    fs.keep = result.count("keep") > 0;
     fs.no_filter = result.count("no-filter") > 0;
     if (result.count("duration")) fs.duration = duration_flag(result, "duration");
-    fs.start_timeout = duration_flag(result, "timeout");
+    read_from_start_flags(result, fs);
     fs.record_options = profile_options_from(result);
     if (result.count("baseline")) {
         if (fs.no_filter)

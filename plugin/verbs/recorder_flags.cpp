@@ -27,4 +27,14 @@ RecordSettings record_settings(const cxxopts::ParseResult& result) {
     return settings;
 }
 
+void read_from_start_flags(const cxxopts::ParseResult& result, FromStartOptions& fs) {
+    if (result.count("command")) fs.command = result["command"].as<std::string>();
+    fs.image = result["image"].as<std::string>();
+    if (result.count("image-pull-policy"))
+        fs.image_pull_policy = result["image-pull-policy"].as<std::string>();
+    if (result.count("registry-ca-file")) fs.registry_ca_file = result["registry-ca-file"].as<std::string>();
+    fs.keep = result.count("keep") > 0;
+    fs.start_timeout = duration_flag(result, "timeout");
+}
+
 }  // namespace ksc::cli
