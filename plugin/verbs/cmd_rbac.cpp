@@ -11,10 +11,10 @@
 #include <fmt/core.h>
 
 #include "cli.h"
+#include "cluster.h"
 #include "collect_flags.h"
 #include "common_flags.h"
 #include "exit_status.h"
-#include "kubeconfig.h"
 #include "rbac_rules.h"
 #include "user_error.h"
 #include "verbs.h"
@@ -30,11 +30,8 @@ bool own_flag_takes_value(std::string_view arg) {
 // The namespace the verb would use: -n, else the kubeconfig context's, else default.
 std::string namespace_for(const CommonFlags& common) {
     if (!common.namespace_name.empty()) return common.namespace_name;
-    kube::LoadOptions lo;
-    lo.kubeconfig = common.kubeconfig;
-    lo.context = common.context;
-    lo.overrides = common.connection;
-    auto rc = kube::load_rest_config(lo);
+    // -n is empty here: the context's namespace, or "default".
+    auto rc = rest_config_for(common);
     if (!rc) {
         warn("the namespace is not given (-n) and the kubeconfig cannot be read (" + rc.error().message +
              "): namespace \"default\"");

@@ -56,11 +56,8 @@ std::optional<rapidjson::Document> cluster_get(const CommonFlags& common, const 
 
 std::string namespace_of(const CommonFlags& common) {
     if (!common.namespace_name.empty()) return common.namespace_name;
-    kube::LoadOptions lo;
-    lo.kubeconfig = common.kubeconfig;
-    lo.context = common.context;
-    lo.overrides = common.connection;
-    auto rc = kube::load_rest_config(lo);
+    // -n is empty here: the context's namespace, or "default".
+    auto rc = rest_config_for(common);
     return rc ? rc->namespace_name : "default";
 }
 
