@@ -114,57 +114,13 @@ bool ProfileDiff::lets_less_through() const {
     return false;
 }
 
-ProfileDiff diff_profiles(const Profile& o, const Profile& n) {
-    ProfileDiff d;
-    d.old_default = default_verdict(o);
-    d.new_default = default_verdict(n);
-    auto oa = arches_of(o), na = arches_of(n);
-    for (const auto& a : na)
-        if (std::find(oa.begin(), oa.end(), a) == oa.end()) d.arches_added.push_back(a);
-    for (const auto& a : oa)
-        if (std::find(na.begin(), na.end(), a) == na.end()) d.arches_removed.push_back(a);
+namespace {
 
-    auto ov = plain_verdicts(o), nv = plain_verdicts(n);
-    // Syscalls with argument rules of ours (profile_args.h) in either profile are told apart by
-    // their values below, not as whole-syscall changes.
-    ArgumentView oargs = argument_view(o), nargs = argument_view(n);
-    auto has_args = [&](const std::string& name) {
-        return oargs.values.contains(name) || nargs.values.contains(name);
-    };
-    std::set<std::string> names;
-    for (const auto& [k, v] : ov)
-        if (!has_args(k)) names.insert(k);
-    for (const auto& [k, v] : nv)
-        if (!has_args(k)) names.insert(k);
-    // Per architecture either profile applies to; a name that is no syscall there is no change.
-    std::vector<std::string> all = oa;
-    for (const auto& a : na)
-        if (std::find(all.begin(), all.end(), a) == all.end()) all.push_back(a);
-    for (const auto& arch : all) {
-        auto known = arch_from_name(arch);
-        bool have_table = known && !syscalls(*known).empty();
-        std::vector<SyscallChange> changes;
-        for (const auto& name : names) {
-            if (have_table && !find_syscall(*known, name)) continue;
-            auto oi = ov.find(name);
-            auto ni = nv.find(name);
-            Verdict ve = oi != ov.end() ? oi->second : d.old_default;
-            Verdict vn = ni != nv.end() ? ni->second : d.new_default;
-            if (ve == vn) continue;
-            changes.push_back({name, classify(ve, vn), ve, vn});
-        }
-        std::stable_sort(changes.begin(), changes.end(), [](const SyscallChange& a, const SyscallChange& b) {
-            return std::pair(static_cast<int>(a.kind), a.name) < std::pair(static_cast<int>(b.kind), b.name);
-        });
-        if (changes.empty()) continue;
-        auto same = std::find_if(d.arches.begin(), d.arches.end(),
-                                 [&](const ArchDiff& ad) { return ad.changes == changes; });
-        if (same != d.arches.end())
-            same->arches.push_back(arch);
-        else
-            d.arches.push_back({{arch}, std::move(changes)});
-    }
-
+// The conditional rules: argument values of our argument rules (profile_args.h) told apart
+// value by value, and every other rule as its text, added or removed.
+void diff_rules(ProfileDiff& d, const Profile& o, const Profile& n, const ArgumentView& oargs,
+                const ArgumentView& nargs, const std::map<std::string, Verdict>& ov,
+                const std::map<std::string, Verdict>& nv) {
     auto ours = [](const SyscallRule& r) {
         const ArgSpec* spec = r.names.size() == 1 ? arg_spec_any(r.names[0]) : nullptr;
         return spec && argument_rule_value(*spec, r);
@@ -222,7 +178,10 @@ ProfileDiff diff_profiles(const Profile& o, const Profile& n) {
         if (!nrules.contains(t)) d.rules.push_back({false, t});
     for (const auto& t : nrules)
         if (!orules.contains(t)) d.rules.push_back({true, t});
+}
 
+// The settings beside the rules: flags and the seccomp agent listener.
+void diff_settings(ProfileDiff& d, const Profile& o, const Profile& n) {
     if (o.flags != n.flags)
         d.settings.push_back(
             fmt::format("flags: [{}] -> [{}]", fmt::join(o.flags, ", "), fmt::join(n.flags, ", ")));
@@ -231,6 +190,63 @@ ProfileDiff diff_profiles(const Profile& o, const Profile& n) {
     if (o.listener_metadata != n.listener_metadata)
         d.settings.push_back(
             fmt::format("listenerMetadata: \"{}\" -> \"{}\"", o.listener_metadata, n.listener_metadata));
+}
+
+}  // namespace
+
+ProfileDiff diff_profiles(const Profile& o, const Profile& n) {
+    ProfileDiff d;
+    d.old_default = default_verdict(o);
+    d.new_default = default_verdict(n);
+    auto oa = arches_of(o), na = arches_of(n);
+    for (const auto& a : na)
+        if (std::find(oa.begin(), oa.end(), a) == oa.end()) d.arches_added.push_back(a);
+    for (const auto& a : oa)
+        if (std::find(na.begin(), na.end(), a) == na.end()) d.arches_removed.push_back(a);
+
+    auto ov = plain_verdicts(o), nv = plain_verdicts(n);
+    // Syscalls with argument rules of ours (profile_args.h) in either profile are told apart by
+    // their values below, not as whole-syscall changes.
+    ArgumentView oargs = argument_view(o), nargs = argument_view(n);
+    auto has_args = [&](const std::string& name) {
+        return oargs.values.contains(name) || nargs.values.contains(name);
+    };
+    std::set<std::string> names;
+    for (const auto& [k, v] : ov)
+        if (!has_args(k)) names.insert(k);
+    for (const auto& [k, v] : nv)
+        if (!has_args(k)) names.insert(k);
+    // Per architecture either profile applies to; a name that is no syscall there is no change.
+    std::vector<std::string> all = oa;
+    for (const auto& a : na)
+        if (std::find(all.begin(), all.end(), a) == all.end()) all.push_back(a);
+    for (const auto& arch : all) {
+        auto known = arch_from_name(arch);
+        bool have_table = known && !syscalls(*known).empty();
+        std::vector<SyscallChange> changes;
+        for (const auto& name : names) {
+            if (have_table && !find_syscall(*known, name)) continue;
+            auto oi = ov.find(name);
+            auto ni = nv.find(name);
+            Verdict ve = oi != ov.end() ? oi->second : d.old_default;
+            Verdict vn = ni != nv.end() ? ni->second : d.new_default;
+            if (ve == vn) continue;
+            changes.push_back({name, classify(ve, vn), ve, vn});
+        }
+        std::stable_sort(changes.begin(), changes.end(), [](const SyscallChange& a, const SyscallChange& b) {
+            return std::pair(static_cast<int>(a.kind), a.name) < std::pair(static_cast<int>(b.kind), b.name);
+        });
+        if (changes.empty()) continue;
+        auto same = std::find_if(d.arches.begin(), d.arches.end(),
+                                 [&](const ArchDiff& ad) { return ad.changes == changes; });
+        if (same != d.arches.end())
+            same->arches.push_back(arch);
+        else
+            d.arches.push_back({{arch}, std::move(changes)});
+    }
+
+    diff_rules(d, o, n, oargs, nargs, ov, nv);
+    diff_settings(d, o, n);
     return d;
 }
 

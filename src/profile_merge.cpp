@@ -51,34 +51,44 @@ Verdict rule_verdict(const SyscallRule& r) {
     return v;
 }
 
-Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::string> labels,
-                       std::vector<std::string>* warnings) {
-    auto label = [&](std::size_t i) {
-        return i < labels.size() ? labels[i] : fmt::format("profile {}", i + 1);
-    };
-    auto warn = [&](std::string w) {
-        if (warnings) warnings->push_back(std::move(w));
-    };
-    Profile out;
-    if (profiles.empty()) return out;
+namespace {
 
-    Verdict def = default_verdict(profiles[0]);
-    for (std::size_t i = 1; i < profiles.size(); ++i) {
-        Verdict d = default_verdict(profiles[i]);
+// What the merge's steps share: the profiles, their names in warnings, and where warnings go.
+struct Merge {
+    std::span<const Profile> profiles;
+    std::span<const std::string> labels;
+    std::vector<std::string>* warnings;
+
+    std::string label(std::size_t i) const {
+        return i < labels.size() ? labels[i] : fmt::format("profile {}", i + 1);
+    }
+    void warn(std::string w) const {
+        if (warnings) warnings->push_back(std::move(w));
+    }
+};
+
+// The most permissive default action, with a warning for each profile that differs.
+Verdict merged_default(const Merge& m) {
+    Verdict def = default_verdict(m.profiles[0]);
+    for (std::size_t i = 1; i < m.profiles.size(); ++i) {
+        Verdict d = default_verdict(m.profiles[i]);
         if (d == def) continue;
         Verdict kept = more_permissive(def, d);
-        warn(fmt::format("default action: {} in {}, {} in {}: kept {}", verdict_text(def), label(0),
-                         verdict_text(d), label(i), verdict_text(kept)));
+        m.warn(fmt::format("default action: {} in {}, {} in {}: kept {}", verdict_text(def), m.label(0),
+                           verdict_text(d), m.label(i), verdict_text(kept)));
         def = kept;
     }
-    out.default_action = def.action;
-    if (action_takes_errno(def.action)) out.default_errno_ret = def.errno_ret;
+    return def;
+}
 
+// Each name's plain verdict: the most permissive over the profiles, a profile that does not name
+// it counting with its default; a warning where two profiles name it with different verdicts.
+std::map<std::string, Verdict> merged_plain_verdicts(const Merge& m) {
     // Each profile's explicit plain verdict per name (within one profile, the most permissive).
-    std::vector<std::map<std::string, Verdict>> explicit_verdicts(profiles.size());
+    std::vector<std::map<std::string, Verdict>> explicit_verdicts(m.profiles.size());
     std::map<std::string, std::size_t> first_mention;
-    for (std::size_t i = 0; i < profiles.size(); ++i) {
-        for (const auto& r : profiles[i].syscalls) {
+    for (std::size_t i = 0; i < m.profiles.size(); ++i) {
+        for (const auto& r : m.profiles[i].syscalls) {
             if (!is_plain(r)) continue;
             for (const auto& name : r.names) {
                 auto [it, fresh] = explicit_verdicts[i].try_emplace(name, rule_verdict(r));
@@ -91,45 +101,51 @@ Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::s
     for (const auto& [name, first] : first_mention) {
         std::optional<Verdict> v;
         std::optional<std::pair<Verdict, std::size_t>> first_explicit;
-        for (std::size_t i = 0; i < profiles.size(); ++i) {
+        for (std::size_t i = 0; i < m.profiles.size(); ++i) {
             auto it = explicit_verdicts[i].find(name);
-            Verdict here = it != explicit_verdicts[i].end() ? it->second : default_verdict(profiles[i]);
+            Verdict here = it != explicit_verdicts[i].end() ? it->second : default_verdict(m.profiles[i]);
             v = v ? more_permissive(*v, here) : here;
             if (it == explicit_verdicts[i].end()) continue;
             if (!first_explicit) {
                 first_explicit = {here, i};
             } else if (!(first_explicit->first == here)) {
                 Verdict kept = more_permissive(first_explicit->first, here);
-                warn(fmt::format("{}: {} in {}, {} in {}: kept {}", name, verdict_text(first_explicit->first),
-                                 label(first_explicit->second), verdict_text(here), label(i),
-                                 verdict_text(kept)));
+                m.warn(fmt::format("{}: {} in {}, {} in {}: kept {}", name,
+                                   verdict_text(first_explicit->first), m.label(first_explicit->second),
+                                   verdict_text(here), m.label(i), verdict_text(kept)));
             }
         }
         merged[name] = *v;
     }
+    return merged;
+}
 
-    for (const auto& p : profiles) {
+// Architectures and flags (unions), and the seccomp agent listener (the first one given).
+void merge_lists_and_listener(const Merge& m, Profile& out) {
+    for (const auto& p : m.profiles) {
         append_unique(out.architectures, p.architectures);
         append_unique(out.arch_map, p.arch_map);
         append_unique(out.flags, p.flags);
     }
-    for (std::size_t i = 0; i < profiles.size(); ++i) {
-        const auto& p = profiles[i];
+    for (std::size_t i = 0; i < m.profiles.size(); ++i) {
+        const auto& p = m.profiles[i];
         for (auto [field, value] : {std::pair{&out.listener_path, &p.listener_path},
                                     std::pair{&out.listener_metadata, &p.listener_metadata}}) {
             if (value->empty() || *field == *value) continue;
             if (field->empty())
                 *field = *value;
             else
-                warn(fmt::format("{} has another seccomp agent listener (\"{}\"): kept \"{}\"", label(i),
-                                 *value, *field));
+                m.warn(fmt::format("{} has another seccomp agent listener (\"{}\"): kept \"{}\"", m.label(i),
+                                   *value, *field));
         }
     }
+}
 
-    // A syscall that keeps argument rules gets no whole-syscall rule of another action beside them
-    // (libseccomp refuses some such pairs, and they contradict each other): the argument rules
-    // stay, the other values get the default action.
-    for (const auto& p : profiles)
+// A syscall that keeps argument rules gets no whole-syscall rule of another action beside them
+// (libseccomp refuses some such pairs, and they contradict each other): the argument rules
+// stay, the other values get the default action.
+void drop_plain_beside_arg_rules(const Merge& m, const Verdict& def, std::map<std::string, Verdict>& merged) {
+    for (const auto& p : m.profiles)
         for (const auto& r : p.syscalls) {
             if (r.args.empty() || !r.includes.empty() || !r.excludes.empty()) continue;
             for (const auto& name : r.names) {
@@ -137,13 +153,18 @@ Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::s
                 if (it == merged.end() || it->second == def ||
                     permissiveness(it->second.action) >= permissiveness(r.action))
                     continue;
-                warn(fmt::format(
+                m.warn(fmt::format(
                     "{}: argument rules ({}) and a whole-syscall {}: kept the argument rules, the "
                     "other values get the default action",
                     name, action_name(r.action), verdict_text(it->second)));
                 it->second = def;
             }
         }
+}
+
+// The plain rules (one per name whose verdict is not the default), then the conditional ones.
+void add_rules(const Merge& m, const Verdict& def, const std::map<std::string, Verdict>& merged,
+               Profile& out) {
     for (const auto& [name, v] : merged) {
         if (v == def) continue;
         SyscallRule r;
@@ -155,7 +176,7 @@ Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::s
     // Conditional rules (args, includes/excludes) are kept as they are, once each, unless the
     // union already lets their syscalls through unconditionally at least as far.
     std::vector<SyscallRule> conditional;
-    for (const auto& p : profiles)
+    for (const auto& p : m.profiles)
         for (const auto& r : p.syscalls) {
             if (is_plain(r)) continue;
             SyscallRule c = r;
@@ -170,6 +191,22 @@ Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::s
                 conditional.push_back(c);
         }
     for (auto& c : conditional) out.syscalls.push_back(std::move(c));
+}
+
+}  // namespace
+
+Profile merge_profiles(std::span<const Profile> profiles, std::span<const std::string> labels,
+                       std::vector<std::string>* warnings) {
+    Profile out;
+    if (profiles.empty()) return out;
+    Merge m{profiles, labels, warnings};
+    Verdict def = merged_default(m);
+    out.default_action = def.action;
+    if (action_takes_errno(def.action)) out.default_errno_ret = def.errno_ret;
+    std::map<std::string, Verdict> merged = merged_plain_verdicts(m);
+    merge_lists_and_listener(m, out);
+    drop_plain_beside_arg_rules(m, def, merged);
+    add_rules(m, def, merged, out);
     normalise(out);
     return out;
 }

@@ -169,116 +169,130 @@ std::string format_duration(std::int64_t ms) {
     return std::to_string(ms) + "ms";
 }
 
-Result<Options> parse_options(int argc, char** argv) {
-    Options opts;
-    for (int i = 0; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        if (arg == "--") {
-            for (int j = i + 1; j < argc; ++j) opts.command.emplace_back(argv[j]);
-            if (opts.command.empty()) return usage("'--' needs a command to run");
+namespace {
+
+// One argument of argv: the flag it names and its value (--flag=VALUE, or the next argument).
+struct FlagArg {
+    const Flag* flag = nullptr;
+    std::string_view value;
+    bool has_inline_value = false;
+};
+
+Result<FlagArg> read_flag(int argc, char** argv, int& i) {
+    FlagArg out;
+    std::string_view arg = argv[i];
+    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+        out.value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        out.has_inline_value = true;
+    }
+    for (const auto& f : kFlags)
+        if (f.name == arg) out.flag = &f;
+    const Flag* flag = out.flag;
+    if (!flag) return usage("unknown argument '" + std::string(argv[i]) + "'");
+    if (flag->arg.empty() && out.has_inline_value) return usage(std::string(flag->name) + " takes no value");
+    if (!flag->arg.empty() && !out.has_inline_value) {
+        if (i + 1 >= argc)
+            return usage(std::string(flag->name) + " needs a value: " + std::string(flag->arg));
+        out.value = argv[++i];
+    }
+    return out;
+}
+
+// --check-program and --check-mode.
+Status apply_check_flag(FlagId id, std::string_view value, Options& opts) {
+    if (id == FlagId::CheckProgram) {
+        auto program = parse_check_program(value);
+        if (!program) return make_error(program.error().message);
+        opts.check_program = std::move(*program);
+        return Ok{};
+    }
+    if (value == "eval")
+        opts.check_mode = CheckMode::Eval;
+    else if (value == "complain")
+        opts.check_mode = CheckMode::Complain;
+    else if (value == "enforce")
+        opts.check_mode = CheckMode::Enforce;
+    else
+        return usage("--check-mode wants eval, complain or enforce, not '" + std::string(value) + "'");
+    return Ok{};
+}
+
+// Stores one flag's value in opts; --pid may take the plain numbers that follow it (moving i on).
+Status apply_flag(const FlagArg& a, int argc, char** argv, int& i, Options& opts) {
+    std::string_view value = a.value;
+    switch (a.flag->id) {
+        case FlagId::Pid:
+            if (!parse_pid_list(value, opts.pids))
+                return usage("--pid wants process ids, got '" + std::string(value) + "'");
+            // --pid 1 2 3: take the following plain numbers too.
+            while (!a.has_inline_value && i + 1 < argc) {
+                pid_t pid;
+                if (!parse_pid(argv[i + 1], pid)) break;
+                opts.pids.push_back(pid);
+                ++i;
+            }
+            break;
+        case FlagId::All:
+            opts.all = true;
+            break;
+        case FlagId::ContainerId:
+            if (value.empty()) return usage("--container-id needs an id");
+            opts.container_id = value;
+            break;
+        case FlagId::Output:
+            opts.output = value;
+            break;
+        case FlagId::Control:
+            opts.control = value;
+            break;
+        case FlagId::Connect:
+            opts.connect = value;
+            break;
+        case FlagId::SummaryFile:
+            opts.summary_file = value;
+            opts.summary_file_given = true;
+            break;
+        case FlagId::IdleTimeout: {
+            auto ms = parse_duration_ms(value);
+            if (!ms) return usage("--idle-timeout: " + ms.error().message);
+            opts.idle_timeout_ms = *ms;
             break;
         }
-        std::string_view value;
-        bool has_inline_value = false;
-        if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-            value = arg.substr(eq + 1);
-            arg = arg.substr(0, eq);
-            has_inline_value = true;
+        case FlagId::Duration: {
+            auto ms = parse_duration_ms(value);
+            if (!ms) return usage("--duration: " + ms.error().message);
+            opts.duration_ms = *ms;
+            break;
         }
-        const Flag* flag = nullptr;
-        for (const auto& f : kFlags)
-            if (f.name == arg) flag = &f;
-        if (!flag) return usage("unknown argument '" + std::string(argv[i]) + "'");
-        if (flag->arg.empty() && has_inline_value) return usage(std::string(flag->name) + " takes no value");
-        if (!flag->arg.empty() && !has_inline_value) {
-            if (i + 1 >= argc)
-                return usage(std::string(flag->name) + " needs a value: " + std::string(flag->arg));
-            value = argv[++i];
-        }
-        switch (flag->id) {
-            case FlagId::Pid:
-                if (!parse_pid_list(value, opts.pids))
-                    return usage("--pid wants process ids, got '" + std::string(value) + "'");
-                // --pid 1 2 3: take the following plain numbers too.
-                while (!has_inline_value && i + 1 < argc) {
-                    pid_t pid;
-                    if (!parse_pid(argv[i + 1], pid)) break;
-                    opts.pids.push_back(pid);
-                    ++i;
-                }
-                break;
-            case FlagId::All:
-                opts.all = true;
-                break;
-            case FlagId::ContainerId:
-                if (value.empty()) return usage("--container-id needs an id");
-                opts.container_id = value;
-                break;
-            case FlagId::Output:
-                opts.output = value;
-                break;
-            case FlagId::Control:
-                opts.control = value;
-                break;
-            case FlagId::Connect:
-                opts.connect = value;
-                break;
-            case FlagId::SummaryFile:
-                opts.summary_file = value;
-                opts.summary_file_given = true;
-                break;
-            case FlagId::IdleTimeout: {
-                auto ms = parse_duration_ms(value);
-                if (!ms) return usage("--idle-timeout: " + ms.error().message);
-                opts.idle_timeout_ms = *ms;
-                break;
-            }
-            case FlagId::Duration: {
-                auto ms = parse_duration_ms(value);
-                if (!ms) return usage("--duration: " + ms.error().message);
-                opts.duration_ms = *ms;
-                break;
-            }
-            case FlagId::NoFilter:
-                opts.no_filter = true;
-                break;
-            case FlagId::CheckProgram: {
-                auto program = parse_check_program(value);
-                if (!program) return make_error(program.error().message);
-                opts.check_program = std::move(*program);
-                break;
-            }
-            case FlagId::CheckMode:
-                if (value == "eval")
-                    opts.check_mode = CheckMode::Eval;
-                else if (value == "complain")
-                    opts.check_mode = CheckMode::Complain;
-                else if (value == "enforce")
-                    opts.check_mode = CheckMode::Enforce;
-                else
-                    return usage("--check-mode wants eval, complain or enforce, not '" + std::string(value) +
-                                 "'");
-                break;
-            case FlagId::CheckOnly:
-                opts.check_only = true;
-                break;
-            case FlagId::DropCapSysAdmin:
-                opts.drop_cap_sys_admin = true;
-                break;
-            case FlagId::Install:
-                if (value.empty()) return usage("--install needs a directory");
-                opts.install_dir = value;
-                break;
-            case FlagId::Version:
-                opts.version = true;
-                break;
-            case FlagId::Help:
-                opts.help = true;
-                break;
-        }
+        case FlagId::NoFilter:
+            opts.no_filter = true;
+            break;
+        case FlagId::CheckProgram:
+        case FlagId::CheckMode:
+            return apply_check_flag(a.flag->id, value, opts);
+        case FlagId::CheckOnly:
+            opts.check_only = true;
+            break;
+        case FlagId::DropCapSysAdmin:
+            opts.drop_cap_sys_admin = true;
+            break;
+        case FlagId::Install:
+            if (value.empty()) return usage("--install needs a directory");
+            opts.install_dir = value;
+            break;
+        case FlagId::Version:
+            opts.version = true;
+            break;
+        case FlagId::Help:
+            opts.help = true;
+            break;
     }
-    if (opts.help || opts.version) return opts;
+    return Ok{};
+}
 
+// One mode (attach, launch, connect, install), and the flags that only some modes take.
+Status check_mode_flags(const Options& opts) {
     int targets = (!opts.pids.empty()) + (opts.all || !opts.container_id.empty()) + opts.launch() +
                   !opts.connect.empty() + !opts.install_dir.empty();
     if (targets == 0)
@@ -293,6 +307,11 @@ Result<Options> parse_options(int argc, char** argv) {
     if (opts.no_filter && !opts.launch()) return usage("--no-filter only applies to launch mode (-- CMD)");
     if (opts.output.starts_with("unix:") && !opts.control.empty())
         return usage("--output unix:PATH already carries the commands; drop --control");
+    return Ok{};
+}
+
+// The check flags together, and --check-mode's default (complain in launch mode, else eval).
+Status check_check_flags(Options& opts) {
     if (opts.check_only && (opts.check_program.empty() || !opts.launch()))
         return usage("--check-only needs launch mode (-- CMD) and --check-program");
     if (opts.drop_cap_sys_admin && !opts.launch())
@@ -314,6 +333,26 @@ Result<Options> parse_options(int argc, char** argv) {
         if (opts.launch() && opts.check_mode == CheckMode::Eval)
             return usage("launch mode checks with --check-mode complain or enforce, not eval");
     }
+    return Ok{};
+}
+
+}  // namespace
+
+Result<Options> parse_options(int argc, char** argv) {
+    Options opts;
+    for (int i = 0; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--") {
+            for (int j = i + 1; j < argc; ++j) opts.command.emplace_back(argv[j]);
+            if (opts.command.empty()) return usage("'--' needs a command to run");
+            break;
+        }
+        auto flag = read_flag(argc, argv, i);
+        if (!flag) return flag.error();
+        if (auto applied = apply_flag(*flag, argc, argv, i, opts); !applied) return applied.error();
+    }
+    if (opts.help || opts.version) return opts;
+    if (auto modes = check_mode_flags(opts); !modes) return modes.error();
+    if (auto checks = check_check_flags(opts); !checks) return checks.error();
     return opts;
 }
 

@@ -5,13 +5,17 @@
 
 namespace ksc::cli {
 
-Result<Cluster> open_cluster(const CommonFlags& common, kube::ClientOptions options) {
+Result<kube::RestConfig> rest_config_for(const CommonFlags& common) {
     kube::LoadOptions lo;
     lo.kubeconfig = common.kubeconfig;
     lo.context = common.context;
     lo.namespace_name = common.namespace_name;
     lo.overrides = common.connection;
-    auto config = kube::load_rest_config(lo);
+    return kube::load_rest_config(lo);
+}
+
+Result<Cluster> open_cluster(const CommonFlags& common, kube::ClientOptions options) {
+    auto config = rest_config_for(common);
     if (!config) return config.error();
     options.request_timeout = common.request_timeout;
     options.verbosity = common.verbosity;

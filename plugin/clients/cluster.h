@@ -8,6 +8,7 @@
 
 #include "api_client.h"
 #include "common_flags.h"
+#include "kubeconfig.h"
 #include "result.h"
 
 namespace ksc::cli {
@@ -21,6 +22,10 @@ struct Cluster {
 // The kubeconfig read as kubectl reads it and a client for its cluster. `options` holds what the
 // verb sets itself (retries, ...); the request timeout and verbosity come from `common`.
 Result<Cluster> open_cluster(const CommonFlags& common, kube::ClientOptions options = {});
+
+// The kubeconfig read as kubectl reads it (--kubeconfig, --context, -n, the connection flags),
+// without a client: e.g. for the namespace a verb would use.
+Result<kube::RestConfig> rest_config_for(const CommonFlags& common);
 
 // For the verbs that add recorders: open_cluster, its warnings printed, and a server with
 // ephemeral containers (1.25 or newer). Throws UserError.

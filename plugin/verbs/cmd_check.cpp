@@ -26,6 +26,7 @@
 #include "profile_json.h"
 #include "profile_spo.h"
 #include "record_from_start.h"
+#include "recorder_flags.h"
 #include "recorder_run.h"
 #include "recording.h"
 #include "seccomp_bpf.h"
@@ -65,12 +66,6 @@ struct CheckFlags {
     bool from_start = false;
     std::optional<std::chrono::milliseconds> duration;
 };
-
-std::chrono::milliseconds duration_flag(const cxxopts::ParseResult& result, const char* name) {
-    auto d = parse_duration(result[name].as<std::string>());
-    if (!d) throw UserError(std::string("--") + name + ": " + d.error().message);
-    return *d;
-}
 
 void declare_flags(VerbFlags& flags) {
     // clang-format off
@@ -141,16 +136,7 @@ void require_check(const Recording& rec) {
 // Attached: one recorder, as record adds it, evaluating the program over each stop.
 std::optional<CheckResult> check_attached(const CommonFlags& common, const cxxopts::ParseResult& result,
                                           const CheckFlags& c, const bpf::Program& program) {
-    RecordSettings settings;
-    settings.privileges = result["privileges"].as<std::string>();
-    if (settings.privileges != "auto" && settings.privileges != "same-user" &&
-        settings.privileges != "ptrace")
-        throw UserError("unknown --privileges \"" + settings.privileges +
-                        "\": use auto, same-user or ptrace");
-    settings.start_timeout = duration_flag(result, "timeout");
-    settings.image = result["image"].as<std::string>();
-    if (result.count("image-pull-policy"))
-        settings.image_pull_policy = result["image-pull-policy"].as<std::string>();
+    RecordSettings settings = record_settings(result);
     settings.tracer_args = tracer_check_args(program, "eval");
     settings.terminal = common.stderr_is_terminal;
 
@@ -205,14 +191,8 @@ std::optional<CheckResult> check_from_start(const CommonFlags& common, const cxx
     FromStartOptions fs;
     fs.target = c.target;
     fs.container = c.container;
-    if (result.count("command")) fs.command = result["command"].as<std::string>();
-    fs.image = result["image"].as<std::string>();
-    if (result.count("image-pull-policy"))
-        fs.image_pull_policy = result["image-pull-policy"].as<std::string>();
-    if (result.count("registry-ca-file")) fs.registry_ca_file = result["registry-ca-file"].as<std::string>();
-    fs.keep = result.count("keep") > 0;
     fs.duration = c.duration;
-    fs.start_timeout = duration_flag(result, "timeout");
+    read_from_start_flags(result, fs);
     fs.tracer_args = tracer_check_args(program, c.mode);
     fs.check_copy = true;
     auto run = run_from_start(common, fs);

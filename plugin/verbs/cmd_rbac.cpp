@@ -5,14 +5,16 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/core.h>
 
 #include "cli.h"
+#include "cluster.h"
+#include "collect_flags.h"
 #include "common_flags.h"
 #include "exit_status.h"
-#include "kubeconfig.h"
 #include "rbac_rules.h"
 #include "user_error.h"
 #include "verbs.h"
@@ -28,11 +30,8 @@ bool own_flag_takes_value(std::string_view arg) {
 // The namespace the verb would use: -n, else the kubeconfig context's, else default.
 std::string namespace_for(const CommonFlags& common) {
     if (!common.namespace_name.empty()) return common.namespace_name;
-    kube::LoadOptions lo;
-    lo.kubeconfig = common.kubeconfig;
-    lo.context = common.context;
-    lo.overrides = common.connection;
-    auto rc = kube::load_rest_config(lo);
+    // -n is empty here: the context's namespace, or "default".
+    auto rc = rest_config_for(common);
     if (!rc) {
         warn("the namespace is not given (-n) and the kubeconfig cannot be read (" + rc.error().message +
              "): namespace \"default\"");
@@ -42,18 +41,8 @@ std::string namespace_for(const CommonFlags& common) {
 }
 
 CollectedFlags collect_flags(const Verb& verb, std::vector<std::string> words) {
-    std::vector<char*> argv;
-    for (auto& w : words) argv.push_back(w.data());
-    argv.push_back(nullptr);
-    try {
-        start_collecting_flags();
-        verb.run(static_cast<int>(words.size()), argv.data());
-    } catch (const CollectedFlags& collected) {
-        return collected;
-    } catch (...) {
-        stop_collecting_flags();  // the verb refused its flags: say so, and leave no mode behind
-        throw;
-    }
+    // A UserError (the verb refused its flags) goes on to say so.
+    if (auto collected = collect_verb_flags(verb, std::move(words))) return *collected;
     throw UserError("internal error: " + std::string(verb.name) +
                     " did not give its flags: please report it");
 }

@@ -24,6 +24,7 @@
 #include "profile_inputs.h"
 #include "profile_output.h"
 #include "record_from_start.h"
+#include "recorder_flags.h"
 #include "recorder_run.h"
 #include "recording.h"
 #include "user_error.h"
@@ -85,12 +86,6 @@ void declare_flags(VerbFlags& flags) {
         "  kubectl seccomp record web-0 -c app --from-start --baseline v1.json --output-file v2.json\n");
 }
 
-std::chrono::milliseconds duration_flag(const cxxopts::ParseResult& result, const char* name) {
-    auto d = parse_duration(result[name].as<std::string>());
-    if (!d) throw UserError(std::string("--") + name + ": " + d.error().message);
-    return *d;
-}
-
 FromStartOptions from_start_options(const CommonFlags& common, const cxxopts::ParseResult& result,
                                     const std::string& target, const std::string& selector) {
     if (!selector.empty() || result.count("replicas") || result.count("all-containers"))
@@ -100,15 +95,9 @@ FromStartOptions from_start_options(const CommonFlags& common, const cxxopts::Pa
     FromStartOptions fs;
     fs.target = target;
     if (result.count("container")) fs.container = result["container"].as<std::string>();
-    if (result.count("command")) fs.command = result["command"].as<std::string>();
-    fs.image = result["image"].as<std::string>();
-    if (result.count("image-pull-policy"))
-        fs.image_pull_policy = result["image-pull-policy"].as<std::string>();
-    if (result.count("registry-ca-file")) fs.registry_ca_file = result["registry-ca-file"].as<std::string>();
-    fs.keep = result.count("keep") > 0;
     fs.no_filter = result.count("no-filter") > 0;
     if (result.count("duration")) fs.duration = duration_flag(result, "duration");
-    fs.start_timeout = duration_flag(result, "timeout");
+    read_from_start_flags(result, fs);
     fs.record_options = profile_options_from(result);
     if (result.count("baseline")) {
         if (fs.no_filter)
@@ -124,20 +113,6 @@ FromStartOptions from_start_options(const CommonFlags& common, const cxxopts::Pa
         fs.check_copy = true;
     }
     return fs;
-}
-
-RecordSettings record_settings(const cxxopts::ParseResult& result) {
-    RecordSettings settings;
-    settings.privileges = result["privileges"].as<std::string>();
-    if (settings.privileges != "auto" && settings.privileges != "same-user" &&
-        settings.privileges != "ptrace")
-        throw UserError("unknown --privileges \"" + settings.privileges +
-                        "\": use auto, same-user or ptrace");
-    settings.start_timeout = duration_flag(result, "timeout");
-    settings.image = result["image"].as<std::string>();
-    if (result.count("image-pull-policy"))
-        settings.image_pull_policy = result["image-pull-policy"].as<std::string>();
-    return settings;
 }
 
 TargetChoice target_choice(const cxxopts::ParseResult& result, const std::string& target,

@@ -8,6 +8,7 @@
 
 #include "api_client.h"
 #include "cluster.h"
+#include "collect_flags.h"
 #include "common_flags.h"
 #include "kubeconfig.h"
 
@@ -27,14 +28,8 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 std::optional<CollectedFlags> collect(const Verb& verb, std::vector<std::string> words) {
     // The words as typed; without the last one (a flag still waiting for its value); the verb alone.
     for (int attempt = 0; attempt < 3; ++attempt) {
-        std::vector<char*> argv;
-        for (auto& w : words) argv.push_back(w.data());
-        argv.push_back(nullptr);
         try {
-            start_collecting_flags();
-            verb.run(static_cast<int>(words.size()), argv.data());
-        } catch (const CollectedFlags& collected) {
-            return collected;
+            if (auto collected = collect_verb_flags(verb, words)) return collected;
         } catch (...) {
         }
         words.resize(attempt == 0 && words.size() > 1 ? words.size() - 1 : 1);
@@ -61,11 +56,8 @@ std::optional<rapidjson::Document> cluster_get(const CommonFlags& common, const 
 
 std::string namespace_of(const CommonFlags& common) {
     if (!common.namespace_name.empty()) return common.namespace_name;
-    kube::LoadOptions lo;
-    lo.kubeconfig = common.kubeconfig;
-    lo.context = common.context;
-    lo.overrides = common.connection;
-    auto rc = kube::load_rest_config(lo);
+    // -n is empty here: the context's namespace, or "default".
+    auto rc = rest_config_for(common);
     return rc ? rc->namespace_name : "default";
 }
 
@@ -106,6 +98,63 @@ void print(const std::vector<std::string>& candidates, const std::string& prefix
     for (const auto& c : candidates)
         if (starts_with(c, prefix)) fmt::print("{}\n", c);
     fmt::print(":{}\n", directive);
+}
+
+}  // namespace
+
+namespace {
+
+// The value of a flag that takes one: its choices, names from the cluster, or files.
+int complete_flag_value(const Verb& verb, const CollectedFlag& flag, const CollectedFlags& collected,
+                        const std::vector<std::string>& typed, const std::string& current) {
+    const CommonFlags& common = collected.common;
+    const std::string& n = flag.name;
+    if (n == "output") return print(collected.output_formats, current, kDirectiveNoFileComp), 0;
+    if (n == "privileges") return print({"auto", "same-user", "ptrace"}, current, kDirectiveNoFileComp), 0;
+    if (n == "image-pull-policy")
+        return print({"Always", "IfNotPresent", "Never"}, current, kDirectiveNoFileComp), 0;
+    if (n == "base") return print({"runc", "crun", "both", "none"}, current, kDirectiveNoFileComp), 0;
+    if (n == "mode") return print({"complain", "enforce"}, current, kDirectiveNoFileComp), 0;
+    // check's --profile is the file to check (diff's names one profile inside a file).
+    if (n == "profile" && verb.name == "check") return print({}, current, kDirectiveDefault), 0;
+    if (n == "context") return print(contexts(common), current, kDirectiveNoFileComp), 0;
+    if (n == "namespace") {
+        auto doc = cluster_get(common, "/api/v1/namespaces?limit=500");
+        return print(doc ? item_names(*doc) : std::vector<std::string>{}, current, kDirectiveNoFileComp), 0;
+    }
+    if (n == "container") {
+        std::string pod;
+        for (std::size_t i = 1; i < typed.size(); ++i)
+            if (!starts_with(typed[i], "-") && (i == 1 || !starts_with(typed[i - 1], "-"))) pod = typed[i];
+        if (pod.empty() || starts_with(pod, "deploy/")) return print({}, current, kDirectiveNoFileComp), 0;
+        auto doc = cluster_get(common, "/api/v1/namespaces/" + kube::url_encode(namespace_of(common)) +
+                                           "/pods/" + kube::url_encode(pod));
+        return print(doc ? containers_of(*doc) : std::vector<std::string>{}, current, kDirectiveNoFileComp),
+               0;
+    }
+    // Files (--output-file, --kubeconfig, certificates ...) and free text.
+    return print({}, current, flag.is_file ? kDirectiveDefault : kDirectiveNoFileComp), 0;
+}
+
+// The positional argument: pods and deploy/ names for the verbs that take a pod; files else.
+int complete_target(const Verb& verb, const CommonFlags& common, const std::string& current) {
+    const std::string ns = kube::url_encode(namespace_of(common));
+    if (starts_with(current, "deploy/")) {
+        auto doc = cluster_get(common, "/apis/apps/v1/namespaces/" + ns + "/deployments?limit=500");
+        std::vector<std::string> names;
+        if (doc)
+            for (const auto& n : item_names(*doc)) names.push_back("deploy/" + n);
+        return print(names, current, kDirectiveNoFileComp), 0;
+    }
+    auto doc = cluster_get(common, "/api/v1/namespaces/" + ns + "/pods?limit=500");
+    std::vector<std::string> names = doc ? item_names(*doc) : std::vector<std::string>{};
+    if (verb.name != "recover") names.push_back("deploy/");
+    std::size_t shown = 0;
+    for (const auto& n : names) shown += starts_with(n, current) ? 1 : 0;
+    // "deploy/" alone: no space after it, the name comes next (cobra's NoSpace).
+    bool only_deploy = shown == 1 && starts_with("deploy/", current) && verb.name != "recover";
+    print(names, current, kDirectiveNoFileComp | (only_deploy ? 2 : 0));
+    return 0;
 }
 
 }  // namespace
@@ -164,65 +213,15 @@ int complete(const std::vector<std::string>& words_in, const std::vector<Verb>& 
         if (f.takes_value &&
             (previous == "--" + f.name || (!f.short_name.empty() && previous == "-" + f.short_name)))
             flag = &f;
-    if (flag != nullptr) {
-        const std::string& n = flag->name;
-        if (n == "output") return print(collected->output_formats, current, kDirectiveNoFileComp), 0;
-        if (n == "privileges")
-            return print({"auto", "same-user", "ptrace"}, current, kDirectiveNoFileComp), 0;
-        if (n == "image-pull-policy")
-            return print({"Always", "IfNotPresent", "Never"}, current, kDirectiveNoFileComp), 0;
-        if (n == "base") return print({"runc", "crun", "both", "none"}, current, kDirectiveNoFileComp), 0;
-        if (n == "mode") return print({"complain", "enforce"}, current, kDirectiveNoFileComp), 0;
-        // check's --profile is the file to check (diff's names one profile inside a file).
-        if (n == "profile" && verb->name == "check") return print({}, current, kDirectiveDefault), 0;
-        if (n == "context") return print(contexts(common), current, kDirectiveNoFileComp), 0;
-        if (n == "namespace") {
-            auto doc = cluster_get(common, "/api/v1/namespaces?limit=500");
-            return print(doc ? item_names(*doc) : std::vector<std::string>{}, current, kDirectiveNoFileComp),
-                   0;
-        }
-        if (n == "container") {
-            std::string pod;
-            for (std::size_t i = 1; i < typed.size(); ++i)
-                if (!starts_with(typed[i], "-") && (i == 1 || !starts_with(typed[i - 1], "-")))
-                    pod = typed[i];
-            if (pod.empty() || starts_with(pod, "deploy/"))
-                return print({}, current, kDirectiveNoFileComp), 0;
-            auto doc = cluster_get(common, "/api/v1/namespaces/" + kube::url_encode(namespace_of(common)) +
-                                               "/pods/" + kube::url_encode(pod));
-            return print(doc ? containers_of(*doc) : std::vector<std::string>{}, current,
-                         kDirectiveNoFileComp),
-                   0;
-        }
-        // Files (--output-file, --kubeconfig, certificates ...) and free text.
-        return print({}, current, flag->is_file ? kDirectiveDefault : kDirectiveNoFileComp), 0;
-    }
+    if (flag != nullptr) return complete_flag_value(*verb, *flag, *collected, typed, current);
     if (starts_with(current, "-")) {
         std::vector<std::string> names;
         for (const auto& f : collected->flags) names.push_back("--" + f.name);
         print(names, current, kDirectiveNoFileComp);
         return 0;
     }
-    // The positional argument: pods and deploy/ names for the verbs that take a pod; files else.
-    if (verb->name == "record" || verb->name == "recover" || verb->name == "check") {
-        const std::string ns = kube::url_encode(namespace_of(common));
-        if (starts_with(current, "deploy/")) {
-            auto doc = cluster_get(common, "/apis/apps/v1/namespaces/" + ns + "/deployments?limit=500");
-            std::vector<std::string> names;
-            if (doc)
-                for (const auto& n : item_names(*doc)) names.push_back("deploy/" + n);
-            return print(names, current, kDirectiveNoFileComp), 0;
-        }
-        auto doc = cluster_get(common, "/api/v1/namespaces/" + ns + "/pods?limit=500");
-        std::vector<std::string> names = doc ? item_names(*doc) : std::vector<std::string>{};
-        if (verb->name != "recover") names.push_back("deploy/");
-        std::size_t shown = 0;
-        for (const auto& n : names) shown += starts_with(n, current) ? 1 : 0;
-        // "deploy/" alone: no space after it, the name comes next (cobra's NoSpace).
-        bool only_deploy = shown == 1 && starts_with("deploy/", current) && verb->name != "recover";
-        print(names, current, kDirectiveNoFileComp | (only_deploy ? 2 : 0));
-        return 0;
-    }
+    if (verb->name == "record" || verb->name == "recover" || verb->name == "check")
+        return complete_target(*verb, common, current);
     if (verb->name == "version") return print({}, current, kDirectiveNoFileComp), 0;
     print({}, current, kDirectiveDefault);
     return 0;

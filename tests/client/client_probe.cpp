@@ -24,6 +24,82 @@
 using namespace ksc::kube;
 using namespace std::chrono_literals;
 
+namespace {
+
+// watch PATH RV COUNT
+int watch(ApiClient& c, const std::vector<std::string>& args) {
+    int want = std::stoi(args[3]);
+    int seen = 0;
+    auto st = c.watch(
+        args[1], args[2],
+        [&](const WatchEvent& ev) {
+            rapidjson::Document d;
+            d.Parse(ev.object_json.c_str());
+            std::string rv =
+                d.IsObject() && d.HasMember("metadata") && d["metadata"].HasMember("resourceVersion")
+                    ? d["metadata"]["resourceVersion"].GetString()
+                    : "";
+            fmt::print("{} {}\n", ev.type, rv);
+            std::fflush(stdout);
+            return ++seen < want;
+        },
+        60s);
+    if (!st) return fmt::print(stderr, "error: {}\n", st.error().message), 1;
+    return 0;
+}
+
+// KSC_PROBE_PROTOCOLS, else v5 then v4.
+std::vector<std::string> probe_protocols() {
+    std::vector<std::string> protocols{kChannelV5, kChannelV4};
+    if (const char* env = std::getenv("KSC_PROBE_PROTOCOLS")) {
+        protocols.clear();
+        std::string list = env;
+        for (std::size_t pos = 0; pos <= list.size();) {
+            auto comma = list.find(',', pos);
+            protocols.push_back(
+                list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+            if (comma == std::string::npos) break;
+            pos = comma + 1;
+        }
+    }
+    return protocols;
+}
+
+// attach PATH STDIN [UNTIL]
+int attach(ApiClient& c, const std::vector<std::string>& args) {
+    std::vector<std::string> protocols = probe_protocols();
+    std::string until = args.size() == 4 ? args[3] : "";
+    std::string seen;
+    std::vector<std::string> headers;
+    auto stream = c.connect_raw(headers);
+    if (!stream) return fmt::print(stderr, "error: {}\n", stream.error().message), 1;
+    auto ws = WebSocket::connect(std::move(*stream), c.host_header(), args[1], protocols, headers, 10s);
+    if (!ws) return fmt::print(stderr, "error: {}\n", ws.error().message), 1;
+    fmt::print("protocol {}\n", (*ws)->protocol());
+    if (auto s = (*ws)->send(Opcode::Binary, channel_message(kStdin, args[2])); !s)
+        return fmt::print(stderr, "error: {}\n", s.error().message), 1;
+    while (true) {
+        auto m = (*ws)->receive(30s);
+        if (!m) {
+            fmt::print("end: {}\n", m.error().message);
+            return 0;
+        }
+        if (!*m) return fmt::print(stderr, "error: timed out\n"), 1;
+        auto d = parse_channel_message((*m)->payload);
+        if (d && !d->data.empty()) {
+            fmt::print("channel {}: {}\n", d->channel, d->data);
+            std::fflush(stdout);
+            seen += d->data;
+            if (!until.empty() && seen.find(until) != std::string::npos) {
+                (void)(*ws)->close();
+                return 0;
+            }
+        }
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     LoadOptions lo;
     std::vector<std::string> args;
@@ -81,68 +157,8 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", *body);
         return 0;
     }
-    if (cmd == "watch" && args.size() == 4) {
-        int want = std::stoi(args[3]);
-        int seen = 0;
-        auto st = c.watch(
-            args[1], args[2],
-            [&](const WatchEvent& ev) {
-                rapidjson::Document d;
-                d.Parse(ev.object_json.c_str());
-                std::string rv =
-                    d.IsObject() && d.HasMember("metadata") && d["metadata"].HasMember("resourceVersion")
-                        ? d["metadata"]["resourceVersion"].GetString()
-                        : "";
-                fmt::print("{} {}\n", ev.type, rv);
-                std::fflush(stdout);
-                return ++seen < want;
-            },
-            60s);
-        if (!st) return fmt::print(stderr, "error: {}\n", st.error().message), 1;
-        return 0;
-    }
-    if (cmd == "attach" && (args.size() == 3 || args.size() == 4)) {
-        std::vector<std::string> protocols{kChannelV5, kChannelV4};
-        if (const char* env = std::getenv("KSC_PROBE_PROTOCOLS")) {
-            protocols.clear();
-            std::string list = env;
-            for (std::size_t pos = 0; pos <= list.size();) {
-                auto comma = list.find(',', pos);
-                protocols.push_back(
-                    list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
-                if (comma == std::string::npos) break;
-                pos = comma + 1;
-            }
-        }
-        std::string until = args.size() == 4 ? args[3] : "";
-        std::string seen;
-        std::vector<std::string> headers;
-        auto stream = c.connect_raw(headers);
-        if (!stream) return fmt::print(stderr, "error: {}\n", stream.error().message), 1;
-        auto ws = WebSocket::connect(std::move(*stream), c.host_header(), args[1], protocols, headers, 10s);
-        if (!ws) return fmt::print(stderr, "error: {}\n", ws.error().message), 1;
-        fmt::print("protocol {}\n", (*ws)->protocol());
-        if (auto s = (*ws)->send(Opcode::Binary, channel_message(kStdin, args[2])); !s)
-            return fmt::print(stderr, "error: {}\n", s.error().message), 1;
-        while (true) {
-            auto m = (*ws)->receive(30s);
-            if (!m) {
-                fmt::print("end: {}\n", m.error().message);
-                return 0;
-            }
-            if (!*m) return fmt::print(stderr, "error: timed out\n"), 1;
-            auto d = parse_channel_message((*m)->payload);
-            if (d && !d->data.empty()) {
-                fmt::print("channel {}: {}\n", d->channel, d->data);
-                std::fflush(stdout);
-                seen += d->data;
-                if (!until.empty() && seen.find(until) != std::string::npos) {
-                    (void)(*ws)->close();
-                    return 0;
-                }
-            }
-        }
-    }
+    if (cmd == "watch" && args.size() == 4) return watch(c, args);
+    if (cmd == "attach" && (args.size() == 3 || args.size() == 4)) return attach(c, args);
     fmt::print(stderr, "usage: see the top of client_probe.cpp\n");
     return 2;
 }
