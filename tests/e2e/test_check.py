@@ -113,7 +113,11 @@ class Check(unittest.TestCase):
         self.assertEqual(rc, 1, err)
         self.assertEqual(self.denied(report), ["bind"])
         d = report["denials"][0]
-        self.assertEqual(d["count"], 3)
+        if report["complete"]:
+            self.assertEqual(d["count"], 3)
+        else:  # the stream ended before the tracer's final summary (a loaded machine): the report
+            # says its counts are lower bounds, and so they must be
+            self.assertIn(d["count"], (1, 2, 3))
         self.assertNotIn("seenErrors", d)  # the calls went on and succeeded
         self.assertEqual(report["app"]["exitCode"], 0)
         with open(fixed) as f:
